@@ -1,0 +1,44 @@
+"""flowtape's recorder: capture what a workflow does while it runs.
+
+::
+
+    from recorder import record_workflow, node
+
+    @node
+    def fetch(url): ...
+
+    with record_workflow("etl") as rec:
+        fetch("https://example.org")
+        rec.snapshot({"rows": 10})
+"""
+
+from ._context import get_current_recorder
+from ._node import node
+from ._payload import DEFAULT_REDACT_KEYS, REDACTED
+from ._published import RecordingMetadata, StateSnapshot
+from ._recorder import ExecutionRecorder, RecorderOptions, TeamRecorder
+from ._workflow import (
+    WorkflowRecording,
+    disable_workflow_recording,
+    enable_workflow_recording,
+    record_workflow,
+)
+from .errors import RecorderError, RecordingWriteError
+
+__all__ = [
+    "DEFAULT_REDACT_KEYS",
+    "REDACTED",
+    "ExecutionRecorder",
+    "RecorderError",
+    "RecorderOptions",
+    "RecordingMetadata",
+    "RecordingWriteError",
+    "StateSnapshot",
+    "TeamRecorder",
+    "WorkflowRecording",
+    "disable_workflow_recording",
+    "enable_workflow_recording",
+    "get_current_recorder",
+    "node",
+    "record_workflow",
+]

@@ -1,0 +1,65 @@
+"""Which recorder is current, which span encloses the code, and which lane it runs in.
+
+All three live in contextvars, so they are right across asyncio tasks and
+across threads started with a copied context. A thread started without one
+(a plain ``ThreadPoolExecutor.submit``) falls back to the innermost recording
+active in the process, and its events nest under that recording's root span.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._recorder import ExecutionRecorder
+
+__all__ = ["current_lane", "get_current_recorder"]
+
+#: The recorder of the current context.
+CURRENT: ContextVar[ExecutionRecorder | None] = ContextVar("flowtape_recorder", default=None)
+#: The enclosing span: (recorder, start seq, recursion depth).
+FRAME: ContextVar[tuple[Any, int, int] | None] = ContextVar("flowtape_frame", default=None)
+_LANE: ContextVar[tuple[object, str] | None] = ContextVar("flowtape_lane", default=None)
+
+#: Recordings active in this process, innermost last (the fallback for bare threads).
+ACTIVE: list[ExecutionRecorder] = []
+
+try:
+    from _asyncio import _current_tasks as _tasks_by_loop
+
+    def _task(loop: asyncio.AbstractEventLoop) -> object:
+        return _tasks_by_loop.get(loop)
+except ImportError:  # pure-Python asyncio
+    def _task(loop: asyncio.AbstractEventLoop) -> object:
+        return asyncio.current_task(loop)
+
+_running_loop = asyncio._get_running_loop
+_get_ident = threading.get_ident
+
+
+def get_current_recorder() -> ExecutionRecorder | None:
+    """The recorder recording the current context, or None outside a recording."""
+    rec = CURRENT.get()
+    if rec is None and ACTIVE:
+        return ACTIVE[-1]
+    return rec
+
+
+def current_lane() -> str:
+    """The lane of the running code: the asyncio task's name, else the thread's name."""
+    loop = _running_loop()
+    owner: object = _task(loop) if loop is not None else None
+    if owner is None:
+        owner = _get_ident()
+    cached = _LANE.get()
+    if cached is not None and cached[0] == owner:
+        return cached[1]
+    if isinstance(owner, asyncio.Task):
+        name = owner.get_name()
+    else:
+        name = threading.current_thread().name
+    _LANE.set((owner, name))
+    return name

@@ -1,0 +1,726 @@
+"""`ExecutionRecorder`: turns what a workflow does into events on disk.
+
+The hot path is `ExecutionRecorder._emit`: stamp ``seq``/``ts``/``lane``, build
+an `Event`, encode it straight into the writer's buffer under one lock (so
+``seq`` order is file order). Payloads are masked before that
+(`_payload.Redactor`); values msgspec cannot encode, and payloads over the
+size limit, take a slow path that never raises into the workflow.
+
+Spans (nodes, teams, members, recursion) nest through the ``FRAME``
+contextvar; the earlier-published ``record_*`` methods of SPEC §9 live in
+`_published.PublishedRecorderAPI`, which this class mixes in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import platform
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+
+from storage import (
+    Counts,
+    Event,
+    Footer,
+    Header,
+    LineTooLong,
+    LogWriter,
+    RecordingWriteError,
+    Store,
+    is_valid_id,
+    make_patch,
+    new_recording_id,
+    suffix_for_codec,
+)
+
+from ._context import FRAME, current_lane
+from ._payload import Redactor, enc_hook, error_payload, sanitize, truncated
+from ._published import PublishedRecorderAPI
+
+__all__ = ["ExecutionRecorder", "RecorderOptions"]
+
+log = logging.getLogger("flowtape")
+_perf_ns = time.perf_counter_ns
+_json = msgspec.json.Encoder(enc_hook=enc_hook)
+_json_plain = msgspec.json.Decoder()
+DEFAULT_MAX_PAYLOAD = 1 << 20
+MAX_NOTES = 100
+
+
+class RecorderOptions(msgspec.Struct, kw_only=True):
+    """Everything `record_workflow` can set, in one place."""
+
+    codec: str = "zstd"
+    path: str | None = None
+    store: Any = None
+    tags: list[str] = []
+    record_inputs: bool = True
+    record_outputs: bool = True
+    record_state_snapshots: bool = True
+    redact: Any = None
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD
+    keyframe_every: int = 64
+    flush_every: int = 256
+    flush_interval: float = 0.25
+    strict: bool = False
+    keep: Any = "always"
+    inputs: Any = None
+    entry: str | None = None
+    meta: dict[str, Any] = {}
+    replay_of: str | None = None
+    enabled: bool = True
+
+
+class _DiscardWriter:
+    """Stands in for a writer that could not be created: counts, writes nothing."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.events_written = 0
+        self.events_lost = 0
+        self.bytes_written = 0
+        self.failed: BaseException | None = None
+        self.closed = False
+
+    def append(self, event: Event, max_line: int = 0, *, urgent: bool = False) -> None:
+        self.events_lost += 1
+
+    def flush(self) -> None:
+        return None
+
+    def close(self, footer: Footer | None, *, keyframes: list[int] | None = None) -> None:
+        self.closed = True
+
+    def discard(self) -> None:
+        self.closed = True
+
+
+class ExecutionRecorder(PublishedRecorderAPI):
+    """Records one workflow run into one recording file.
+
+    Made by `record_workflow` (the usual way) or directly, as the
+    earlier-published API did: ``ExecutionRecorder("etl")`` then
+    ``record_workflow_start(...)`` … ``finalize()`` / ``await save(path)``.
+    """
+
+    def __init__(
+        self,
+        workflow_name: str,
+        workflow_id: str | None = None,
+        record_inputs: bool = True,
+        record_outputs: bool = True,
+        record_state_snapshots: bool = False,
+        compress: bool = True,
+        tags: list[str] | tuple[str, ...] | None = None,
+        *,
+        options: RecorderOptions | None = None,
+    ) -> None:
+        if options is None:
+            options = RecorderOptions(
+                codec="gzip" if compress else "none",
+                tags=list(tags or ()),
+                record_inputs=record_inputs,
+                record_outputs=record_outputs,
+                record_state_snapshots=record_state_snapshots,
+            )
+        self.options = options
+        self.workflow_name = workflow_name
+        self.recording_id = (workflow_id if workflow_id and is_valid_id(workflow_id)
+                             else new_recording_id())
+        self.tags: list[str] = list(options.tags)
+        self.enabled = options.enabled
+        self._redactor = Redactor.from_option(options.redact)
+        self._record_inputs = options.record_inputs
+        self._record_outputs = options.record_outputs
+        self._record_state = options.record_state_snapshots
+        self._max_payload = options.max_payload_bytes
+        self._max_line = options.max_payload_bytes
+        self._strict = options.strict
+        self._store: Store | None = options.store
+        self._lock = threading.Lock()
+        self._writer: LogWriter | _DiscardWriter | None = None
+        self._seq = 0
+        self._t0 = 0
+        self._started_wall: dt.datetime | None = None
+        self._ended_ns: int | None = None
+        self._kind_counts: dict[str, int] = {}
+        self._max_depth = 0
+        self._failures: dict[tuple[int | None, str], int] = {}
+        self._open_spans: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+        self._last_state: Any = None
+        self._states_since_key = 0
+        self._keyframes: list[int] = []
+        self._dropped: list[str] = []
+        self._dropped_more = 0
+        self._degraded: list[str] = []
+        self._io_reported = False
+        self._closed = False
+        self._workflow_ended = False
+        self._outcome: tuple[str, Any, Any] | None = None  # (status, outputs, error payload)
+        self._root: int | None = None
+        self._path: str | None = None
+        self._final_path: str | None = None
+        self._spool = False
+        self._init_published()
+
+    # --- lifecycle --------------------------------------------------------------
+    @property
+    def path(self) -> str | None:
+        """Where the recording is (or will be) on disk; None until it starts."""
+        return self._final_path or self._path
+
+    @property
+    def closed(self) -> bool:
+        """True once the recording's footer has been written."""
+        return self._closed
+
+    def _open(self) -> None:
+        """Create the file and write the header (first event triggers it for direct use)."""
+        if self._writer is not None:
+            return
+        opts = self.options
+        self._t0 = _perf_ns()
+        self._started_wall = dt.datetime.now(dt.UTC)
+        suffix = suffix_for_codec(opts.codec)
+        if opts.path is not None:
+            final = os.path.abspath(opts.path)
+        elif self._store is not None:
+            final = self._store.path_for(self.recording_id, opts.codec)
+        else:
+            spool_dir = os.path.join(tempfile.gettempdir(), f"flowtape-spool-{os.getuid()}")
+            os.makedirs(spool_dir, mode=0o700, exist_ok=True)
+            final = os.path.join(spool_dir, self.recording_id + suffix)
+            self._spool = True
+        self._final_path = final
+        keep = opts.keep
+        if keep != "always":
+            head, tail = os.path.split(final)
+            self._path = os.path.join(head, f".{tail}.partial")
+        else:
+            self._path = final
+        header = Header(
+            recording_id=self.recording_id,
+            workflow=self.workflow_name,
+            started_at=self._started_wall.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            tags=self.tags,
+            codec=opts.codec,
+            config=self.config,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            python=platform.python_version(),
+            meta=dict(opts.meta),
+            inputs=self._payload(opts.inputs, "inputs") if opts.inputs is not None else None,
+            entry=opts.entry,
+            replay_of=opts.replay_of,
+        )
+        try:
+            self._writer = LogWriter(
+                self._path, header, codec=opts.codec, flush_every=opts.flush_every,
+                flush_interval=opts.flush_interval, clock_origin_ns=self._t0, enc_hook=enc_hook,
+            )
+        except RecordingWriteError as exc:
+            self._writer = _DiscardWriter(self._path)
+            self._io_failed(exc)
+            return
+        if self._store is not None and keep == "always":
+            self._call_store("begin", header, self._path)
+
+    def _begin_workflow(self) -> None:
+        """Open the file and write ``workflow_start`` (the root span)."""
+        self._open()
+        data = {"inputs": self._payload(self.options.inputs, "inputs")} \
+            if self.options.inputs is not None and self._record_inputs else None
+        self._root = self._emit("workflow_start", self.workflow_name, None, None, 0, None, data)
+
+    def _end_workflow(self, status: str, outputs: Any = None, exc: BaseException | None = None,
+                      error: dict[str, Any] | None = None) -> None:
+        """Write ``workflow_complete`` / ``workflow_error`` once."""
+        if self._workflow_ended or not self.enabled:
+            return
+        self._workflow_ended = True
+        if exc is not None:
+            error = error_payload(exc)
+        if error is not None:
+            data: dict[str, Any] = {"error": self._payload(error, "error")}
+            if status != "failed":
+                data["status"] = status
+            self._emit("workflow_error", self.workflow_name, self._root, None, 0, None, data,
+                       urgent=True)
+        else:
+            data = {"outputs": self._payload(outputs, "outputs")} \
+                if outputs is not None and self._record_outputs else None  # type: ignore[assignment]
+            self._emit("workflow_complete", self.workflow_name, self._root, None, 0, None, data)
+        self._outcome = (status, outputs, error)
+
+    def _close(self, status: str | None = None) -> Footer | None:
+        """Write the footer and trailer, apply the keep policy, tell the store."""
+        if self._closed or not self.enabled:
+            return None
+        if self._writer is None:
+            self._open()
+        self._closed = True
+        if status is None:
+            status = self._outcome[0] if self._outcome else "completed"
+        error = self._outcome[2] if self._outcome else None
+        footer = self.summary(status, error)
+        writer = self._writer
+        assert writer is not None
+        with writer.lock:
+            try:
+                writer.close(footer, keyframes=self._keyframes)
+            except RecordingWriteError as exc:
+                self._io_failed(exc, raise_strict=False)
+            if writer.events_lost:
+                self._note_degraded(f"{writer.events_lost} events could not be written")
+        self._ended_ns = self._ended_ns or _perf_ns()
+        self._apply_keep(footer)
+        if self._strict and writer.failed is not None:
+            raise RecordingWriteError(f"recording {self.path} is degraded: {writer.failed}")
+        return footer
+
+    def summary(self, status: str = "running", error: dict[str, Any] | None = None) -> Footer:
+        """The footer as it would be written now (counts, duration, notes)."""
+        kc = self._kind_counts
+        end = self._ended_ns or _perf_ns()
+        return Footer(
+            status=status,
+            event_count=self._seq,
+            duration_ns=max(0, end - self._t0) if self._t0 else 0,
+            ended_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            error=_short_error(error),
+            counts=Counts(
+                nodes=kc.get("node_start", 0),
+                teams=kc.get("team_start", 0),
+                messages=kc.get("team_message", 0),
+                max_depth=self._max_depth,
+                errors=kc.get("node_error", 0) + kc.get("workflow_error", 0),
+                states=kc.get("state", 0),
+            ),
+            dropped=self._dropped + ([f"{self._dropped_more} more payloads truncated"]
+                                     if self._dropped_more else []),
+            degraded=list(self._degraded),
+        )
+
+    def _apply_keep(self, footer: Footer) -> None:
+        keep = self.options.keep
+        path, final = self._path, self._final_path
+        assert path is not None and final is not None
+        if keep == "always":
+            if self._store is not None:
+                self._call_store("finish", self.recording_id, path)
+            return
+        if keep == "failure":
+            wanted = footer.status != "completed"
+        elif callable(keep):
+            try:
+                wanted = bool(keep(footer))
+            except Exception:
+                log.exception("flowtape: keep= callable raised; keeping recording %s", final)
+                wanted = True
+        else:
+            wanted = True
+        if not wanted:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            self._final_path = None
+            return
+        try:
+            os.replace(path, final)
+        except OSError as exc:
+            self._io_failed(RecordingWriteError(f"cannot move {path} to {final}: {exc}"))
+            self._final_path = path
+            return
+        self._path = final
+        if self._store is not None:
+            self._call_store("finish", self.recording_id, final)
+
+    def _call_store(self, method: str, *args: Any) -> None:
+        try:
+            getattr(self._store, method)(*args)
+        except Exception as exc:
+            if self._strict:
+                raise
+            log.warning("flowtape: store %s failed for recording %s: %s", method,
+                        self.recording_id, exc)
+            self._note_degraded(f"store {method} failed: {exc}")
+
+    # --- errors and notes --------------------------------------------------------
+    def _io_failed(self, exc: BaseException, *, raise_strict: bool = True) -> None:
+        self._note_degraded(str(exc))
+        if not self._io_reported:
+            self._io_reported = True
+            log.error("flowtape: recording %s is degraded (the workflow goes on): %s",
+                      self.recording_id, exc)
+        if self._strict and raise_strict:
+            if isinstance(exc, RecordingWriteError):
+                raise exc
+            raise RecordingWriteError(str(exc)) from exc
+
+    def _note_degraded(self, note: str) -> None:
+        if note not in self._degraded and len(self._degraded) < MAX_NOTES:
+            self._degraded.append(note)
+
+    def _note_dropped(self, note: str) -> None:
+        if len(self._dropped) < MAX_NOTES:
+            self._dropped.append(note)
+        else:
+            self._dropped_more += 1
+
+    # --- the hot path ----------------------------------------------------------------
+    def _payload(self, value: Any, path: str) -> Any:
+        """``value`` masked for recording (a copy where anything changed)."""
+        try:
+            return self._redactor(value, path)
+        except Exception as exc:
+            log.warning("flowtape: redaction of %s failed (%s); payload withheld", path, exc)
+            return {"$redaction_failed": type(exc).__name__}
+
+    def _emit(
+        self,
+        kind: str,
+        node: str | None,
+        span: int | None,
+        parent: int | None,
+        depth: int,
+        attempt: int | None,
+        data: Any,
+        *,
+        state: Any = None,
+        patch: list[Any] | None = None,
+        urgent: bool = False,
+    ) -> int:
+        """Append one event; returns its ``seq``. Never raises into the workflow (unless strict)."""
+        writer = self._writer
+        if writer is None:
+            self._open()
+            writer = self._writer
+            assert writer is not None
+        lane = current_lane()
+        with writer.lock:
+            seq = self._seq
+            ev = Event(seq, _perf_ns() - self._t0, kind, node, span, parent, depth, lane,
+                       attempt, data, state, patch)
+            try:
+                writer.append(ev, self._max_line, urgent=urgent)
+            except RecordingWriteError as exc:
+                self._seq = seq + 1
+                self._count(kind)
+                self._io_failed(exc)
+                return seq
+            except Exception as exc:  # unencodable or oversized: the slow path
+                self._append_slow(writer, ev, exc, urgent)
+            self._seq = seq + 1
+            kc = self._kind_counts
+            kc[kind] = kc.get(kind, 0) + 1
+        return seq
+
+    def _count(self, kind: str) -> None:
+        self._kind_counts[kind] = self._kind_counts.get(kind, 0) + 1
+
+    def _append_slow(self, writer: LogWriter | _DiscardWriter, ev: Event, exc: Exception,
+                     urgent: bool) -> None:
+        if not isinstance(exc, LineTooLong):
+            ev.data = sanitize(ev.data)
+            ev.state = sanitize(ev.state)
+            ev.patch = sanitize(ev.patch)
+        limit = self._max_payload
+        for name in ("data", "state", "patch"):
+            value = getattr(ev, name)
+            if value is None:
+                continue
+            if name == "data" and isinstance(value, dict):
+                fixed = dict(value)
+                for k, v in value.items():
+                    enc = _encode(v)
+                    if len(enc) > limit:
+                        fixed[k] = truncated(len(enc), enc)
+                        self._note_dropped(f"seq {ev.seq} {ev.kind} {ev.node or ''}: "
+                                           f"data.{k} ({len(enc)} bytes) truncated")
+                ev.data = fixed
+            else:
+                enc = _encode(value)
+                if len(enc) > limit:
+                    setattr(ev, name, truncated(len(enc), enc) if name != "patch" else None)
+                    if name == "patch":
+                        ev.state = truncated(len(enc), enc)
+                    self._note_dropped(f"seq {ev.seq} {ev.kind} {ev.node or ''}: "
+                                       f"{name} ({len(enc)} bytes) truncated")
+                    if name in ("state", "patch"):
+                        self._last_state = None  # the next snapshot must be a keyframe
+        try:
+            writer.append(ev, 0, urgent=urgent)
+        except RecordingWriteError as exc2:
+            self._io_failed(exc2)
+
+    # --- spans --------------------------------------------------------------------------
+    def _enclosing(self) -> tuple[int | None, int]:
+        """(parent span seq, depth) for an event emitted now in this context."""
+        frame = FRAME.get()
+        if frame is not None and frame[0] is self:
+            return frame[1], frame[2]
+        return self._root, 0
+
+    def node_start(self, node_id: str, inputs: Any = None, node_type: str | None = None, *,
+                   attempt: int | None = None, has_inputs: bool = True) -> tuple[int, Any]:
+        """Write ``node_start`` and enter its span; returns a handle for `node_end`."""
+        parent, depth = self._enclosing()
+        key = (parent, node_id)
+        if attempt is None:
+            attempt = self._failures.get(key, 0) + 1 if self._failures else 1
+        data: dict[str, Any] | None = None
+        if has_inputs and self._record_inputs:
+            data = {"inputs": self._payload(inputs, "inputs")}
+        if node_type is not None:
+            data = data or {}
+            data["node_type"] = node_type
+        seq = self._emit("node_start", node_id, None, parent, depth, attempt, data)
+        token = FRAME.set((self, seq, depth))
+        return seq, (token, parent, depth, attempt, node_id)
+
+    def node_end(self, handle: tuple[int, Any], outputs: Any = None,
+                 exc: BaseException | None = None, *, has_outputs: bool = True,
+                 error: dict[str, Any] | None = None,
+                 extra: dict[str, Any] | None = None) -> int:
+        """Leave the span and write ``node_complete`` or ``node_error``."""
+        seq, (token, parent, depth, attempt, node_id) = handle
+        _reset(token, (self, parent, depth) if parent is not None else None)
+        key = (parent, node_id)
+        if exc is None and error is None:
+            if self._failures:
+                self._failures.pop(key, None)
+            data: dict[str, Any] | None = None
+            if has_outputs and self._record_outputs:
+                data = {"outputs": self._payload(outputs, "outputs")}
+            if extra:
+                data = {**(data or {}), **extra}
+            return self._emit("node_complete", node_id, seq, parent, depth, attempt, data)
+        self._failures[key] = attempt
+        if exc is not None:
+            error = error_payload(exc)
+        data = {"error": self._payload(error, "error")}
+        if extra:
+            data.update(extra)
+        return self._emit("node_error", node_id, seq, parent, depth, attempt, data, urgent=True)
+
+    def span_start(self, start_kind: str, node: str, data: Any, *,
+                   depth_step: int = 0) -> tuple[int, Any]:
+        """Write a span's start event and enter it; returns a handle for `span_end`."""
+        parent, depth = self._enclosing()
+        depth += depth_step
+        if depth > self._max_depth:
+            self._max_depth = depth
+        seq = self._emit(start_kind, node, None, parent, depth, None, data)
+        token = FRAME.set((self, seq, depth))
+        return seq, (token, parent, depth - depth_step, depth, node)
+
+    def span_end(self, handle: tuple[int, Any], end_kind: str, data: Any = None) -> int:
+        """Leave the span and write its end event (``span`` = the start's seq)."""
+        seq, (token, parent, outer_depth, depth, node) = handle
+        _reset(token, (self, parent, outer_depth) if parent is not None else None)
+        return self._emit(end_kind, node, seq, parent, depth, None, data)
+
+    @contextmanager
+    def _span(self, start_kind: str, end_kind: str, node: str, data: Any,
+              end_data: Callable[[], Any] | None = None, *, depth_step: int = 0) -> Iterator[int]:
+        handle = self.span_start(start_kind, node, data, depth_step=depth_step)
+        try:
+            yield handle[0]
+        finally:
+            self.span_end(handle, end_kind, end_data() if end_data is not None else None)
+
+    def team(self, team_id: str, formation: str | None = None,
+             members: list[str] | tuple[str, ...] = (), context: Any = None) -> TeamRecorder:
+        """Context manager for a team run; ``team.member(name)`` and ``team.message(...)``."""
+        return TeamRecorder(self, team_id, formation, list(members), context)
+
+    @contextmanager
+    def recursion(self, operation_type: str, identifier: str) -> Iterator[int]:
+        """Context manager around one level of recursion; depth is tracked per context."""
+        with self._span("recursion_enter", "recursion_exit", str(identifier),
+                        {"operation": operation_type}, depth_step=1) as seq:
+            yield seq
+
+    # --- state, checkpoints, custom events -----------------------------------------------
+    def snapshot(self, state: Any, node_id: str | None = None,
+                 execution_stack: list[str] | None = None) -> int | None:
+        """Record the workflow state: a keyframe, or an RFC 6902 patch against the last one.
+
+        The state is copied now; later changes to the caller's object do not
+        reach the recording. Returns the event's seq (None when state
+        recording is off).
+        """
+        if not self._record_state or not self.enabled:
+            return None
+        masked = self._payload(state, "state")
+        try:
+            raw = _json.encode(masked)
+        except Exception:
+            raw = _json.encode(sanitize(masked))
+        copy = _json_plain.decode(raw)
+        parent, depth = self._enclosing()
+        data = {"execution_stack": list(execution_stack)} if execution_stack else None
+        writer = self._writer
+        if writer is None:
+            self._open()
+            writer = self._writer
+            assert writer is not None
+        # The patch base and the seq must agree, so the diff is taken under the lock.
+        with self._state_lock:
+            last = self._last_state
+            keyframe = (last is None or self._states_since_key >= self.options.keyframe_every
+                        or len(raw) > self._max_payload)
+            ops: list[Any] | None = None
+            if not keyframe:
+                ops = make_patch(last, copy)
+                if ops and len(_json.encode(ops)) >= len(raw):
+                    keyframe = True
+            if keyframe:
+                seq = self._emit("state", node_id, None, parent, depth, None, data,
+                                 state=msgspec.Raw(raw))
+                self._keyframes.append(seq)
+                self._states_since_key = 0
+            else:
+                seq = self._emit("state", node_id, None, parent, depth, None, data,
+                                 patch=ops or [])
+                self._states_since_key += 1
+            if len(raw) <= self._max_payload:
+                self._last_state = copy
+        return seq
+
+    def checkpoint(self, name: str, data: Any = None) -> int:
+        """A named checkpoint (kind ``checkpoint``, ``data.name`` = name, ``data.value`` = data)."""
+        return self._named("checkpoint", name, data)
+
+    def event(self, name: str, data: Any = None) -> int:
+        """A custom event (kind ``custom``, ``data.name`` = name, ``data.value`` = data)."""
+        return self._named("custom", name, data)
+
+    def _named(self, kind: str, name: str, value: Any) -> int:
+        if not self.enabled:
+            return -1
+        parent, depth = self._enclosing()
+        data: dict[str, Any] = {"name": name}
+        if value is not None:
+            data["value"] = self._payload(value, "data")
+        return self._emit(kind, None, None, parent, depth, None, data)
+
+    # --- context manager protocol (used by record_workflow) -----------------------------------
+    def __enter__(self) -> ExecutionRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @property
+    def _state_lock(self) -> threading.Lock:
+        lock = self.__dict__.get("_state_lock_obj")
+        if lock is None:
+            lock = self.__dict__.setdefault("_state_lock_obj", threading.Lock())
+        return lock
+
+    def __repr__(self) -> str:
+        return (f"<ExecutionRecorder {self.workflow_name!r} id={self.recording_id} "
+                f"events={self._seq}{' closed' if self._closed else ''}>")
+
+
+class TeamRecorder:
+    """A team run: ``with rec.team("research", members=[...]) as team:``."""
+
+    def __init__(self, rec: ExecutionRecorder, team_id: str, formation: str | None,
+                 members: list[str], context: Any) -> None:
+        self.rec = rec
+        self.team_id = team_id
+        self.formation = formation
+        self.members = members
+        self.context = context
+        self.output: Any = None
+        self.success = True
+        self._cm: Any = None
+        self.seq: int | None = None
+
+    def __enter__(self) -> TeamRecorder:
+        rec = self.rec
+        data: dict[str, Any] = {"member_count": len(self.members)}
+        if self.formation is not None:
+            data["formation"] = self.formation
+        if self.members:
+            data["members"] = list(self.members)
+        if self.context is not None:
+            data["context"] = rec._payload(self.context, "data")
+        self._cm = rec._span("team_start", "team_complete", self.team_id, data, self._end_data)
+        self.seq = self._cm.__enter__()
+        return self
+
+    def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
+        if ev is not None:
+            self.success = False
+            self._error = error_payload(ev)
+        self._cm.__exit__(et, ev, tb)
+
+    async def __aenter__(self) -> TeamRecorder:
+        return self.__enter__()
+
+    async def __aexit__(self, et: Any, ev: Any, tb: Any) -> None:
+        self.__exit__(et, ev, tb)
+
+    def _end_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"success": self.success}
+        if self.output is not None and self.rec._record_outputs:
+            data["outputs"] = self.rec._payload(self.output, "outputs")
+        err = getattr(self, "_error", None)
+        if err is not None:
+            data["error"] = self.rec._payload(err, "error")
+        return data
+
+    @contextmanager
+    def member(self, name: str, role: str | None = None) -> Iterator[int]:
+        """Context manager around one member's turn in the team."""
+        data: dict[str, Any] = {"team": self.team_id}
+        if role is not None:
+            data["role"] = role
+        with self.rec._span("team_member_start", "team_member_complete", name, data) as seq:
+            yield seq
+
+    def message(self, from_member: str, to_member: str, message: Any) -> int:
+        """A message one member sent another."""
+        rec = self.rec
+        parent, depth = rec._enclosing()
+        data = {"from": from_member, "to": to_member,
+                "message": rec._payload(message, "data")}
+        return rec._emit("team_message", self.team_id, None, parent, depth, None, data)
+
+
+def _reset(token: Any, fallback: Any) -> None:
+    """Leave a span: reset the FRAME token, or (in a foreign context) set the parent frame."""
+    try:
+        FRAME.reset(token)
+    except (ValueError, RuntimeError):
+        FRAME.set(fallback)
+
+
+def _encode(value: Any) -> bytes:
+    try:
+        return _json.encode(value)
+    except Exception:
+        return _json.encode(sanitize(value))
+
+
+def _short_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not error:
+        return None
+    return {k: error[k] for k in ("type", "module", "message") if k in error}
+
+
+

@@ -1,0 +1,177 @@
+"""`record_workflow` and the earlier-published switches around it.
+
+`record_workflow` opens a recording, makes it current for the code inside
+(sync ``with`` or ``async with``), and on the way out writes the outcome —
+``workflow_complete``, or ``workflow_error`` from the exception, which it
+re-raises unchanged — closes the log and catalogues it in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Collection
+from typing import Any, Literal
+
+from storage import Footer, Store, open_store
+
+from ._context import ACTIVE, CURRENT, FRAME
+from ._recorder import DEFAULT_MAX_PAYLOAD, ExecutionRecorder, RecorderOptions
+
+__all__ = [
+    "WorkflowRecording",
+    "disable_workflow_recording",
+    "enable_workflow_recording",
+    "record_workflow",
+]
+
+Keep = Literal["always", "failure"] | Callable[[Footer], bool]
+
+
+def _status_for(exc: BaseException | None) -> str:
+    if exc is None:
+        return "completed"
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | GeneratorExit):
+        return "cancelled"
+    if isinstance(exc, TimeoutError):
+        return "timed_out"
+    return "failed"
+
+
+class WorkflowRecording:
+    """The context manager `record_workflow` returns; yields an `ExecutionRecorder`."""
+
+    def __init__(self, name: str, options: RecorderOptions, sample_rate: float) -> None:
+        self.name = name
+        self.options = options
+        self.sample_rate = sample_rate
+        self.recorder: ExecutionRecorder | None = None
+        self._tokens: tuple[Any, Any] | None = None
+
+    def __enter__(self) -> ExecutionRecorder:
+        opts = self.options
+        if self.sample_rate < 1.0 and random.random() >= self.sample_rate:
+            opts.enabled = False
+        if opts.enabled and (opts.path is None or opts.store is not None):
+            opts.store = open_store(opts.store)  # $FLOWTAPE_STORE is read now, not at import
+        rec = ExecutionRecorder(self.name, options=opts)
+        rec._managed = True
+        self.recorder = rec
+        if rec.enabled:
+            rec._begin_workflow()
+        self._tokens = (CURRENT.set(rec), FRAME.set((rec, rec._root, 0)))
+        ACTIVE.append(rec)
+        return rec
+
+    def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        rec = self.recorder
+        assert rec is not None and self._tokens is not None
+        for var, token in zip((CURRENT, FRAME), self._tokens, strict=True):
+            try:
+                var.reset(token)  # type: ignore[attr-defined]
+            except (ValueError, RuntimeError):
+                var.set(None)  # type: ignore[attr-defined]
+        if rec in ACTIVE:
+            ACTIVE.remove(rec)
+        if not rec.enabled:
+            return False
+        status = _status_for(exc)
+        outputs: Any = None
+        error: Any = None
+        if exc is None and rec._pending_outcome is not None:
+            status, outputs, error = rec._pending_outcome
+        try:
+            rec._end_workflow(status, outputs, exc=exc, error=error)
+            rec._close(status)
+        except Exception:
+            if exc is None:
+                raise  # strict mode: the recording's own failure is the error
+        return False
+
+    async def __aenter__(self) -> ExecutionRecorder:
+        return self.__enter__()
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        return self.__exit__(et, exc, tb)
+
+
+def record_workflow(
+    name: str,
+    *,
+    tags: Collection[str] = (),
+    store: str | Store | None = None,
+    path: str | None = None,
+    codec: str = "zstd",
+    record_inputs: bool = True,
+    record_outputs: bool = True,
+    record_state_snapshots: bool = True,
+    sample_rate: float = 1.0,
+    keep: Keep = "always",
+    redact: Collection[str] | Callable[[str, Any], Any] | None = None,
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
+    inputs: Any = None,
+    entry: str | None = None,
+    strict: bool = False,
+    meta: dict[str, Any] | None = None,
+    keyframe_every: int = 64,
+    flush_every: int = 256,
+    flush_interval: float = 0.25,
+) -> WorkflowRecording:
+    """Record the workflow run inside ``with`` / ``async with``.
+
+    ::
+
+        with record_workflow("etl", tags=["nightly"]) as rec:
+            run_pipeline()
+
+    The recording goes to ``store`` (a URL or `Store`; default
+    ``$FLOWTAPE_STORE`` or ``./recordings``), or exactly to ``path``. See
+    SPEC §4 for every option. Raises ValueError for a bad option; I/O
+    trouble while recording is logged and never raised (unless ``strict``).
+    """
+    if codec not in ("zstd", "gzip", "none"):
+        raise ValueError(f"unknown codec {codec!r}; choose one of gzip, none, zstd")
+    if not 0.0 <= sample_rate <= 1.0:
+        raise ValueError(f"sample_rate must be between 0 and 1, not {sample_rate!r}")
+    if keep not in ("always", "failure") and not callable(keep):
+        raise ValueError(
+            f"keep must be 'always', 'failure' or a callable taking the footer, not {keep!r}")
+    if max_payload_bytes < 64:
+        raise ValueError(f"max_payload_bytes must be at least 64, not {max_payload_bytes!r}")
+    if isinstance(tags, str):
+        tags = [tags]
+    options = RecorderOptions(
+        codec=codec, path=path, store=store, tags=list(tags), record_inputs=record_inputs,
+        record_outputs=record_outputs, record_state_snapshots=record_state_snapshots,
+        redact=redact, max_payload_bytes=max_payload_bytes, keyframe_every=max(1, keyframe_every),
+        flush_every=flush_every, flush_interval=flush_interval, strict=strict, keep=keep,
+        inputs=inputs, entry=entry, meta=dict(meta or {}),
+    )
+    # Validate redact= now, where the caller can see the error.
+    from ._payload import Redactor
+
+    Redactor.from_option(redact)
+    return WorkflowRecording(name, options, sample_rate)
+
+
+_ENABLED: list[WorkflowRecording] = []
+
+
+def enable_workflow_recording(workflow_name: str, tags: Collection[str] | None = None,
+                              **options: Any) -> ExecutionRecorder:
+    """Start recording and make the recorder current (the earlier-published switch)."""
+    cm = record_workflow(workflow_name, tags=tags or (), **options)
+    rec = cm.__enter__()
+    _ENABLED.append(cm)
+    return rec
+
+
+def disable_workflow_recording() -> ExecutionRecorder | None:
+    """Finish the recording `enable_workflow_recording` started; no recorder is current after."""
+    if not _ENABLED:
+        CURRENT.set(None)
+        return None
+    cm = _ENABLED.pop()
+    cm.__exit__(None, None, None)
+    CURRENT.set(None)
+    return cm.recorder

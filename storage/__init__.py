@@ -1,0 +1,93 @@
+"""flowtape's storage: the event model, the log format, and the stores.
+
+Everything on disk goes through here. `recorder` writes with `LogWriter`,
+`replayer` reads with `LogReader`; neither imports the other.
+"""
+
+from ._codec import CODECS, suffix_for_codec
+from ._copy import copy_recording
+from ._reader import FrameSpan, LogReader, SkippedFrame
+from ._store import (
+    FileStore,
+    RecordingInfo,
+    RecordingQuery,
+    Store,
+    default_store_url,
+    info_from_log,
+    open_store,
+)
+from ._writer import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, LineTooLong, LogWriter
+from .errors import (
+    AmbiguousIdError,
+    CorruptRecordingError,
+    FlowtapeError,
+    IncompleteRecordingError,
+    InvalidIdError,
+    RecordingNotFoundError,
+    RecordingReadError,
+    RecordingWriteError,
+    StoreError,
+    UnsupportedVersionError,
+)
+from .events import (
+    END_KINDS,
+    EVENT_KINDS,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    START_KINDS,
+    Counts,
+    Event,
+    Footer,
+    Header,
+    RecordingEventType,
+    SeekIndex,
+)
+from .ids import is_valid_id, new_recording_id, validate_id
+from .patch import PatchError, apply_patch, make_patch
+
+__all__ = [
+    "CODECS",
+    "DEFAULT_FLUSH_EVERY",
+    "DEFAULT_FLUSH_INTERVAL",
+    "END_KINDS",
+    "EVENT_KINDS",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "START_KINDS",
+    "AmbiguousIdError",
+    "CorruptRecordingError",
+    "Counts",
+    "Event",
+    "FileStore",
+    "FlowtapeError",
+    "Footer",
+    "FrameSpan",
+    "Header",
+    "IncompleteRecordingError",
+    "InvalidIdError",
+    "LineTooLong",
+    "LogReader",
+    "LogWriter",
+    "PatchError",
+    "RecordingEventType",
+    "RecordingInfo",
+    "RecordingNotFoundError",
+    "RecordingQuery",
+    "RecordingReadError",
+    "RecordingWriteError",
+    "SeekIndex",
+    "SkippedFrame",
+    "Store",
+    "StoreError",
+    "UnsupportedVersionError",
+    "apply_patch",
+    "copy_recording",
+    "default_store_url",
+    "info_from_log",
+    "is_valid_id",
+    "make_patch",
+    "new_recording_id",
+    "open_store",
+    "suffix_for_codec",
+    "validate_id",
+]

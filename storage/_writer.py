@@ -1,0 +1,260 @@
+"""The log writer: events in, whole frames out, footer and trailer at close.
+
+The file is created exclusively at its final name with mode 0600, then only
+appended to, one whole frame per ``write`` (docs/format.md §Layout). Events
+are encoded straight into a reused buffer; a frame is cut every
+``flush_every`` events, when the oldest buffered event is ``flush_interval``
+old (checked with each event, using the event's own timestamp), on request
+(error events) and at close. A shared background flusher covers an idle
+workflow; under a busy one the per-event check does the work, because a lone
+writer thread starves for the GIL.
+
+The writer is not thread-safe by itself: callers hold `LogWriter.lock` around
+`append` (the recorder does, so ``seq`` order and file order agree).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from typing import Any
+
+import msgspec
+
+from .errors import RecordingWriteError
+from .events import Event, Footer, Header, SeekIndex
+from ._codec import Codec, codec_for_name
+
+__all__ = ["DEFAULT_FLUSH_EVERY", "DEFAULT_FLUSH_INTERVAL", "LineTooLong", "LogWriter"]
+
+DEFAULT_FLUSH_EVERY = 256
+DEFAULT_FLUSH_INTERVAL = 0.25
+
+
+class LineTooLong(Exception):
+    """Raised by `LogWriter.append` when an encoded line exceeds ``max_line``; nothing was kept."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        super().__init__(size)
+
+
+class LogWriter:
+    """Appends encoded events to a recording file in frames.
+
+    Parameters:
+        path: where the file goes; it must not exist yet.
+        header: written as the first frame, immediately.
+        codec: ``"zstd"``, ``"gzip"`` or ``"none"``.
+        clock_origin_ns: the ``perf_counter_ns()`` value event ``ts`` values count from,
+            so the idle flusher can age the buffer on the same clock.
+        enc_hook: msgspec hook for values it cannot encode natively.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        header: Header,
+        *,
+        codec: str = "zstd",
+        flush_every: int = DEFAULT_FLUSH_EVERY,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        clock_origin_ns: int | None = None,
+        enc_hook: Any = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.codec: Codec = codec_for_name(codec)
+        self.lock = threading.Lock()
+        self.flush_every = max(1, int(flush_every))
+        self.flush_interval_ns = int(flush_interval * 1e9)
+        self.origin_ns = time.perf_counter_ns() if clock_origin_ns is None else clock_origin_ns
+        self._enc = msgspec.json.Encoder(enc_hook=enc_hook)
+        self._buf = bytearray()
+        self._pending = 0
+        self._first_seq = 0
+        self._first_ts = 0
+        self._frames: list[tuple[int, int]] = []
+        self._offset = 0
+        self.events_written = 0
+        self.events_lost = 0
+        self.failed: BaseException | None = None
+        self.closed = False
+        try:
+            self._fd = os.open(
+                self.path,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_CLOEXEC", 0),
+                0o600,
+            )
+        except OSError as exc:
+            raise RecordingWriteError(
+                f"cannot create recording {self.path}: {exc.strerror or exc}; "
+                "check the directory exists, is writable, and no file has that name"
+            ) from exc
+        header.codec = self.codec.name
+        self._write(self.codec.compress(self._enc.encode(header) + b"\n"))
+        _FLUSHER.register(self)
+
+    # --- hot path -----------------------------------------------------------
+    def append(self, event: Event, max_line: int = 0, *, urgent: bool = False) -> None:
+        """Encode ``event`` into the buffer and cut a frame if the policy says so.
+
+        Raises `LineTooLong` (keeping nothing) when ``max_line`` is set and the
+        encoded line is longer; msgspec errors for values it cannot encode
+        propagate after the partial bytes are removed.
+        """
+        buf = self._buf
+        mark = len(buf)
+        try:
+            self._enc.encode_into(event, buf, -1)
+        except BaseException:
+            del buf[mark:]
+            raise
+        if max_line and len(buf) - mark > max_line:
+            size = len(buf) - mark
+            del buf[mark:]
+            raise LineTooLong(size)
+        buf.append(10)
+        if self._pending == 0:
+            self._first_seq = event.seq
+            self._first_ts = event.ts
+        self._pending += 1
+        if (urgent or self._pending >= self.flush_every
+                or event.ts - self._first_ts >= self.flush_interval_ns):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered events as one frame (no-op when empty)."""
+        if not self._pending:
+            return
+        n = self._pending
+        data = bytes(self._buf)
+        self._buf.clear()
+        self._pending = 0
+        if self.failed is not None:
+            self.events_lost += n
+            return
+        frame = self.codec.compress(data)
+        start = self._offset
+        try:
+            self._write(frame)
+        except RecordingWriteError:
+            self.events_lost += n
+            raise
+        self._frames.append((self._first_seq, start))
+        self.events_written += n
+
+    def flush_if_idle(self, now_ns: int) -> None:
+        """Flush when the oldest buffered event is older than the interval (flusher thread)."""
+        if self._pending and now_ns - self.origin_ns - self._first_ts >= self.flush_interval_ns:
+            self.flush()
+
+    # --- close ----------------------------------------------------------------
+    def close(self, footer: Footer | None, *, keyframes: list[int] | None = None) -> None:
+        """Flush, write ``footer`` (with the seek index) and the trailer, close the file.
+
+        With ``footer=None`` the file is closed as it stands (it then reads as
+        incomplete). Idempotent.
+        """
+        if self.closed:
+            return
+        _FLUSHER.unregister(self)
+        try:
+            self.flush()
+            if footer is not None and self.failed is None:
+                footer.index = SeekIndex(frames=list(self._frames), keyframes=keyframes or [])
+                footer_offset = self._offset
+                frame = self.codec.compress(self._enc.encode(footer) + b"\n")
+                self._write(frame)
+                trailer = self.codec.make_trailer(footer_offset, len(frame))
+                if trailer:
+                    self._write(trailer)
+        finally:
+            self.closed = True
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+
+    def discard(self) -> None:
+        """Close without a footer and remove the file (a recording not worth keeping)."""
+        self._buf.clear()
+        self._pending = 0
+        self.close(None)
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    @property
+    def bytes_written(self) -> int:
+        """Size of the file so far."""
+        return self._offset
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+                self._offset += n
+        except OSError as exc:
+            self.failed = exc
+            raise RecordingWriteError(
+                f"writing recording {self.path} failed: {exc.strerror or exc}; "
+                "the events written before this point are kept"
+            ) from exc
+
+
+class _IdleFlusher:
+    """One daemon thread that flushes every open writer whose buffer has aged.
+
+    Only an idle workflow needs it: a busy one flushes on its own thread
+    (see the module docstring). One shared thread, not one per writer, so a
+    process with many open recordings does not grow many threads.
+    """
+
+    def __init__(self) -> None:
+        self._writers: weakref.WeakSet[LogWriter] = weakref.WeakSet()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def register(self, writer: LogWriter) -> None:
+        with self._cond:
+            if self._pid != os.getpid():  # forked child: the parent's thread is not here
+                self._thread, self._pid = None, os.getpid()
+            self._writers.add(writer)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="flowtape-flusher",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def unregister(self, writer: LogWriter) -> None:
+        with self._cond:
+            self._writers.discard(writer)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._writers:
+                    self._cond.wait()
+                writers = list(self._writers)
+            tick = min(w.flush_interval_ns for w in writers) / 2e9
+            time.sleep(min(max(tick, 0.005), 0.5))
+            now = time.perf_counter_ns()
+            for w in writers:
+                if w.closed or not w._pending:
+                    continue
+                with w.lock:
+                    try:
+                        if not w.closed:
+                            w.flush_if_idle(now)
+                    except RecordingWriteError:
+                        pass  # the recorder notices `failed` and reports it on its thread
+            del writers
+
+
+_FLUSHER = _IdleFlusher()

@@ -1,0 +1,140 @@
+"""Every error flowtape raises, under one root.
+
+::
+
+    FlowtapeError
+     ├── RecordingNotFoundError     (also FileNotFoundError)
+     ├── AmbiguousIdError           (also LookupError)
+     ├── InvalidIdError             (also ValueError)
+     ├── RecordingReadError
+     │    ├── CorruptRecordingError
+     │    ├── IncompleteRecordingError
+     │    └── UnsupportedVersionError
+     ├── RecordingWriteError        (also OSError)
+     └── StoreError
+
+`recorder` and `replayer` add their own subclasses in their own ``errors``
+modules. Each message says what happened, to which file or id, and what the
+user can do about it.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "AmbiguousIdError",
+    "CorruptRecordingError",
+    "FlowtapeError",
+    "IncompleteRecordingError",
+    "InvalidIdError",
+    "RecordingNotFoundError",
+    "RecordingReadError",
+    "RecordingWriteError",
+    "StoreError",
+    "UnsupportedVersionError",
+]
+
+
+class FlowtapeError(Exception):
+    """The root of every error flowtape raises."""
+
+
+class RecordingNotFoundError(FlowtapeError, FileNotFoundError):
+    """No recording has this path, id or id prefix."""
+
+    def __init__(self, what: str | os.PathLike[str], hint: str = "") -> None:
+        self.what = os.fspath(what)
+        msg = f"no recording found for {self.what!r}"
+        if hint:
+            msg += f"; {hint}"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # FileNotFoundError would print errno-style text
+        return str(self.args[0])
+
+
+class AmbiguousIdError(FlowtapeError, LookupError):
+    """An id prefix matches more than one recording."""
+
+    def __init__(self, prefix: str, candidates: list[str]) -> None:
+        self.prefix = prefix
+        self.candidates = candidates
+        shown = ", ".join(candidates[:8]) + (" …" if len(candidates) > 8 else "")
+        super().__init__(
+            f"id prefix {prefix!r} matches {len(candidates)} recordings ({shown}); "
+            "type more characters of the id"
+        )
+
+
+class InvalidIdError(FlowtapeError, ValueError):
+    """A string given as a recording id is not one (ids are ``[0-9A-Za-z_-]+``)."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        super().__init__(
+            f"{value!r} is not a recording id: ids contain only letters, digits, '_' and '-'; "
+            "to open a file, pass its path"
+        )
+
+
+class RecordingReadError(FlowtapeError):
+    """A recording could not be read. Carries the file it is about."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
+        self.path = os.fspath(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class CorruptRecordingError(RecordingReadError):
+    """Bytes in a recording are damaged: a frame fails to decode or its checksum."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        reason: str,
+        *,
+        frame: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.frame = frame
+        self.offset = offset
+        where = []
+        if frame is not None:
+            where.append(f"frame {frame}")
+        if offset is not None:
+            where.append(f"byte offset {offset}")
+        at = f" at {', '.join(where)}" if where else ""
+        super().__init__(
+            path,
+            f"corrupt recording{at}: {reason}; "
+            "run `flowtape verify` for details, or read with --recover to skip damaged frames",
+        )
+
+
+class IncompleteRecordingError(RecordingReadError):
+    """A recording has no footer (crashed or still running) and the caller required one."""
+
+
+class UnsupportedVersionError(RecordingReadError):
+    """The recording was written by a newer flowtape (format version too new)."""
+
+    def __init__(self, path: str | os.PathLike[str], found: object, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            path,
+            f"format version {found!r} is newer than this flowtape reads (up to {supported}); "
+            f"upgrade flowtape to a release that reads format version {found!r}",
+        )
+
+
+class RecordingWriteError(FlowtapeError, OSError):
+    """Writing a recording failed (disk full, permissions). Raised only in strict mode."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else super().__str__()
+
+
+class StoreError(FlowtapeError):
+    """A store could not do what was asked (bad URL, catalog trouble, missing extra)."""

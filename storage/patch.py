@@ -1,0 +1,179 @@
+"""RFC 6902 JSON Patch: make one from two JSON values, and apply one.
+
+The recorder stores state changes as patches (`make_patch`), the replayer
+rebuilds state by applying them (`apply_patch`). Values are JSON values
+(dict with str keys, list, str, int, float, bool, None). Comparison is
+type-strict, so ``1 -> True`` or ``1 -> 1.0`` is a change, as it is in JSON.
+Paths are JSON Pointers (RFC 6901: ``~`` is ``~0``, ``/`` is ``~1``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = ["PatchError", "apply_patch", "make_patch", "pointer", "unpointer"]
+
+
+class PatchError(ValueError):
+    """A patch does not apply to the document (a path that is not there, a failed test)."""
+
+
+def pointer(parts: list[str | int]) -> str:
+    """JSON Pointer for a list of keys / indices."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def unpointer(ptr: str) -> list[str]:
+    """The unescaped tokens of a JSON Pointer."""
+    if ptr == "":
+        return []
+    if not ptr.startswith("/"):
+        raise PatchError(f"JSON pointer {ptr!r} must start with '/'")
+    return [t.replace("~1", "/").replace("~0", "~") for t in ptr[1:].split("/")]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: type-strict for scalars, structural for containers."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def make_patch(old: Any, new: Any) -> list[dict[str, Any]]:
+    """The RFC 6902 operations that turn ``old`` into ``new`` (empty when equal).
+
+    Values in the operations are shared with ``new``; encode or copy them
+    before ``new`` can change.
+    """
+    ops: list[dict[str, Any]] = []
+    _diff(old, new, [], ops)
+    return ops
+
+
+def _diff(old: Any, new: Any, path: list[str | int], ops: list[dict[str, Any]]) -> None:
+    if type(old) is not type(new):
+        ops.append({"op": "replace", "path": pointer(path), "value": new})
+        return
+    if isinstance(old, dict):
+        for k in old:
+            if k not in new:
+                ops.append({"op": "remove", "path": pointer([*path, k])})
+        for k, v in new.items():
+            if k not in old:
+                ops.append({"op": "add", "path": pointer([*path, k]), "value": v})
+            elif not _same(old[k], v):
+                _diff(old[k], v, [*path, k], ops)
+        return
+    if isinstance(old, list):
+        common = min(len(old), len(new))
+        for i in range(common):
+            if not _same(old[i], new[i]):
+                _diff(old[i], new[i], [*path, i], ops)
+        for i in range(common, len(new)):
+            ops.append({"op": "add", "path": pointer([*path, i]), "value": new[i]})
+        for i in range(len(old) - 1, common - 1, -1):
+            ops.append({"op": "remove", "path": pointer([*path, i])})
+        return
+    if old != new:
+        ops.append({"op": "replace", "path": pointer(path), "value": new})
+
+
+def apply_patch(doc: Any, ops: list[dict[str, Any]], *, in_place: bool = False) -> Any:
+    """``doc`` with the operations applied; a copy unless ``in_place``.
+
+    Raises `PatchError` when an operation does not apply.
+    """
+    if not in_place:
+        doc = copy.deepcopy(doc)
+    for op in ops:
+        doc = _apply_one(doc, op)
+    return doc
+
+
+def _container(doc: Any, tokens: list[str], ptr: str) -> Any:
+    cur = doc
+    for t in tokens:
+        if isinstance(cur, dict):
+            if t not in cur:
+                raise PatchError(f"path {ptr!r}: key {t!r} not found")
+            cur = cur[t]
+        elif isinstance(cur, list):
+            cur = cur[_index(t, len(cur), ptr)]
+        else:
+            raise PatchError(f"path {ptr!r}: cannot descend into a {type(cur).__name__}")
+    return cur
+
+
+def _index(token: str, size: int, ptr: str, *, allow_end: bool = False) -> int:
+    if token == "-" and allow_end:
+        return size
+    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+        raise PatchError(f"path {ptr!r}: {token!r} is not a list index")
+    i = int(token)
+    if i > size or (i == size and not allow_end):
+        raise PatchError(f"path {ptr!r}: index {i} out of range (size {size})")
+    return i
+
+
+def _get(doc: Any, ptr: str) -> Any:
+    tokens = unpointer(ptr)
+    return _container(doc, tokens, ptr)
+
+
+def _add(doc: Any, ptr: str, value: Any) -> Any:
+    tokens = unpointer(ptr)
+    if not tokens:
+        return value
+    parent = _container(doc, tokens[:-1], ptr)
+    last = tokens[-1]
+    if isinstance(parent, dict):
+        parent[last] = value
+    elif isinstance(parent, list):
+        parent.insert(_index(last, len(parent), ptr, allow_end=True), value)
+    else:
+        raise PatchError(f"path {ptr!r}: cannot add into a {type(parent).__name__}")
+    return doc
+
+
+def _remove(doc: Any, ptr: str) -> tuple[Any, Any]:
+    tokens = unpointer(ptr)
+    if not tokens:
+        return None, doc
+    parent = _container(doc, tokens[:-1], ptr)
+    last = tokens[-1]
+    if isinstance(parent, dict):
+        if last not in parent:
+            raise PatchError(f"path {ptr!r}: key {last!r} not found")
+        return doc, parent.pop(last)
+    if isinstance(parent, list):
+        return doc, parent.pop(_index(last, len(parent), ptr))
+    raise PatchError(f"path {ptr!r}: cannot remove from a {type(parent).__name__}")
+
+
+def _apply_one(doc: Any, op: dict[str, Any]) -> Any:
+    if not isinstance(op, dict) or "op" not in op or "path" not in op:
+        raise PatchError(f"not a patch operation: {op!r}")
+    kind, ptr = op["op"], op["path"]
+    if kind == "add":
+        return _add(doc, ptr, copy.deepcopy(op["value"]))
+    if kind == "remove":
+        return _remove(doc, ptr)[0]
+    if kind == "replace":
+        doc, _ = _remove(doc, ptr)
+        return _add(doc, ptr, copy.deepcopy(op["value"])) if unpointer(ptr) else copy.deepcopy(
+            op["value"])
+    if kind == "move":
+        doc, value = _remove(doc, op["from"])
+        return _add(doc, ptr, value)
+    if kind == "copy":
+        return _add(doc, ptr, copy.deepcopy(_get(doc, op["from"])))
+    if kind == "test":
+        if not _same(_get(doc, ptr), op.get("value")):
+            raise PatchError(f"test failed at {ptr!r}")
+        return doc
+    raise PatchError(f"unknown patch op {kind!r}")
