@@ -14,24 +14,13 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 
-from storage import Event, LogReader, apply_patch, copy_recording
+from storage import Event, LogReader, StateSnapshot, copy_recording, iter_snapshots
 
 if TYPE_CHECKING:
     from ._recorder import ExecutionRecorder
 
 __all__ = ["PublishedRecorderAPI", "RecordingMetadata", "StateSnapshot"]
-
-
-class StateSnapshot(msgspec.Struct, kw_only=True):
-    """One recorded state, as the earlier API handed it back."""
-
-    state: Any
-    node_id: str | None = None
-    event_id: int = 0
-    timestamp: float = 0.0
-    execution_stack: list[str] | None = None
 
 
 class RecordingMetadata:
@@ -305,19 +294,7 @@ class PublishedRecorderAPI:
     @property
     def snapshots(self: ExecutionRecorder) -> list[StateSnapshot]:  # type: ignore[misc]
         """Every recorded state so far, rebuilt from keyframes and patches."""
-        out: list[StateSnapshot] = []
-        state: Any = None
-        for e in self._read_back():
-            if e.kind != "state":
-                continue
-            if e.state is not None:
-                state = e.state
-            elif e.patch is not None and state is not None:
-                state = apply_patch(state, e.patch)
-            stack = (e.data or {}).get("execution_stack") if isinstance(e.data, dict) else None
-            out.append(StateSnapshot(state=state, node_id=e.node, event_id=e.seq,
-                                     timestamp=e.timestamp, execution_stack=stack))
-        return out
+        return iter_snapshots(self._read_back())
 
     async def save(self: ExecutionRecorder, path: str | os.PathLike[str]  # type: ignore[misc]
                    ) -> RecordingMetadata:

@@ -44,6 +44,7 @@ from .events import (
 )
 from .ids import is_valid_id, new_recording_id, validate_id
 from .patch import PatchError, apply_patch, make_patch
+from .snapshots import StateSnapshot, iter_snapshots
 
 __all__ = [
     "CODECS",
@@ -77,6 +78,7 @@ __all__ = [
     "RecordingWriteError",
     "SeekIndex",
     "SkippedFrame",
+    "StateSnapshot",
     "Store",
     "StoreError",
     "UnsupportedVersionError",
@@ -85,6 +87,7 @@ __all__ = [
     "default_store_url",
     "info_from_log",
     "is_valid_id",
+    "iter_snapshots",
     "make_patch",
     "new_recording_id",
     "open_store",

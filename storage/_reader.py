@@ -35,6 +35,9 @@ _events_decoder = msgspec.json.Decoder(Event)
 _footer_decoder = msgspec.json.Decoder(Footer)
 _any_decoder = msgspec.json.Decoder()
 _FOOTER_PREFIX = b'{"kind":"footer"'
+#: What decoding damaged JSON can raise: msgspec's errors, bad UTF-8 (msgspec raises
+#: UnicodeDecodeError for it) and nesting too deep (RecursionError).
+_BAD_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 class FrameSpan(msgspec.Struct, frozen=True, gc=False):
@@ -87,6 +90,8 @@ class LogReader:
         self.tail_garbage = 0
         self.skipped: list[SkippedFrame] = []
         self.keyframes: list[int] = []
+        #: Indices of frames holding state events; None when the file does not say.
+        self.state_frames: list[int] | None = []
         self.event_count = 0
         self.size = 0
         self._scan_pos = 0
@@ -146,7 +151,7 @@ class LogReader:
             return False
         try:
             footer = _footer_decoder.decode(codec.decompress(self._pread(off, length)))
-        except (FrameError, msgspec.DecodeError, msgspec.ValidationError):
+        except (FrameError, *_BAD_JSON):
             return False
         return self._adopt_footer(footer, off)
 
@@ -166,7 +171,7 @@ class LogReader:
             return False
         try:
             footer = _footer_decoder.decode(last)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except _BAD_JSON:
             return False
         off = self.size - len(last)
         return self._adopt_footer(footer, off)
@@ -185,6 +190,9 @@ class LogReader:
         self._first_seqs = [s.first_seq for s in self._spans]
         self.footer = footer
         self.keyframes = list(footer.index.keyframes)
+        self.state_frames = list(footer.index.state_frames)
+        if not self.state_frames and footer.counts.states:
+            self.state_frames = None  # written before the field existed: unknown
         self.event_count = footer.event_count
         return True
 
@@ -206,7 +214,7 @@ class LogReader:
     def _parse_header(self, line: bytes, offset: int) -> Header:
         try:
             raw = _any_decoder.decode(line)
-        except msgspec.DecodeError as exc:
+        except _BAD_JSON as exc:
             raise CorruptRecordingError(self.path, f"the header line is not JSON ({exc})",
                                         frame=0, offset=offset) from None
         if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
@@ -281,7 +289,7 @@ class LogReader:
                     break
                 events = _event_lines.decode(b"[" + lines.rstrip(b"\n").replace(b"\n", b",")
                                              + b"]")
-            except (FrameError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except (FrameError, *_BAD_JSON) as exc:
                 if not self.recover:
                     raise CorruptRecordingError(self.path, _reason(exc), frame=frame_no,
                                                 offset=pos + p) from None
@@ -319,7 +327,7 @@ class LogReader:
             if line.startswith(_FOOTER_PREFIX):
                 try:
                     self.footer = _footer_decoder.decode(line)
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                except _BAD_JSON as exc:
                     if not self.recover:
                         raise CorruptRecordingError(self.path, _reason(exc),
                                                     offset=base + p) from None
@@ -331,7 +339,7 @@ class LogReader:
         if block:
             try:
                 events = _event_lines.decode(b"[" + b",".join(block) + b"]")
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except _BAD_JSON as exc:
                 if not self.recover:
                     raise CorruptRecordingError(self.path, _reason(exc),
                                                 offset=base + lines_start) from None
@@ -339,7 +347,7 @@ class LogReader:
                 for line in block:
                     try:
                         events.append(_events_decoder.decode(line))
-                    except (msgspec.DecodeError, msgspec.ValidationError) as exc2:
+                    except _BAD_JSON as exc2:
                         self.skipped.append(SkippedFrame(len(self._spans) + 1, base, len(line),
                                                          _reason(exc2)))
             if events:
@@ -359,6 +367,8 @@ class LogReader:
         self._first_seqs.append(span.first_seq)
         self.event_count += len(events)
         self.keyframes.extend(e.seq for e in events if e.kind == "state" and e.state is not None)
+        if self.state_frames is not None and any(e.kind == "state" for e in events):
+            self.state_frames.append(len(self._spans) - 1)
         self._remember(len(self._spans) - 1, events)
 
     def refresh(self) -> list[Event]:
@@ -400,7 +410,7 @@ class LogReader:
         try:
             data = self._codec.decompress(self._pread(span.offset, span.length))
             events = _event_lines.decode(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
-        except (FrameError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (FrameError, *_BAD_JSON) as exc:
             if not self.recover:
                 raise CorruptRecordingError(self.path, _reason(exc), frame=i + 1,
                                             offset=span.offset) from None
@@ -489,6 +499,10 @@ def _reason(exc: BaseException) -> str:
         return f"an event line does not match the format ({exc})"
     if isinstance(exc, msgspec.DecodeError):
         return f"an event line is not valid JSON ({exc})"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"an event line is not valid UTF-8 ({exc})"
+    if isinstance(exc, RecursionError):
+        return "an event line nests too deeply to decode"
     return str(exc)
 
 

@@ -76,6 +76,8 @@ class LogWriter:
         self._first_seq = 0
         self._first_ts = 0
         self._frames: list[tuple[int, int]] = []
+        self._state_frames: list[int] = []
+        self._has_state = False
         self._offset = 0
         self.events_written = 0
         self.events_lost = 0
@@ -116,6 +118,8 @@ class LogWriter:
             del buf[mark:]
             raise LineTooLong(size)
         buf.append(10)
+        if event.kind == "state":
+            self._has_state = True
         if self._pending == 0:
             self._first_seq = event.seq
             self._first_ts = event.ts
@@ -133,6 +137,7 @@ class LogWriter:
         self._buf.clear()
         self._pending = 0
         if self.failed is not None:
+            self._has_state = False
             self.events_lost += n
             return
         frame = self.codec.compress(data)
@@ -142,6 +147,9 @@ class LogWriter:
         except RecordingWriteError:
             self.events_lost += n
             raise
+        if self._has_state:
+            self._state_frames.append(len(self._frames))
+            self._has_state = False
         self._frames.append((self._first_seq, start))
         self.events_written += n
 
@@ -163,7 +171,8 @@ class LogWriter:
         try:
             self.flush()
             if footer is not None and self.failed is None:
-                footer.index = SeekIndex(frames=list(self._frames), keyframes=keyframes or [])
+                footer.index = SeekIndex(frames=list(self._frames), keyframes=keyframes or [],
+                                         state_frames=list(self._state_frames))
                 footer_offset = self._offset
                 frame = self.codec.compress(self._enc.encode(footer) + b"\n")
                 self._write(frame)

@@ -161,6 +161,8 @@ class SeekIndex(msgspec.Struct, kw_only=True, gc=False):
     frames: list[tuple[int, int]] = []
     keyframes: list[int] = []
     """The ``seq`` of every state event that holds a full ``state`` (a keyframe)."""
+    state_frames: list[int] = []
+    """Indices into ``frames`` of the frames holding at least one state event."""
 
 
 class Footer(msgspec.Struct, kw_only=True, gc=False):

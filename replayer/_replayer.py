@@ -1,0 +1,366 @@
+"""`Replayer`: open a recording lazily, move a cursor through it, ask about any event.
+
+All cursor state lives here and changes through `Replayer._move`; the
+interactive stepper only parses commands and prints (as bdb does for pdb).
+
+Opening a finished recording reads the trailer, footer and header — not the
+events; an event is decoded with its frame when first asked for, and a few
+frames are cached, so stepping through a 1M-event run stays small.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import os
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, overload
+
+import msgspec
+
+from storage import (
+    Event,
+    Footer,
+    Header,
+    LogReader,
+    Store,
+    make_patch,
+    open_store,
+)
+
+from ._spans import EventView, Span, build_spans
+from ._state import StateTracker, copy_json
+from .errors import EventNotFoundError
+
+__all__ = ["Replayer", "Summary"]
+
+_views = msgspec.json.Decoder(list[EventView])
+
+
+class Summary(msgspec.Struct, kw_only=True):
+    """How a run ended, from its footer (or from what could be read, if it has none)."""
+
+    status: str
+    """``completed``, ``failed``, ``timed_out``, ``cancelled`` or ``incomplete``."""
+    event_count: int
+    duration_ns: int
+    error: dict[str, Any] | None = None
+    nodes: int = 0
+    teams: int = 0
+    messages: int = 0
+    max_depth: int = 0
+    errors: int = 0
+    dropped: list[str] = []
+    degraded: list[str] = []
+    unreadable_tail_bytes: int = 0
+    skipped_frames: int = 0
+
+
+class _Events(Sequence[Event]):
+    """`Replayer.events`: a lazy sequence (decodes frames only when indexed)."""
+
+    def __init__(self, replayer: Replayer) -> None:
+        self._r = replayer
+
+    def __len__(self) -> int:
+        return len(self._r)
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        return self._r[i]
+
+    def __iter__(self) -> Iterator[Event]:
+        return self._r.iter_events()
+
+    def __repr__(self) -> str:
+        return f"<events of {self._r.path}: {len(self)}>"
+
+
+class Replayer:
+    """A recording opened for reading, with a cursor.
+
+    ::
+
+        r = Replayer.open("latest")             # id, unique prefix, `latest`, or a path
+        r.jump_to_event(120)
+        r.current, r.get_state_at_event(120)
+        for e in r.step_forward(5): ...
+    """
+
+    def __init__(self, reader: LogReader) -> None:
+        self.reader = reader
+        self.path = reader.path
+        self._position = 0
+        self._state = StateTracker(reader)
+        self._spans: list[Span] | None = None
+        self._seqs: list[int] | None = None  # position -> seq, only when seqs have gaps
+        self._check_dense()
+
+    # --- opening ------------------------------------------------------------------
+    @classmethod
+    def open(cls, path_or_id: str | os.PathLike[str], store: str | Store | None = None, *,
+             recover: bool = False) -> Replayer:
+        """Open a file path, or an id / unique id prefix / ``latest`` in ``store``.
+
+        An argument naming an existing file is opened as that file; anything
+        else is looked up in the store (default ``$FLOWTAPE_STORE`` or
+        ``./recordings``). Raises `RecordingNotFoundError`, `AmbiguousIdError`,
+        `InvalidIdError`, `CorruptRecordingError`, `UnsupportedVersionError`.
+        """
+        text = os.fspath(path_or_id)
+        if os.path.isfile(text):
+            return cls(LogReader.open(text, recover=recover))
+        if os.sep in text or text.endswith((".zst", ".gz", ".jsonl")):
+            return cls(LogReader.open(text, recover=recover))  # a path: report it missing
+        return cls(open_store(store).open(text, recover=recover))
+
+    def close(self) -> None:
+        """Release the file."""
+        self.reader.close()
+
+    def __enter__(self) -> Replayer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_dense(self) -> None:
+        """Map positions to seqs when a crashed or damaged file has gaps in ``seq``."""
+        r = self.reader
+        if r.footer is not None or r.frame_count == 0:
+            return  # a finished file's seqs are dense (the writer guarantees it)
+        last = r.read_frame(r.frame_count - 1)
+        if not r.skipped and last and last[-1].seq == r.event_count - 1:
+            return
+        self._seqs = [e.seq for e in r.iter_events()]
+
+    # --- what the recording is ---------------------------------------------------------
+    @property
+    def header(self) -> Header:
+        """The header line (workflow, id, start time, tags, config, …)."""
+        return self.reader.header
+
+    @property
+    def footer(self) -> Footer | None:
+        """The footer line, or None for an incomplete recording."""
+        return self.reader.footer
+
+    @property
+    def recording_id(self) -> str:
+        return self.reader.header.recording_id
+
+    @property
+    def summary(self) -> Summary:
+        """Status, counts and duration (``incomplete`` when the footer is missing)."""
+        r = self.reader
+        f = r.footer
+        if f is not None:
+            c = f.counts
+            return Summary(status=f.status, event_count=f.event_count, duration_ns=f.duration_ns,
+                           error=f.error, nodes=c.nodes, teams=c.teams, messages=c.messages,
+                           max_depth=c.max_depth, errors=c.errors, dropped=list(f.dropped),
+                           degraded=list(f.degraded), skipped_frames=len(r.skipped))
+        n = len(self)
+        last = self[n - 1] if n else None
+        return Summary(status="incomplete", event_count=n,
+                       duration_ns=last.ts if last is not None else 0,
+                       unreadable_tail_bytes=r.tail_garbage, skipped_frames=len(r.skipped))
+
+    def __len__(self) -> int:
+        return len(self._seqs) if self._seqs is not None else self.reader.event_count
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        """The event at position ``i`` (negative counts from the end); slices give lists."""
+        n = len(self)
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise EventNotFoundError(self.path, f"at position {i}", n)
+        seq = self._seqs[i] if self._seqs is not None else i
+        return self.reader.get(seq)
+
+    @property
+    def events(self) -> _Events:
+        """All events as a lazy sequence."""
+        return _Events(self)
+
+    def iter_events(self, start: int = 0) -> Iterator[Event]:
+        """Events from position ``start`` on, decoding frame by frame."""
+        seq = (self._seqs[start] if start < len(self._seqs) else 1 << 62) \
+            if self._seqs is not None else start
+        return self.reader.iter_events(seq)
+
+    def get_event(self, seq: int) -> Event:
+        """The event with this ``seq`` (its id); `EventNotFoundError` if there is none."""
+        try:
+            return self.reader.get(seq)
+        except IndexError:
+            raise EventNotFoundError(self.path, f"with seq {seq}", len(self)) from None
+
+    def position_of(self, seq: int) -> int:
+        """The position of the event with this seq."""
+        if self._seqs is None:
+            if 0 <= seq < len(self):
+                return seq
+            raise EventNotFoundError(self.path, f"with seq {seq}", len(self))
+        i = bisect.bisect_left(self._seqs, seq)
+        if i < len(self._seqs) and self._seqs[i] == seq:
+            return i
+        raise EventNotFoundError(self.path, f"with seq {seq}", len(self))
+
+    def get_node_events(self, node_id: str) -> list[Event]:
+        """Every event about ``node_id`` (its starts, completes, errors, …), in order."""
+        return [e for e in self.iter_events() if e.node == node_id]
+
+    def spans(self) -> list[Span]:
+        """One `Span` per workflow / node / team / member / recursion execution, in start order."""
+        if self._spans is None:
+            self._spans = build_spans(self._iter_views())
+        return [msgspec.structs.replace(s, children=list(s.children)) for s in self._spans]
+
+    def _iter_views(self) -> Iterator[EventView]:
+        for _, _, data in self.reader.iter_frames_raw():
+            body = data.rstrip(b"\n")
+            if body:
+                yield from _views.decode(b"[" + body.replace(b"\n", b",") + b"]")
+
+    # --- the cursor ------------------------------------------------------------------------
+    @property
+    def position(self) -> int:
+        """Index of the event `step_forward` yields next (``len`` when at the end)."""
+        return self._position
+
+    @property
+    def current(self) -> Event | None:
+        """The event at the cursor, or None at the end."""
+        return self[self._position] if self._position < len(self) else None
+
+    def _move(self, position: int) -> None:
+        self._position = max(0, min(position, len(self)))
+
+    def step_forward(self, steps: int = 1) -> Iterator[Event]:
+        """Yield up to ``steps`` events from the cursor on; the cursor ends after the last."""
+        for _ in range(max(0, steps)):
+            if self._position >= len(self):
+                return
+            event = self[self._position]
+            self._move(self._position + 1)
+            yield event
+
+    def step_backward(self, steps: int = 1) -> Iterator[Event]:
+        """Yield up to ``steps`` events before the cursor, newest first; the cursor ends on the last."""
+        for _ in range(max(0, steps)):
+            if self._position <= 0:
+                return
+            self._move(self._position - 1)
+            yield self[self._position]
+
+    def jump_to_position(self, n: int) -> bool:
+        """Put the cursor at position ``n``; False (and no move) unless 0 <= n < len."""
+        if 0 <= n < len(self):
+            self._move(n)
+            return True
+        return False
+
+    def jump_to_event(self, seq: int) -> Event:
+        """Put the cursor on the event with this seq and return it."""
+        self._move(self.position_of(seq))
+        event = self.current
+        assert event is not None
+        return event
+
+    def reset(self) -> None:
+        """Back to the first event."""
+        self._move(0)
+
+    @contextmanager
+    def replay_from_event(self, seq: int) -> Iterator[Replayer]:
+        """Jump to ``seq`` for the ``with`` block; the cursor is restored afterwards."""
+        saved = self._position
+        self.jump_to_event(seq)
+        try:
+            yield self
+        finally:
+            self._move(saved)
+
+    # --- searching ---------------------------------------------------------------------------
+    @staticmethod
+    def _matcher(kind: str | Collection[str] | None, node: str | None,
+                 where: Callable[[Event], bool] | None) -> Callable[[Event], bool]:
+        kinds = {kind} if isinstance(kind, str) else set(kind) if kind is not None else None
+        glob = node is not None and any(c in node for c in "*?[")
+
+        def match(e: Event) -> bool:
+            if kinds is not None and e.kind not in kinds:
+                return False
+            if node is not None:
+                if e.node is None:
+                    return False
+                if not (fnmatch.fnmatchcase(e.node, node) if glob else e.node == node):
+                    return False
+            return where is None or bool(where(e))
+
+        return match
+
+    def find(self, kind: str | Collection[str] | None = None, node: str | None = None,
+             where: Callable[[Event], bool] | None = None) -> list[Event]:
+        """Every event matching all given filters (``node`` may be a glob)."""
+        match = self._matcher(kind, node, where)
+        return [e for e in self.iter_events() if match(e)]
+
+    def next_match(self, kind: str | Collection[str] | None = None, node: str | None = None,
+                   where: Callable[[Event], bool] | None = None) -> Event | None:
+        """Move the cursor to the next matching event after it; None (no move) if none."""
+        match = self._matcher(kind, node, where)
+        for i, e in enumerate(self.iter_events(self._position + 1), start=self._position + 1):
+            if match(e):
+                self._move(i)
+                return e
+        return None
+
+    def prev_match(self, kind: str | Collection[str] | None = None, node: str | None = None,
+                   where: Callable[[Event], bool] | None = None) -> Event | None:
+        """Move the cursor to the nearest matching event before it; None (no move) if none."""
+        match = self._matcher(kind, node, where)
+        for i in range(min(self._position, len(self)) - 1, -1, -1):
+            e = self[i]
+            if match(e):
+                self._move(i)
+                return e
+        return None
+
+    # --- state ----------------------------------------------------------------------------------
+    def get_state_at_event(self, seq: int) -> Any:
+        """The exact state after event ``seq`` — the caller's own copy.
+
+        Between state events, the state of the latest one before; before the
+        first, None. Recordings without state events fold ``node_complete``
+        outputs into ``{node: outputs}``.
+        """
+        self.position_of(seq)  # raises for an unknown seq
+        return self._state.state_at(seq)
+
+    def state_delta(self, seq: int) -> list[dict[str, Any]]:
+        """What the state event ``seq`` changed (its RFC 6902 ops), else ``[]``."""
+        e = self.get_event(seq)
+        if e.kind != "state":
+            return []
+        if e.patch is not None:
+            return copy_json(e.patch)  # type: ignore[no-any-return]
+        before = self._state.state_at(seq - 1) if seq > 0 else None
+        return make_patch(before, copy_json(e.state)) if before is not None else [
+            {"op": "replace", "path": "", "value": copy_json(e.state)}]
+
+    def __repr__(self) -> str:
+        return (f"<Replayer {self.header.workflow!r} {self.recording_id} "
+                f"{len(self)} events at {self._position}>")

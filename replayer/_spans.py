@@ -1,0 +1,102 @@
+"""Spans: one per node, team, member, recursion level and the workflow itself.
+
+A span runs from its start event to the end event whose ``span`` field
+points back at it. Spans are built in one pass over slim views of the events
+(payloads are not decoded), so a viewer or the diff can draw and align them
+cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from storage import END_KINDS, START_KINDS
+
+__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans"]
+
+#: Span kind for each start event kind.
+SPAN_KIND = {
+    "workflow_start": "workflow",
+    "node_start": "node",
+    "team_start": "team",
+    "team_member_start": "member",
+    "recursion_enter": "recursion",
+}
+
+
+class EventView(msgspec.Struct, gc=False):
+    """The fields of an event line that spans need (payloads are skipped)."""
+
+    seq: int
+    ts: int
+    kind: str
+    node: str | None = None
+    span: int | None = None
+    parent: int | None = None
+    depth: int = 0
+    lane: str | None = None
+    attempt: int | None = None
+    data: msgspec.Raw = msgspec.Raw(b"")
+    """Left undecoded; read only for the few kinds whose outcome lives in it."""
+
+
+_success = msgspec.json.Decoder(dict[str, object])
+
+
+def _reports_failure(view: EventView) -> bool:
+    """A ``team_complete`` with ``data.success`` false."""
+    if view.kind != "team_complete" or not view.data:
+        return False
+    try:
+        return _success.decode(view.data).get("success") is False
+    except msgspec.DecodeError:
+        return False
+
+
+class Span(msgspec.Struct, kw_only=True):
+    """One execution of a node, team, member, recursion level or the workflow."""
+
+    kind: str
+    """``node``, ``team``, ``member``, ``recursion`` or ``workflow``."""
+    node: str
+    start_seq: int
+    end_seq: int | None = None
+    start_ns: int = 0
+    end_ns: int | None = None
+    duration_ns: int | None = None
+    status: str = "running"
+    """``completed``, ``failed``, or ``running`` when the end is missing (crash, still going)."""
+    parent: int | None = None
+    """``start_seq`` of the enclosing span, or None for the root."""
+    children: list[int] = []
+    attempt: int = 1
+    lane: str | None = None
+    depth: int = 0
+
+
+def build_spans(events: Iterable[EventView]) -> list[Span]:
+    """Spans in start order, with children and end times filled in."""
+    spans: list[Span] = []
+    by_start: dict[int, Span] = {}
+    for e in events:
+        kind = e.kind
+        if kind in START_KINDS:
+            s = Span(kind=SPAN_KIND[kind], node=e.node or "", start_seq=e.seq, start_ns=e.ts,
+                     parent=e.parent, attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
+            spans.append(s)
+            by_start[e.seq] = s
+            parent = by_start.get(e.parent) if e.parent is not None else None
+            if parent is not None:
+                parent.children.append(e.seq)
+        elif kind in END_KINDS and e.span is not None:
+            s = by_start.get(e.span)  # type: ignore[assignment]
+            if s is None:
+                continue
+            s.end_seq = e.seq
+            s.end_ns = e.ts
+            s.duration_ns = e.ts - s.start_ns
+            s.status = ("failed" if kind.endswith("_error") or _reports_failure(e)
+                        else "completed")
+    return spans
