@@ -9,9 +9,10 @@
     print(r.current, r.get_state_at_event(42))
 """
 
+from storage import Span
+
 from ._published import ExecutionReplayer, ReplayMetadata
 from ._replayer import Replayer, Summary
-from ._spans import Span
 from .errors import EventNotFoundError, ReplayerError
 
 __all__ = [

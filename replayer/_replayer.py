@@ -24,18 +24,18 @@ from storage import (
     Footer,
     Header,
     LogReader,
+    Span,
     Store,
+    build_spans,
+    iter_event_views,
     make_patch,
     open_store,
 )
 
-from ._spans import EventView, Span, build_spans
 from ._state import StateTracker, copy_json
 from .errors import EventNotFoundError
 
 __all__ = ["Replayer", "Summary"]
-
-_views = msgspec.json.Decoder(list[EventView])
 
 
 class Summary(msgspec.Struct, kw_only=True):
@@ -225,14 +225,8 @@ class Replayer:
     def spans(self) -> list[Span]:
         """One `Span` per workflow / node / team / member / recursion execution, in start order."""
         if self._spans is None:
-            self._spans = build_spans(self._iter_views())
+            self._spans = build_spans(iter_event_views(self.reader))
         return [msgspec.structs.replace(s, children=list(s.children)) for s in self._spans]
-
-    def _iter_views(self) -> Iterator[EventView]:
-        for _, _, data in self.reader.iter_frames_raw():
-            body = data.rstrip(b"\n")
-            if body:
-                yield from _views.decode(b"[" + body.replace(b"\n", b",") + b"]")
 
     # --- the cursor ------------------------------------------------------------------------
     @property

@@ -45,6 +45,7 @@ from .events import (
 from .ids import is_valid_id, new_recording_id, validate_id
 from .patch import PatchError, apply_patch, make_patch
 from .snapshots import StateSnapshot, iter_snapshots
+from .spans import EventView, Span, build_spans, iter_event_views
 
 __all__ = [
     "CODECS",
@@ -59,6 +60,7 @@ __all__ = [
     "CorruptRecordingError",
     "Counts",
     "Event",
+    "EventView",
     "FileStore",
     "FlowtapeError",
     "Footer",
@@ -78,15 +80,18 @@ __all__ = [
     "RecordingWriteError",
     "SeekIndex",
     "SkippedFrame",
+    "Span",
     "StateSnapshot",
     "Store",
     "StoreError",
     "UnsupportedVersionError",
     "apply_patch",
+    "build_spans",
     "copy_recording",
     "default_store_url",
     "info_from_log",
     "is_valid_id",
+    "iter_event_views",
     "iter_snapshots",
     "make_patch",
     "new_recording_id",

@@ -8,13 +8,14 @@ cheaply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
-from storage import END_KINDS, START_KINDS
+from ._reader import LogReader
+from .events import END_KINDS, START_KINDS
 
-__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans"]
+__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "iter_event_views"]
 
 #: Span kind for each start event kind.
 SPAN_KIND = {
@@ -74,6 +75,17 @@ class Span(msgspec.Struct, kw_only=True):
     attempt: int = 1
     lane: str | None = None
     depth: int = 0
+
+
+_views = msgspec.json.Decoder(list[EventView])
+
+
+def iter_event_views(reader: LogReader) -> Iterator[EventView]:
+    """Slim views of every event in ``reader``, frame by frame (payloads not decoded)."""
+    for _, _, data in reader.iter_frames_raw():
+        body = data.rstrip(b"\n")
+        if body:
+            yield from _views.decode(b"[" + body.replace(b"\n", b",") + b"]")
 
 
 def build_spans(events: Iterable[EventView]) -> list[Span]:
