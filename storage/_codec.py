@@ -33,6 +33,15 @@ TRAILER_MAGIC = b"FLOWTAPE"
 _TRAILER_BODY = struct.Struct("<8sQQ")  # magic, footer frame offset, footer frame length
 
 
+def _max_content_size(frame_length: int) -> int:
+    """The most content a zstd frame of this length can hold (RFC 8878 §3.1.1.2).
+
+    The densest encoding is one RLE block per 128 KiB of content: a 3-byte
+    block header and 1 byte of payload.
+    """
+    return (frame_length // 4 + 1) * (128 << 10)
+
+
 class FrameError(Exception):
     """A frame failed to decode (internal; readers turn it into CorruptRecordingError)."""
 
@@ -47,6 +56,8 @@ class Codec(Protocol):
     name: str
     suffix: str
     trailer_size: int
+    magic: bytes
+    """The bytes every frame starts with (empty for ``none``), to resynchronise after damage."""
 
     def compress(self, data: bytes) -> bytes:
         """One whole frame holding ``data``."""
@@ -78,6 +89,7 @@ class ZstdCodec:
 
     name = "zstd"
     suffix = ".jsonl.zst"
+    magic = ZSTD_MAGIC
     trailer_size = 8 + _TRAILER_BODY.size
 
     def __init__(self, level: int = 3) -> None:
@@ -90,6 +102,13 @@ class ZstdCodec:
 
     def decompress(self, frame: bytes | memoryview) -> bytes:
         try:
+            # The one-shot decompressor allocates the size the frame header declares
+            # up front; a damaged header could declare exabytes (MemoryError). No
+            # frame can expand beyond its RLE bound, so refuse sizes past it.
+            declared = zstandard.frame_content_size(frame)
+            if declared > _max_content_size(len(frame)):
+                raise FrameError(f"zstd: frame header declares {declared} bytes of content, "
+                                 f"impossible for a {len(frame)}-byte frame")
             return self._dctx.decompress(frame)
         except zstandard.ZstdError as exc:
             raise FrameError(f"zstd: {exc}") from exc
@@ -160,6 +179,7 @@ class GzipCodec:
 
     name = "gzip"
     suffix = ".jsonl.gz"
+    magic = GZIP_MAGIC + b"\x08"  # ID1 ID2 and CM=8 (deflate), the only method in use
     # header(10) + XLEN(2) + subfield(4 + body) + empty deflate(2) + CRC32/ISIZE(8)
     trailer_size = 10 + 2 + 4 + _TRAILER_BODY.size + 2 + 8
 
@@ -227,6 +247,7 @@ class PlainCodec:
 
     name = "none"
     suffix = ".jsonl"
+    magic = b""
     trailer_size = 0
 
     def compress(self, data: bytes) -> bytes:

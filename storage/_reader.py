@@ -13,6 +13,7 @@ No zstd, zlib, msgspec or JSON exception leaves this module raw: damage is a
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -270,16 +271,21 @@ class LogReader:
             frame_no = len(self._spans) + len(self.skipped) + 1
             try:
                 n = codec.frame_length(data, p)
-            except TruncatedFrame:
-                break
             except FrameError as exc:
-                # No frame boundary can be found past this point.
+                # A frame that runs past the end is the tail of a crashed or growing
+                # file -- unless a whole frame follows it: then its length was damaged.
+                nxt = self._next_frame(data, p)
+                if isinstance(exc, TruncatedFrame) and nxt is None:
+                    break
+                reason = str(exc) if nxt is None or not isinstance(exc, TruncatedFrame) \
+                    else f"{exc}, yet a complete frame follows at byte offset {pos + nxt}"
                 if not self.recover:
-                    raise CorruptRecordingError(self.path, str(exc), frame=frame_no,
+                    raise CorruptRecordingError(self.path, reason, frame=frame_no,
                                                 offset=pos + p) from None
-                self.skipped.append(SkippedFrame(frame_no, pos + p, len(data) - p, str(exc)))
-                p = len(data)
-                break
+                end = len(data) if nxt is None else nxt
+                self.skipped.append(SkippedFrame(frame_no, pos + p, end - p, reason))
+                p = end
+                continue
             chunk = data[p:p + n]
             try:
                 lines = codec.decompress(chunk)
@@ -306,6 +312,22 @@ class LogReader:
             self.tail_garbage = 0
         return new
 
+    def _next_frame(self, data: bytes, p: int, *, tries: int = 64) -> int | None:
+        """Offset of the next whole frame after damage at ``p`` (frame magic search), or None."""
+        magic = self._codec.magic
+        q = p
+        while magic and tries > 0:
+            q = data.find(magic, q + 1)
+            if q < 0:
+                return None
+            tries -= 1
+            try:
+                self._codec.frame_length(data, q)
+            except FrameError:
+                continue
+            return q
+        return None
+
     def _scan_plain(self, data: bytes, *, initial: bool) -> list[Event]:
         end = data.rfind(b"\n") + 1
         self.tail_garbage = len(data) - end
@@ -320,44 +342,60 @@ class LogReader:
             self._parse_header_plain(data[:first])
             p = self._header_end = first
         lines_start = p
-        block: list[bytes] = []
+        footer_at = -1
         while p < end:
-            nl = data.index(b"\n", p)
-            line = data[p:nl]
-            if line.startswith(_FOOTER_PREFIX):
-                try:
-                    self.footer = _footer_decoder.decode(line)
-                except _BAD_JSON as exc:
-                    if not self.recover:
-                        raise CorruptRecordingError(self.path, _reason(exc),
-                                                    offset=base + p) from None
-                p = nl + 1
+            if data.startswith(_FOOTER_PREFIX, p):
+                footer_at = p
                 break
-            if line.strip():
-                block.append(line)
-            p = nl + 1
-        if block:
-            try:
-                events = _event_lines.decode(b"[" + b",".join(block) + b"]")
-            except _BAD_JSON as exc:
-                if not self.recover:
-                    raise CorruptRecordingError(self.path, _reason(exc),
-                                                offset=base + lines_start) from None
-                events = []
-                for line in block:
-                    try:
-                        events.append(_events_decoder.decode(line))
-                    except _BAD_JSON as exc2:
-                        self.skipped.append(SkippedFrame(len(self._spans) + 1, base, len(line),
-                                                         _reason(exc2)))
+            p = data.index(b"\n", p) + 1
+        if p > lines_start:
+            frame_no = len(self._spans) + len(self.skipped) + 1
+            events = self._decode_plain(data[lines_start:p], base + lines_start, frame_no)
             if events:
                 self._add_frame(FrameSpan(events[0].seq, base + lines_start, p - lines_start),
                                 events)
                 new.extend(events)
+        if footer_at >= 0:
+            p = data.index(b"\n", footer_at) + 1
+            try:
+                self.footer = _footer_decoder.decode(data[footer_at:p - 1])
+            except _BAD_JSON as exc:
+                if not self.recover:
+                    raise CorruptRecordingError(self.path, f"the footer line is damaged "
+                                                f"({_reason(exc)})", offset=base + footer_at
+                                                ) from None
+                self.skipped.append(SkippedFrame(len(self._spans) + len(self.skipped) + 1,
+                                                 base + footer_at, p - footer_at, _reason(exc)))
         self._scan_pos = base + p
         if self.footer is not None:
             self.tail_garbage = 0
         return new
+
+    def _decode_plain(self, chunk: bytes, offset: int, frame_no: int) -> list[Event]:
+        """The events of whole plain lines at ``offset``; a bad line is named, or skipped alone.
+
+        Plain files have no checksums and no frame boundaries of their own, so
+        damage is found, and recovered from, line by line.
+        """
+        try:
+            return _event_lines.decode(b"[" + chunk.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        except _BAD_JSON:
+            pass  # find the bad line (or a blank one, which is harmless)
+        events: list[Event] = []
+        p = 0
+        for line in chunk.split(b"\n"):
+            at, p = offset + p, p + len(line) + 1
+            if not line.strip():
+                continue
+            try:
+                events.append(_events_decoder.decode(line))
+            except _BAD_JSON as exc:
+                if not self.recover:
+                    raise CorruptRecordingError(self.path, _reason(exc), frame=frame_no,
+                                                offset=at) from None
+                if not any(s.offset == at for s in self.skipped):
+                    self.skipped.append(SkippedFrame(frame_no, at, len(line) + 1, _reason(exc)))
+        return events
 
     def _parse_header_plain(self, line: bytes) -> None:
         self.header = self._parse_header(line.rstrip(b"\n"), 0)
@@ -407,6 +445,10 @@ class LogReader:
             self._cache.move_to_end(i)
             return cached
         span = self._spans[i]
+        if self.codec == "none":
+            events = self._decode_plain(self._pread(span.offset, span.length), span.offset, i + 1)
+            self._remember(i, events)
+            return events
         try:
             data = self._codec.decompress(self._pread(span.offset, span.length))
             events = _event_lines.decode(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
@@ -488,10 +530,8 @@ class LogReader:
 
     def __del__(self) -> None:
         if getattr(self, "_fd", -1) >= 0:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._fd)
-            except OSError:
-                pass
 
 
 def _reason(exc: BaseException) -> str:

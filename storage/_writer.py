@@ -15,6 +15,7 @@ The writer is not thread-safe by itself: callers hold `LogWriter.lock` around
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -23,9 +24,9 @@ from typing import Any
 
 import msgspec
 
+from ._codec import Codec, codec_for_name
 from .errors import RecordingWriteError
 from .events import Event, Footer, Header, SeekIndex
-from ._codec import Codec, codec_for_name
 
 __all__ = ["DEFAULT_FLUSH_EVERY", "DEFAULT_FLUSH_INTERVAL", "LineTooLong", "LogWriter"]
 
@@ -99,7 +100,7 @@ class LogWriter:
         _FLUSHER.register(self)
 
     # --- hot path -----------------------------------------------------------
-    def append(self, event: Event, max_line: int = 0, *, urgent: bool = False) -> None:
+    def append(self, event: Event, max_line: int = 0, urgent: bool = False) -> None:
         """Encode ``event`` into the buffer and cut a frame if the policy says so.
 
         Raises `LineTooLong` (keeping nothing) when ``max_line`` is set and the
@@ -181,20 +182,16 @@ class LogWriter:
                     self._write(trailer)
         finally:
             self.closed = True
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._fd)
-            except OSError:
-                pass
 
     def discard(self) -> None:
         """Close without a footer and remove the file (a recording not worth keeping)."""
         self._buf.clear()
         self._pending = 0
         self.close(None)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        except FileNotFoundError:
-            pass
 
     @property
     def bytes_written(self) -> int:
@@ -229,6 +226,7 @@ class _IdleFlusher:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._added = False  # a writer arrived since the thread last looked
 
     def register(self, writer: LogWriter) -> None:
         with self._cond:
@@ -239,6 +237,7 @@ class _IdleFlusher:
                 self._thread = threading.Thread(target=self._run, name="flowtape-flusher",
                                                 daemon=True)
                 self._thread.start()
+            self._added = True
             self._cond.notify()
 
     def unregister(self, writer: LogWriter) -> None:
@@ -251,11 +250,21 @@ class _IdleFlusher:
                 while not self._writers:
                     self._cond.wait()
                 writers = list(self._writers)
-            tick = min(w.flush_interval_ns for w in writers) / 2e9
-            time.sleep(min(max(tick, 0.005), 0.5))
+                self._added = False
+            # Wake exactly when the oldest buffered event of some writer comes due, so
+            # an idle workflow's events reach the disk flush_interval after they
+            # happened, not up to a polling tick later. A writer whose buffer is empty
+            # now gets its next event no earlier than now, due an interval later, so
+            # looking again after half the shortest interval never makes one late.
             now = time.perf_counter_ns()
+            tick = min(w.flush_interval_ns for w in writers) // 2
+            wake = now + min(max(tick, 1_000_000), 500_000_000)
             for w in writers:
                 if w.closed or not w._pending:
+                    continue
+                due = w.origin_ns + w._first_ts + w.flush_interval_ns
+                if due > now:
+                    wake = min(wake, due)
                     continue
                 with w.lock:
                     try:
@@ -264,6 +273,9 @@ class _IdleFlusher:
                     except RecordingWriteError:
                         pass  # the recorder notices `failed` and reports it on its thread
             del writers
+            with self._cond:  # a new writer (maybe with a shorter interval) wakes us early
+                if not self._added:
+                    self._cond.wait(max(wake - time.perf_counter_ns(), 1_000_000) / 1e9)
 
 
 _FLUSHER = _IdleFlusher()
