@@ -1,29 +1,36 @@
-"""Stores: where recordings live, and how they are found again.
+"""Stores: the contract, the query, and picking an implementation from a URL.
 
-`Store` is the contract every store keeps (file, memory, object storage).
-The recorder asks a store for a path to write (`Store.path_for`), tells it
-when a recording begins and when it is closed, and the read side lists,
-gets, opens and deletes through it. `open_store` picks the implementation
-from the URL scheme.
+`Store` is the contract every store keeps (file, memory, object storage;
+docs/stores.md). The recorder asks a store for a path to write
+(`Store.path_for`), tells it when a recording begins (`Store.begin`) and when
+it is closed (`Store.finish`); the read side lists, gets, opens, deletes,
+counts and prunes through it. `open_store` picks the implementation from the
+URL scheme in `STORE_SCHEMES`, handing any other scheme to fsspec (the
+optional ``flowtape[s3]`` extra).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
-from ._reader import LogReader
-from .errors import AmbiguousIdError, RecordingNotFoundError, StoreError
+from .errors import StoreError
 from .events import Footer, Header
-from .ids import validate_id
+
+if TYPE_CHECKING:
+    from ._catalogstore import ReindexResult, VerifyResult
+    from ._reader import LogReader
+    from ._retention import RetentionPolicy, RetentionResult
+    from ._stats import StoreStats
 
 __all__ = [
     "DEFAULT_STORE",
-    "FileStore",
+    "RECORDING_SUFFIXES",
+    "STORE_SCHEMES",
     "RecordingInfo",
     "RecordingQuery",
     "Store",
@@ -47,22 +54,47 @@ class RecordingInfo(msgspec.Struct, kw_only=True):
     recording_id: str
     workflow: str
     status: str
+    """``running``, ``completed``, ``failed``, ``timed_out``, ``cancelled`` or ``incomplete``."""
     success: bool | None
+    """True for ``completed``, False for a run that ended badly, None while unknown."""
     started_at: dt.datetime
+    """UTC, from the header (or the start a published-API ``save`` was told)."""
     duration_ns: int = 0
     tags: list[str] = []
     size: int = 0
+    """Bytes of the recording file."""
     event_count: int = 0
     node_count: int = 0
     error_type: str | None = None
     path: str = ""
+    """Where the recording is: a local path, or a URL for an object store."""
+    team_count: int = 0
+    max_depth: int = 0
+
+
+# Sort keys: RecordingInfo fields, plus the earlier-published names for some of them.
+SORT_ALIASES = {
+    "id": "recording_id",
+    "workflow_name": "workflow",
+    "duration": "duration_ns",
+    "duration_seconds": "duration_ns",
+    "file_size_bytes": "size",
+    "size_bytes": "size",
+    "timestamp": "started_at",
+    "start": "started_at",
+}
+SORT_KEYS = tuple(RecordingInfo.__struct_fields__)
 
 
 class RecordingQuery(msgspec.Struct, kw_only=True):
-    """Filters, order and page for `Store.list` (durations in seconds).
+    """Filters, order and page for `Store.list` (and the async facades' ``list``).
 
-    ``start``/``end`` are accepted as aliases of ``start_date``/``end_date``;
-    naive datetimes mean local time.
+    Durations are in seconds; dates are datetimes, naive ones meaning local
+    time; ``start``/``end`` are accepted as aliases of ``start_date``/``end_date``
+    and both ends are inclusive. ``tags`` match all of them (``tags_mode="all"``)
+    or any (``"any"``). ``sort_by`` is a `RecordingInfo` field (or one of the
+    published names ``workflow_name``, ``duration``, ``file_size_bytes``).
+    Raises ValueError for a bad mode, order, sort key, limit or offset.
     """
 
     workflow_name: str | None = None
@@ -87,13 +119,23 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
             self.start_date = self.start
         if self.end_date is None:
             self.end_date = self.end
+        if isinstance(self.tags, str):
+            self.tags = [self.tags]
         if self.tags_mode not in ("all", "any"):
             raise ValueError(f"tags_mode must be 'all' or 'any', not {self.tags_mode!r}")
         if self.sort_order not in ("asc", "desc"):
             raise ValueError(f"sort_order must be 'asc' or 'desc', not {self.sort_order!r}")
+        self.sort_by = SORT_ALIASES.get(self.sort_by, self.sort_by)
+        if self.sort_by not in SORT_KEYS:
+            raise ValueError(f"cannot sort by {self.sort_by!r}; choose one of "
+                             f"{', '.join(SORT_KEYS)}")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError(f"limit must be 0 or more, not {self.limit!r}")
+        if self.offset < 0:
+            raise ValueError(f"offset must be 0 or more, not {self.offset!r}")
 
     def matches(self, info: RecordingInfo) -> bool:
-        """True when ``info`` passes every filter."""
+        """True when ``info`` passes every filter (the catalog answers the same in SQL)."""
         if self.workflow_name is not None and info.workflow != self.workflow_name:
             return False
         if self.success is not None and info.success is not self.success:
@@ -108,9 +150,9 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
             if self.tags_mode == "any" and not want & have:
                 return False
         started = info.started_at
-        if self.start_date is not None and started < _aware(self.start_date):
+        if self.start_date is not None and started < aware(self.start_date):
             return False
-        if self.end_date is not None and started > _aware(self.end_date):
+        if self.end_date is not None and started > aware(self.end_date):
             return False
         secs = info.duration_ns / 1e9
         if self.min_duration is not None and secs < self.min_duration:
@@ -120,34 +162,39 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
         return self.error_type is None or info.error_type == self.error_type
 
     def apply(self, infos: Iterable[RecordingInfo]) -> list[RecordingInfo]:
-        """Filter, sort and page ``infos``."""
+        """Filter, sort and page ``infos`` in Python (for lists that are not in a catalog)."""
         rows = [i for i in infos if self.matches(i)]
         key = self.sort_by
-        if key not in RecordingInfo.__struct_fields__:
-            raise ValueError(
-                f"cannot sort by {key!r}; choose one of {', '.join(RecordingInfo.__struct_fields__)}"
-            )
-        rows.sort(key=lambda i: (getattr(i, key) is None, getattr(i, key) or 0, i.recording_id),
-                  reverse=self.sort_order == "desc")
+        rows.sort(key=lambda i: i.recording_id, reverse=self.sort_order == "desc")
+        present = [i for i in rows if getattr(i, key) is not None]
+        present.sort(key=lambda i: getattr(i, key), reverse=self.sort_order == "desc")
+        rows = present + [i for i in rows if getattr(i, key) is None]  # None sorts last
         rows = rows[self.offset:]
         return rows if self.limit is None else rows[: self.limit]
 
 
-def _aware(when: dt.datetime) -> dt.datetime:
+def aware(when: dt.datetime) -> dt.datetime:
+    """``when`` with a time zone: naive datetimes mean local time (SPEC §7)."""
     return when.astimezone() if when.tzinfo is None else when
+
+
+def parse_started_at(text: str) -> dt.datetime:
+    """The header's RFC 3339 ``started_at`` as an aware datetime."""
+    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def info_from_log(path: str, header: Header, footer: Footer | None, event_count: int,
                   size: int) -> RecordingInfo:
-    """The catalog row for a recording file, from its header and footer."""
+    """The `RecordingInfo` of a recording file, from its header and footer."""
     status = footer.status if footer is not None else "incomplete"
     error = footer.error if footer is not None else None
     return RecordingInfo(
         recording_id=header.recording_id,
         workflow=header.workflow,
         status=status,
-        success=(status == "completed") if footer is not None else None,
-        started_at=dt.datetime.fromisoformat(header.started_at.replace("Z", "+00:00")),
+        success=None if status in ("running", "incomplete") else status == "completed",
+        started_at=parse_started_at(header.started_at),
         duration_ns=footer.duration_ns if footer is not None else 0,
         tags=list(header.tags),
         size=size,
@@ -155,12 +202,18 @@ def info_from_log(path: str, header: Header, footer: Footer | None, event_count:
         node_count=footer.counts.nodes if footer is not None else 0,
         error_type=(error or {}).get("type"),
         path=path,
+        team_count=footer.counts.teams if footer is not None else 0,
+        max_depth=footer.counts.max_depth if footer is not None else 0,
     )
 
 
 @runtime_checkable
 class Store(Protocol):
-    """Where recordings live. File, memory and object stores implement this."""
+    """Where recordings live. `FileStore`, `MemoryStore` and `FsspecStore` implement it.
+
+    Ids given to ``get``/``open``/``delete`` are a full id, a unique prefix,
+    or ``latest``; anything but ``[0-9A-Za-z_-]`` raises `InvalidIdError`.
+    """
 
     url: str
 
@@ -169,11 +222,11 @@ class Store(Protocol):
         ...
 
     def begin(self, header: Header, path: str) -> None:
-        """A recording started writing at ``path``."""
+        """A recording started writing at ``path`` (catalogued as ``running``)."""
         ...
 
     def finish(self, recording_id: str, path: str) -> None:
-        """The recording at ``path`` was closed (or abandoned); catalogue it."""
+        """The recording at ``path`` was closed (or abandoned); catalogue its outcome."""
         ...
 
     def list(self, query: RecordingQuery | None = None) -> list[RecordingInfo]:
@@ -181,120 +234,95 @@ class Store(Protocol):
         ...
 
     def get(self, id_or_prefix: str) -> RecordingInfo:
-        """The recording with this id or unique id prefix (`latest` for the newest)."""
+        """The recording with this id or unique id prefix (``latest`` for the newest)."""
         ...
 
     def open(self, id_or_prefix: str, *, recover: bool = False) -> LogReader:
         """A reader for the recording."""
         ...
 
-    def delete(self, id_or_prefix: str) -> bool:
+    def local_path(self, id_or_prefix: str) -> str:
+        """A local file holding the recording (object stores download it first)."""
+        ...
+
+    def delete(self, id_or_prefix: str, *, force: bool = False) -> bool:
         """Remove the recording; False if there was none."""
         ...
 
+    def stats(self, query: RecordingQuery | None = None) -> StoreStats:
+        """Totals, outcomes, sizes, durations, workflows and errors."""
+        ...
 
-class FileStore:
-    """Recordings as files in one directory (the minimal store: lists by reading files)."""
+    def apply_retention(self, policy: RetentionPolicy, *, dry_run: bool = False
+                        ) -> RetentionResult:
+        """Delete what ``policy`` does not keep (nothing with ``dry_run``); say what and why."""
+        ...
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = os.path.abspath(os.fspath(root))
-        self.url = self.root
+    def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> ReindexResult:
+        """Rebuild the catalog from the recordings themselves."""
+        ...
 
-    def path_for(self, recording_id: str, codec: str) -> str:
-        from ._codec import suffix_for_codec
-
-        os.makedirs(self.root, exist_ok=True)
-        return os.path.join(self.root, validate_id(recording_id) + suffix_for_codec(codec))
-
-    def begin(self, header: Header, path: str) -> None:
-        """Nothing to do: the file itself is the record until a catalog exists."""
-
-    def finish(self, recording_id: str, path: str) -> None:
-        """Nothing to do: the file itself is the record until a catalog exists."""
-
-    def _files(self) -> list[str]:
-        try:
-            names = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        return sorted(
-            os.path.join(self.root, n) for n in names
-            if not n.startswith(".") and n.endswith(RECORDING_SUFFIXES)
-        )
-
-    def _info(self, path: str) -> RecordingInfo | None:
-        try:
-            with LogReader.open(path, recover=True) as r:
-                return info_from_log(path, r.header, r.footer, r.event_count, r.size)
-        except (OSError, StoreError, ValueError):
-            return None  # unreadable files are reported by `flowtape verify`, not listed
-
-    def list(self, query: RecordingQuery | None = None) -> list[RecordingInfo]:
-        infos = (self._info(p) for p in self._files())
-        return (query or RecordingQuery()).apply(i for i in infos if i is not None)
-
-    def _id_of(self, path: str) -> str:
-        name = os.path.basename(path)
-        for suffix in RECORDING_SUFFIXES:
-            if name.endswith(suffix):
-                return name[: -len(suffix)]
-        return name
-
-    def _resolve(self, id_or_prefix: str) -> str:
-        files = self._files()
-        if id_or_prefix == "latest":
-            if not files:
-                raise RecordingNotFoundError("latest", f"the store {self.root} is empty")
-            return max(files, key=lambda p: (self._id_of(p), os.path.getmtime(p)))
-        validate_id(id_or_prefix)
-        exact = [p for p in files if self._id_of(p) == id_or_prefix]
-        if exact:
-            return exact[0]
-        hits = [p for p in files if self._id_of(p).startswith(id_or_prefix)]
-        if not hits:
-            raise RecordingNotFoundError(
-                id_or_prefix, f"no recording id starts with it in {self.root}; "
-                "see `flowtape list`")
-        if len(hits) > 1:
-            raise AmbiguousIdError(id_or_prefix, [self._id_of(p) for p in hits])
-        return hits[0]
-
-    def get(self, id_or_prefix: str) -> RecordingInfo:
-        path = self._resolve(id_or_prefix)
-        info = self._info(path)
-        if info is None:
-            with LogReader.open(path):  # raises the precise error
-                pass
-            raise RecordingNotFoundError(id_or_prefix)
-        return info
-
-    def open(self, id_or_prefix: str, *, recover: bool = False) -> LogReader:
-        return LogReader.open(self._resolve(id_or_prefix), recover=recover)
-
-    def delete(self, id_or_prefix: str) -> bool:
-        try:
-            path = self._resolve(id_or_prefix)
-        except RecordingNotFoundError:
-            return False
-        os.unlink(path)
-        return True
+    def verify(self, *, deep: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+        """Check catalog against recordings; drop rows whose recording vanished."""
+        ...
 
 
-def open_store(url: str | os.PathLike[str] | Store | None = None) -> Store:
-    """The store at ``url``: a directory path or ``file://`` URL (default ``$FLOWTAPE_STORE``).
+def _file_store(url: str, **options: Any) -> Store:
+    from ._filestore import FileStore  # noqa: PLC0415 (the store modules import this one)
 
-    A `Store` passed in is returned as it is.
+    return FileStore(url.removeprefix("file://"), **options)
+
+
+def _memory_store(url: str, **options: Any) -> Store:
+    from ._memstore import memory_store  # noqa: PLC0415 (as above)
+
+    return memory_store(url.removeprefix("memory://"), **options)
+
+
+def _fsspec_store(url: str, **options: Any) -> Store:
+    from ._fsspec_store import FsspecStore  # noqa: PLC0415 (as above)
+
+    return FsspecStore(url, **options)
+
+
+#: URL scheme -> how to open it. Any other scheme goes to fsspec (``flowtape[s3]``).
+STORE_SCHEMES: dict[str, Callable[..., Store]] = {
+    "file": _file_store,
+    "memory": _memory_store,
+}
+
+
+def open_store(url: str | os.PathLike[str] | Store | None = None, **options: Any) -> Store:
+    """The store at ``url``; a `Store` passed in is returned as it is.
+
+    ``url`` is a directory path or ``file://`` URL (the default is
+    ``$FLOWTAPE_STORE`` or ``./recordings``, read now), ``memory://[name]``
+    (one store per name in this process), or any fsspec URL such as
+    ``s3://bucket/prefix`` (needs ``pip install 'flowtape[s3]'``). Keyword
+    ``options`` go to the store's constructor, e.g.
+    ``open_store("s3://b/p", storage_options={"endpoint_url": ...})``.
+
+    Raises `StoreError` for an unknown scheme (listing the known ones) and
+    ImportError naming the extra to install when fsspec is missing.
     """
     if url is None:
         url = default_store_url()
     if not isinstance(url, str | os.PathLike):
+        if options:
+            raise TypeError("options apply to a store URL, not to a store object")
         return url
     text = os.fspath(url)
-    if text.startswith("file://"):
-        return FileStore(text[len("file://"):])
-    if "://" in text:
-        scheme = text.split("://", 1)[0]
-        raise StoreError(f"unknown store URL scheme {scheme!r} in {text!r}; use a directory path "
-                         "or file://")
-    return FileStore(text)
+    if "://" not in text:
+        return _file_store(text, **options)
+    scheme = text.split("://", 1)[0].lower()
+    if scheme in STORE_SCHEMES:
+        return STORE_SCHEMES[scheme](scheme + text[len(scheme):], **options)
+    from ._fsspec_store import fsspec_protocols  # noqa: PLC0415 (as above)
 
+    known = fsspec_protocols()
+    if scheme not in known:
+        listed = ", ".join(sorted(STORE_SCHEMES)) + ", and fsspec's " + ", ".join(sorted(known))
+        raise StoreError(f"unknown store URL scheme {scheme!r} in {text!r}; known schemes: "
+                         f"{listed}")
+    return _fsspec_store(text, **options)

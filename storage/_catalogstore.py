@@ -1,0 +1,430 @@
+"""What every catalogued store does the same way: query, resolve ids, delete, prune, count.
+
+`CatalogStore` answers `list`/`get`/`stats`/`apply_retention` from the SQLite
+catalog (`_catalog.Catalog`) and leaves to its subclasses only where a
+recording's bytes are: `FileStore` (a directory), `MemoryStore` (a private
+temporary directory) and `FsspecStore` (a local spool and a remote prefix).
+
+A row says ``running`` from `Store.begin` until `Store.finish`. A writer that
+died in between (SIGKILL, power loss) never calls ``finish``, so before
+answering, the store checks the few ``running`` rows: a writer on this host
+is alive when its pid exists, is not a zombie, and started before the
+recording did (so a reused pid does not count); a writer on another host is
+taken as alive until its file has not changed for ``stale_after`` seconds.
+Rows of dead writers are re-read from their files and become ``incomplete``
+(or whatever their footer says).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+
+from ._catalog import Catalog, CatalogRow, decode_tags, from_us, row_from_log, to_us
+from ._reader import LogReader
+from ._retention import RetentionPolicy, RetentionResult, plan_retention
+from ._stats import StoreStats, compute_stats
+from ._store import RecordingInfo, RecordingQuery, parse_started_at
+from .errors import (
+    AmbiguousIdError,
+    RecordingNotFoundError,
+    RecordingReadError,
+    StoreError,
+)
+from .events import Header
+from .ids import validate_id
+
+__all__ = ["CatalogStore", "ReindexResult", "VerifyResult", "process_alive"]
+
+Progress = Callable[[int, int], None]
+DEFAULT_STALE_AFTER = 24 * 3600.0
+
+
+class ReindexResult(msgspec.Struct, kw_only=True):
+    """What `Store.reindex` found and did."""
+
+    indexed: int = 0
+    """Recordings now in the catalog from their files."""
+    running: list[str] = []
+    """Ids without a footer whose writer is still alive."""
+    incomplete: list[str] = []
+    """Ids without a footer whose writer is gone (crashed or killed)."""
+    dropped: list[str] = []
+    """Ids whose catalog row pointed at a recording that no longer exists."""
+    unreadable: list[tuple[str, str]] = []
+    """(path, reason) for files that are not readable recordings (left alone)."""
+    adopted: list[str] = []
+    """Ids of ``keep=`` runs whose writer died before deciding; kept under their final name."""
+    uploaded: list[str] = []
+    """Object stores: ids of spooled recordings uploaded first."""
+
+
+class VerifyResult(msgspec.Struct, kw_only=True):
+    """What `Store.verify` found. Rows of vanished recordings are dropped as it goes."""
+
+    checked: int = 0
+    missing: list[str] = []
+    """Ids whose recording vanished (their rows were dropped)."""
+    uncatalogued: list[str] = []
+    """Recordings the catalog does not know (`Store.reindex` adds them)."""
+    corrupt: list[tuple[str, str]] = []
+    """(id, reason) for recordings that fail to read (``deep=True`` reads every frame)."""
+    fixed: list[str] = []
+    """Ids whose rows were corrected (dead writers, changed sizes)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was missing, uncatalogued or corrupt."""
+        return not (self.missing or self.uncatalogued or self.corrupt)
+
+
+_HOST = socket.gethostname()
+
+
+def process_alive(host: str, pid: int, started_us: int) -> bool | None:
+    """Whether the writer ``pid`` on ``host`` still runs: True, False, or None (cannot tell).
+
+    Only this host's processes can be checked. On Linux a pid whose process
+    started after the recording did was reused, so the writer is gone.
+    """
+    if pid <= 0 or (host and host != _HOST):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: it exists
+    except OSError:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if fields[0] in (b"Z", b"X"):
+            return False  # exited, not yet reaped
+        started = _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return True
+    return started <= started_us / 1e6 + 5.0  # slack: boot time has 1 s resolution
+
+
+_BOOT: list[float] = []
+
+
+def _boot_time() -> float:
+    if not _BOOT:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    _BOOT.append(float(line.split()[1]))
+                    break
+            else:
+                raise ValueError("no btime")
+    return _BOOT[0]
+
+
+class CatalogStore:
+    """Base of the catalogued stores. Subclasses say where a recording's bytes are."""
+
+    url: str
+    catalog: Catalog
+    stale_after: float = DEFAULT_STALE_AFTER
+
+    # --- where the bytes are (subclasses) ---------------------------------------------
+    def _locate_raw(self, path: str, location: str) -> str:
+        """`RecordingInfo.path` for a row's ``path`` and ``location``: a local path or a URL."""
+        raise NotImplementedError
+
+    def _locate(self, row: CatalogRow) -> str:
+        return self._locate_raw(row.path, row.location)
+
+    def _local_file(self, row: CatalogRow) -> str:
+        """A local file with the recording's bytes (an object store downloads it)."""
+        raise NotImplementedError
+
+    def _exists(self, row: CatalogRow) -> bool:
+        raise NotImplementedError
+
+    def _remove(self, row: CatalogRow) -> None:
+        """Delete the recording's bytes (never a file outside the store: see `_external`)."""
+        raise NotImplementedError
+
+    def _external(self, row: CatalogRow) -> bool:
+        """True for a file outside the store that only the catalog refers to."""
+        return False
+
+    def _mtime(self, row: CatalogRow) -> float | None:
+        """When the recording last grew (for writers on other hosts), if known."""
+        return None
+
+    def _is_present(self) -> bool:
+        """False when the store does not exist yet (reads then find nothing)."""
+        return True
+
+    def _uncatalogued(self, recording_id: str) -> CatalogRow | None:
+        """The row of a recording named ``recording_id`` that the catalog lacks, if any."""
+        return None
+
+    def _sync(self) -> None:
+        """Bring the catalog up to date before a read (object stores list their prefix)."""
+
+    def _bootstrap(self, conn: sqlite3.Connection) -> None:
+        """Called once when this object created the catalog (index what is already there)."""
+
+    # --- connections -----------------------------------------------------------------------
+    @contextmanager
+    def _conn(self, *, bootstrap: bool = True) -> Iterator[sqlite3.Connection]:
+        with self.catalog.connect() as conn:
+            if self.catalog.created:
+                self.catalog.created = False
+                if bootstrap:
+                    self._bootstrap(conn)
+            yield conn
+
+    def _upsert(self, rows: list[CatalogRow]) -> None:
+        with self._conn() as conn, self.catalog.write(conn):
+            Catalog.upsert(conn, rows)
+
+    # --- rows ------------------------------------------------------------------------------
+    def _infos(self, rows: list[tuple[Any, ...]]) -> list[RecordingInfo]:
+        """RecordingInfos straight from `Catalog.query` tuples (the hot loop of `list`)."""
+        locate, tags, when = self._locate_raw, decode_tags, from_us
+        return [RecordingInfo(
+            recording_id=t[0], workflow=t[1], status=t[2],
+            success=None if t[3] is None else t[3] == 1, started_at=when(t[4]),
+            duration_ns=t[5], tags=tags(t[12]), size=t[6], event_count=t[7],
+            node_count=t[8], error_type=t[11], path=locate(t[13], t[14]), team_count=t[9],
+            max_depth=t[10]) for t in rows]
+
+    def _info(self, row: CatalogRow) -> RecordingInfo:
+        return RecordingInfo(
+            recording_id=row.recording_id, workflow=row.workflow, status=row.status,
+            success=row.success, started_at=from_us(row.started_us),
+            duration_ns=row.duration_ns, tags=row.tags, size=row.size,
+            event_count=row.event_count, node_count=row.node_count, error_type=row.error_type,
+            path=self._locate(row), team_count=row.team_count, max_depth=row.max_depth)
+
+    def _read_row(self, path: str, *, rel: str, location: str) -> CatalogRow:
+        """The row for the local recording file ``path`` (a live writer's file: ``running``)."""
+        with LogReader.open(path, recover=True) as r:
+            row = row_from_log(r.header, r.footer, r.event_count, r.size, path=rel,
+                               location=location)
+        if row.status == "incomplete" and self._writer_alive(row, os.path.getmtime(path)):
+            row.status = "running"
+        return row
+
+    def _writer_alive(self, row: CatalogRow, mtime: float | None = None) -> bool:
+        alive = process_alive(row.host, row.pid, row.started_us)
+        if alive is not None:
+            return alive
+        if mtime is None:
+            mtime = self._mtime(row)
+        return mtime is None or time.time() - mtime < self.stale_after
+
+    def _reread(self, row: CatalogRow) -> CatalogRow | None:
+        """``row`` read again from its bytes (None when they are gone)."""
+        try:
+            path = self._local_file(row)
+            fresh = self._read_row(path, rel=row.path, location=row.location)
+        except (RecordingNotFoundError, FileNotFoundError):
+            return None
+        except RecordingReadError:
+            fresh = msgspec.structs.replace(row, status="incomplete")
+        if fresh.status == "running":  # the pid check above said dead; trust it
+            fresh.status = "incomplete"
+        return fresh
+
+    def _reconcile(self, conn: sqlite3.Connection) -> list[str]:
+        """Mark ``running`` rows whose writer is gone; returns their ids."""
+        dead = [r for r in Catalog.with_status(conn, "running") if not self._writer_alive(r)]
+        if not dead:
+            return []
+        fixed: list[str] = []
+        try:
+            with self.catalog.write(conn):
+                for row in dead:
+                    current = Catalog.by_id(conn, row.recording_id)
+                    if current is None or current.status != "running":
+                        continue  # finished meanwhile
+                    fresh = self._reread(current)
+                    if fresh is None:
+                        Catalog.delete(conn, [row.recording_id])
+                    else:
+                        Catalog.upsert(conn, [fresh])
+                    fixed.append(row.recording_id)
+        except (StoreError, sqlite3.Error):
+            return []  # a read-only catalog still answers; it just stays stale
+        return fixed
+
+    def _resolve(self, conn: sqlite3.Connection, id_or_prefix: str) -> CatalogRow:
+        if id_or_prefix == "latest":
+            row = Catalog.latest(conn)
+            if row is None:
+                raise RecordingNotFoundError("latest", f"the store {self.url} is empty")
+            return row
+        validate_id(id_or_prefix)
+        row = Catalog.by_id(conn, id_or_prefix)
+        if row is not None:
+            return row
+        hits = Catalog.by_prefix(conn, id_or_prefix)
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            raise AmbiguousIdError(id_or_prefix, [h.recording_id for h in hits])
+        row = self._uncatalogued(id_or_prefix)
+        if row is not None:
+            with self.catalog.write(conn):
+                Catalog.upsert(conn, [row])
+            return row
+        raise RecordingNotFoundError(id_or_prefix, f"no recording id starts with it in "
+                                     f"{self.url}; see `flowtape list`")
+
+    # --- the Store API -------------------------------------------------------------------------
+    def begin(self, header: Header, path: str) -> None:
+        """Catalogue a recording that started writing at ``path`` as ``running``."""
+        rel, location = self._address(path)
+        self._upsert([CatalogRow(
+            recording_id=header.recording_id, workflow=header.workflow, status="running",
+            success=None, started_us=to_us(parse_started_at(header.started_at)),
+            tags=[str(t) for t in header.tags], path=rel, location=location, host=header.host,
+            pid=header.pid)])
+
+    def _address(self, path: str) -> tuple[str, str]:
+        """(row path, location) for a local file the recorder wrote."""
+        raise NotImplementedError
+
+    def list(self, query: RecordingQuery | None = None) -> list[RecordingInfo]:
+        """Recordings matching ``query`` (all, newest first, by default), from the catalog."""
+        if not self._is_present():
+            return []
+        self._sync()
+        with self._conn() as conn:
+            self._reconcile(conn)
+            rows = Catalog.query(conn, query or RecordingQuery())
+        return self._infos(rows)
+
+    def get(self, id_or_prefix: str) -> RecordingInfo:
+        """The recording with this id, unique id prefix, or ``latest``.
+
+        Raises `InvalidIdError`, `AmbiguousIdError` (listing the candidates),
+        `RecordingNotFoundError`.
+        """
+        if not self._is_present():
+            if id_or_prefix != "latest":
+                validate_id(id_or_prefix)
+            raise RecordingNotFoundError(id_or_prefix, f"the store {self.url} does not exist")
+        self._sync()
+        with self._conn() as conn:
+            self._reconcile(conn)
+            return self._info(self._resolve(conn, id_or_prefix))
+
+    def open(self, id_or_prefix: str, *, recover: bool = False) -> LogReader:
+        """A `LogReader` for the recording (see `get` for the errors)."""
+        return LogReader.open(self.local_path(id_or_prefix), recover=recover)
+
+    def local_path(self, id_or_prefix: str) -> str:
+        """A local file holding the recording (see `get` for the errors)."""
+        if not self._is_present():
+            return self.get(id_or_prefix).path  # raises
+        self._sync()
+        with self._conn() as conn:
+            row = self._resolve(conn, id_or_prefix)
+            try:
+                path = self._local_file(row)
+                if os.path.exists(path):
+                    return path
+            except (FileNotFoundError, RecordingNotFoundError):
+                pass
+            if row.status != "running":
+                with self.catalog.write(conn):
+                    Catalog.delete(conn, [row.recording_id])
+        raise RecordingNotFoundError(row.recording_id, "its file vanished from the store; the "
+                                     "catalog row was dropped (see `flowtape verify`)")
+
+    def delete(self, id_or_prefix: str, *, force: bool = False) -> bool:
+        """Remove the recording and its row; False if there was none.
+
+        A recording still being written is refused with `StoreError` unless
+        ``force``. Raises `InvalidIdError` and `AmbiguousIdError` like `get`.
+        """
+        if not self._is_present():
+            if id_or_prefix != "latest":
+                validate_id(id_or_prefix)
+            return False
+        self._sync()
+        with self._conn() as conn:
+            try:
+                row = self._resolve(conn, id_or_prefix)
+            except RecordingNotFoundError:
+                return False
+            if row.status == "running" and not force and self._writer_alive(row):
+                raise StoreError(f"recording {row.recording_id} is still being written (pid "
+                                 f"{row.pid} on {row.host or 'this host'}); wait for it to "
+                                 "finish, or pass force=True")
+            with self.catalog.write(conn):
+                self._remove(row)
+                Catalog.delete(conn, [row.recording_id])
+        return True
+
+    def stats(self, query: RecordingQuery | None = None) -> StoreStats:
+        """Totals, outcomes, sizes, duration percentiles, workflows, oldest/newest, errors."""
+        if not self._is_present():
+            return StoreStats()
+        self._sync()
+        with self._conn() as conn:
+            self._reconcile(conn)
+            return compute_stats(conn, query)
+
+    def apply_retention(self, policy: RetentionPolicy, *, dry_run: bool = False,
+                        now: Any = None) -> RetentionResult:
+        """Delete what ``policy`` does not keep; with ``dry_run`` only say what would go.
+
+        Each deletion removes the file and the row in one catalog transaction
+        that first re-reads the row, so recordings that finished, started or
+        were deleted meanwhile by another process are handled correctly, and
+        a ``running`` recording is never touched.
+        """
+        if not self._is_present():
+            return RetentionResult(policy=policy, dry_run=dry_run, deleted=[],
+                                   total_recordings=0, total_size_bytes=0, protected=0)
+        self._sync()
+        with self._conn() as conn:
+            self._reconcile(conn)
+            rows = Catalog.where(conn)
+            items, protected = plan_retention(rows, policy, now=now)
+            external = {r.recording_id for r in rows if self._external(r)}
+            items = [msgspec.structs.replace(
+                item, size=0, reason=item.reason + "; only its catalog row goes (the file is "
+                "outside the store and is left alone)") if item.recording_id in external else item
+                for item in items]
+            result = RetentionResult(policy=policy, dry_run=dry_run, deleted=items,
+                                     total_recordings=len(rows),
+                                     total_size_bytes=sum(r.size for r in rows),
+                                     protected=protected)
+            if dry_run:
+                return result
+            done = []
+            errors: list[tuple[str, str]] = []
+            for item in items:
+                with self.catalog.write(conn):
+                    current = Catalog.by_id(conn, item.recording_id)
+                    if current is None or current.status == "running":
+                        continue
+                    try:
+                        self._remove(current)
+                    except (OSError, StoreError) as exc:
+                        errors.append((item.recording_id, str(exc)))
+                        continue
+                    Catalog.delete(conn, [item.recording_id])
+                done.append(item)
+            result.deleted = done
+            result.errors = errors
+            return result

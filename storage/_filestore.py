@@ -1,0 +1,330 @@
+"""The file store: one file per recording in a directory, and a SQLite catalog beside them.
+
+Layout (docs/stores.md §File store)::
+
+    recordings/
+      catalog.sqlite (+ -wal, -shm)      the catalog, WAL mode
+      01jc3v...q7.jsonl.zst              one file per recording, named by its id
+      .01jc3v...x2.jsonl.zst.partial     a keep="failure" run still deciding
+
+The directory is flat: the catalog answers every query, so no listing ever
+walks it except `reindex` and `verify`. Files are written by the recorder
+at the path `path_for` gives; the catalog learns of them at `begin` and
+`finish`. A recording written elsewhere (``record_workflow(path=...,
+store=...)``) is catalogued by absolute path; deleting it from the store
+drops its row and leaves the file, so no store operation ever removes a
+file outside the store's directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+
+from ._catalog import CATALOG_NAME, Catalog, CatalogRow, to_us
+from ._catalogstore import (
+    DEFAULT_STALE_AFTER,
+    CatalogStore,
+    Progress,
+    ReindexResult,
+    VerifyResult,
+    process_alive,
+)
+from ._codec import suffix_for_codec
+from ._reader import LogReader
+from ._store import RECORDING_SUFFIXES, parse_started_at
+from .errors import RecordingReadError, StoreError
+from .ids import is_valid_id, validate_id
+
+__all__ = ["FileStore", "adopt_partials", "recording_name_id"]
+
+_PARTIAL = ".partial"
+
+
+def recording_name_id(name: str) -> str | None:
+    """The id a recording file name carries (``<id>.jsonl.zst`` ...), or None."""
+    if name.startswith("."):
+        return None
+    for suffix in RECORDING_SUFFIXES:
+        if name.endswith(suffix):
+            rid = name[: -len(suffix)]
+            return rid if is_valid_id(rid) else None
+    return None
+
+
+class FileStore(CatalogStore):
+    """Recordings as files in ``root``, catalogued in ``root/catalog.sqlite``.
+
+    ::
+
+        store = FileStore("./recordings")
+        store.list(RecordingQuery(workflow_name="etl", success=False, limit=20))
+        store.apply_retention(RetentionPolicy(max_count=500))
+
+    ``stale_after`` (seconds): a ``running`` recording from another host
+    whose file has not grown for this long counts as abandoned.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *,
+                 stale_after: float = DEFAULT_STALE_AFTER) -> None:
+        self.root = os.path.abspath(os.path.expanduser(os.fspath(root)))
+        self.url = self.root
+        self._prefix = os.path.join(self.root, "")
+        self.stale_after = stale_after
+        self.catalog = Catalog(os.path.join(self.root, CATALOG_NAME))
+
+    def __repr__(self) -> str:
+        return f"FileStore({self.root!r})"
+
+    # --- where the bytes are ------------------------------------------------------------
+    def path_for(self, recording_id: str, codec: str) -> str:
+        """``root/<id><suffix>`` for a new recording (the directory is created)."""
+        name = validate_id(recording_id) + suffix_for_codec(codec)
+        os.makedirs(self.root, exist_ok=True)
+        return os.path.join(self.root, name)
+
+    def _address(self, path: str) -> tuple[str, str]:
+        path = os.path.abspath(path)
+        if os.path.dirname(path) == self.root and recording_name_id(os.path.basename(path)):
+            return os.path.basename(path), "local"
+        return path, "local"  # outside the store (or an odd name): kept by absolute path
+
+    def _external(self, row: CatalogRow) -> bool:
+        return os.path.isabs(row.path)
+
+    def _locate_raw(self, path: str, location: str) -> str:
+        return path if path[:1] == os.sep else self._prefix + path
+
+    def _local_file(self, row: CatalogRow) -> str:
+        return self._locate(row)
+
+    def _exists(self, row: CatalogRow) -> bool:
+        return os.path.isfile(self._locate(row))
+
+    def _remove(self, row: CatalogRow) -> None:
+        if self._external(row):
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._locate(row))
+
+    def _mtime(self, row: CatalogRow) -> float | None:
+        try:
+            return os.path.getmtime(self._locate(row))
+        except OSError:
+            return None
+
+    def _is_present(self) -> bool:
+        return os.path.isdir(self.root)
+
+    def _uncatalogued(self, recording_id: str) -> CatalogRow | None:
+        for suffix in RECORDING_SUFFIXES:
+            name = recording_id + suffix
+            path = os.path.join(self.root, name)
+            if os.path.isfile(path):
+                try:
+                    return self._read_row(path, rel=name, location="local")
+                except (RecordingReadError, OSError):
+                    return None
+        return None
+
+    def _bootstrap(self, conn: sqlite3.Connection) -> None:
+        """A new catalog in a directory that already holds recordings: index them."""
+        if self._names():
+            self._reindex(conn, None)
+
+    def _names(self) -> list[str]:
+        """Recording file names in the root (not dot files, not the catalog)."""
+        try:
+            with os.scandir(self.root) as it:
+                return sorted(e.name for e in it
+                              if recording_name_id(e.name) and e.is_file(follow_symlinks=False))
+        except FileNotFoundError:
+            return []
+
+    # --- the recorder's calls ----------------------------------------------------------------
+    def finish(self, recording_id: str, path: str) -> None:
+        """Catalogue the closed recording at ``path`` with its footer's outcome.
+
+        Raises `StoreError` when the file is not a readable recording.
+        """
+        rel, location = self._address(path)
+        try:
+            row = self._read_row(os.path.abspath(path), rel=rel, location=location)
+        except FileNotFoundError:
+            return  # discarded by its keep= policy
+        except RecordingReadError as exc:
+            raise StoreError(f"cannot catalogue {path}: {exc}") from None
+        if row.status == "running":
+            row.status = "incomplete"  # its writer says it is done, footer or not
+        with self._conn() as conn, self.catalog.write(conn):
+            if row.recording_id != recording_id:
+                Catalog.delete(conn, [recording_id])
+            Catalog.upsert(conn, [row])
+
+    # --- maintenance ------------------------------------------------------------------------
+    def reindex(self, *, progress: Progress | None = None) -> ReindexResult:
+        """Rebuild the catalog from the files: every header and footer read again.
+
+        Files without a footer are ``running`` when their writer is alive,
+        else ``incomplete``; rows whose file vanished are dropped; a damaged
+        catalog is moved aside (``catalog.sqlite.damaged-<time>``) and rebuilt.
+        Safe while other processes record into the store.
+        """
+        if not self._is_present():
+            return ReindexResult()
+        try:
+            with self._conn(bootstrap=False) as conn:
+                return self._reindex(conn, progress)
+        except StoreError as exc:
+            if "damaged" not in str(exc):
+                raise
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for ext in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(self.catalog.path + ext, f"{self.catalog.path}.damaged-{stamp}{ext}")
+        self.catalog = Catalog(self.catalog.path)
+        with self._conn(bootstrap=False) as conn:
+            return self._reindex(conn, progress)
+
+    def _reindex(self, conn: sqlite3.Connection, progress: Progress | None) -> ReindexResult:
+        result = ReindexResult(adopted=self._adopt_partials())
+        names = self._names()
+        rows: list[CatalogRow] = []
+        for i, name in enumerate(names, 1):
+            path = os.path.join(self.root, name)
+            try:
+                rows.append(self._read_row(path, rel=name, location="local"))
+            except FileNotFoundError:
+                pass  # deleted meanwhile
+            except (RecordingReadError, OSError) as exc:
+                result.unreadable.append((path, str(exc)))
+            if progress is not None:
+                progress(i, len(names))
+        with self.catalog.write(conn):
+            gone = [r.recording_id for r in Catalog.where(conn) if not self._exists(r)]
+            Catalog.delete(conn, gone)
+            # Files without a footer are read again under the write lock: a writer
+            # that closed since waits for this lock in `finish`, and its footer is there.
+            fresh = []
+            for row in rows:
+                if row.status not in ("running", "incomplete"):
+                    fresh.append(row)
+                    continue
+                try:
+                    fresh.append(self._read_row(os.path.join(self.root, row.path), rel=row.path,
+                                                location="local"))
+                except (RecordingReadError, OSError):
+                    continue
+            Catalog.upsert(conn, fresh)
+        Catalog.analyze(conn)
+        result.dropped = gone
+        result.indexed = len(fresh)
+        result.running = [r.recording_id for r in fresh if r.status == "running"]
+        result.incomplete = [r.recording_id for r in fresh if r.status == "incomplete"]
+        return result
+
+    def _adopt_partials(self) -> list[str]:
+        return adopt_partials(self.root)
+
+    def verify(self, *, deep: bool = False, progress: Progress | None = None) -> VerifyResult:
+        """Check the catalog against the files.
+
+        Rows whose file vanished are reported in ``missing`` and dropped;
+        files the catalog lacks are reported in ``uncatalogued`` (run
+        `reindex`); rows of dead writers and files whose size changed are
+        corrected (``fixed``). With ``deep``, every frame of every recording
+        is decoded and failures are reported in ``corrupt``.
+        """
+        result = VerifyResult()
+        if not self._is_present():
+            return result
+        with self._conn() as conn:
+            result.fixed = self._reconcile(conn)
+            rows = Catalog.where(conn)
+            result.checked = len(rows)
+            missing = [r for r in rows if not self._exists(r)]
+            if missing:
+                with self.catalog.write(conn):
+                    Catalog.delete(conn, [r.recording_id for r in missing
+                                          if not self._exists(r)])
+            result.missing = [r.recording_id for r in missing]
+            known = {r.path for r in rows}
+            result.uncatalogued = [os.path.join(self.root, n) for n in self._names()
+                                   if n not in known]
+            resized = []
+            gone = {r.recording_id for r in missing}
+            present = [r for r in rows if r.recording_id not in gone]
+            for i, row in enumerate(present, 1):
+                path = self._locate(row)
+                if row.status != "running":
+                    try:
+                        if os.path.getsize(path) != row.size:
+                            resized.append(row)
+                    except OSError:
+                        pass
+                if deep:
+                    reason = _check_frames(path)
+                    if reason is not None:
+                        result.corrupt.append((row.recording_id, reason))
+                if progress is not None:
+                    progress(i, len(present))
+            fresh = []
+            for row in resized:
+                try:
+                    fresh.append(self._read_row(self._locate(row), rel=row.path,
+                                                location=row.location))
+                except (RecordingReadError, OSError):
+                    continue
+            if fresh:
+                with self.catalog.write(conn):
+                    Catalog.upsert(conn, fresh)
+                result.fixed += [r.recording_id for r in fresh]
+        return result
+
+
+def adopt_partials(directory: str) -> list[str]:
+    """Move ``.<name>.partial`` files of dead ``keep=`` runs in ``directory`` to their names.
+
+    Such a run died before its keep policy could decide; a crash is worth
+    keeping, so it is kept (and then indexed as ``incomplete``). Returns the
+    ids moved.
+    """
+    adopted: list[str] = []
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(".") and n.endswith(_PARTIAL)]
+    except FileNotFoundError:
+        return adopted
+    for name in names:
+        final = name[1: -len(_PARTIAL)]
+        rid = recording_name_id(final)
+        path = os.path.join(directory, name)
+        target = os.path.join(directory, final)
+        if rid is None or os.path.exists(target):
+            continue
+        try:
+            with LogReader.open(path, recover=True) as r:
+                header = r.header
+        except (RecordingReadError, OSError):
+            continue
+        started = to_us(parse_started_at(header.started_at))
+        if process_alive(header.host, header.pid, started) is not False:
+            continue  # alive, or on another host: not ours to decide
+        try:
+            os.replace(path, target)
+        except OSError:
+            continue
+        adopted.append(rid)
+    return adopted
+
+
+def _check_frames(path: str) -> str | None:
+    """None when every frame of ``path`` decodes, else the reason it does not."""
+    try:
+        with LogReader.open(path) as r:
+            for i in range(r.frame_count):
+                r.read_frame(i)
+    except (RecordingReadError, OSError) as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,503 @@
+"""The object store: recordings on S3 (or anything fsspec reaches), spooled locally first.
+
+A recording cannot be appended to on object storage, so the recorder writes
+it to a local spool file (``<cache>/spool/<id>.jsonl.zst``) exactly as it
+would into a file store, and `FsspecStore.finish` uploads the closed file as
+one object (``<url>/<id>.jsonl.zst``) and removes the spool copy. A crash
+leaves the spool file; `FsspecStore.upload_spooled` (and `reindex`) uploads
+the ones whose writer is gone.
+
+The catalog is not shared: each machine keeps its own SQLite catalog in its
+local cache and rebuilds it from the objects themselves — one LIST of the
+prefix, and for each object not yet known, range reads of its header frame
+and of its trailer and footer (three small GETs at most, never the events).
+Objects are immutable once uploaded and each writer only ever creates its
+own, so there is no shared mutable catalog object to lose updates to. See
+docs/stores.md §Object storage for the consistency this gives.
+
+fsspec and the backend (s3fs for ``s3://``) load on first use; without them
+an ImportError says ``pip install 'flowtape[s3]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from typing import Any
+
+import msgspec
+
+from ._catalog import CATALOG_NAME, Catalog, CatalogRow, row_from_log
+from ._catalogstore import (
+    DEFAULT_STALE_AFTER,
+    CatalogStore,
+    Progress,
+    ReindexResult,
+    VerifyResult,
+)
+from ._codec import FrameError, codec_for_name, detect_codec, suffix_for_codec
+from ._filestore import _check_frames, adopt_partials, recording_name_id
+from ._reader import LogReader
+from .errors import (
+    CorruptRecordingError,
+    RecordingNotFoundError,
+    RecordingReadError,
+    StoreError,
+    UnsupportedVersionError,
+)
+from .events import FORMAT_NAME, FORMAT_VERSION, Footer, Header
+from .ids import validate_id
+
+__all__ = ["FsspecStore", "UploadResult", "default_cache_dir", "fsspec_protocols"]
+
+INSTALL_HINT = "pip install 'flowtape[s3]'"
+HEAD_BYTES = 16 << 10  # the header frame; bigger ones cost one more request
+TAIL_BYTES = 16 << 10  # trailer and footer; a footer with a big seek index: one more
+MAX_HEADER_BYTES = 16 << 20
+# What open_store may hand to fsspec when fsspec itself is not installed (to say
+# "install the extra" rather than "unknown scheme").
+_COMMON_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss",
+                               "hdfs", "webhdfs", "sftp", "ssh", "ftp", "http", "https",
+                               "webdav", "smb", "dbfs", "oci", "r2"})
+_footer_decoder = msgspec.json.Decoder(Footer)
+_any_decoder = msgspec.json.Decoder()
+
+
+def fsspec_protocols() -> frozenset[str]:
+    """URL schemes fsspec can open here (common ones when fsspec is not installed)."""
+    try:
+        from fsspec.registry import (  # type: ignore[import-untyped]  # noqa: PLC0415
+            known_implementations,
+            registry,
+        )
+    except ImportError:
+        return _COMMON_PROTOCOLS
+    return frozenset(known_implementations) | frozenset(registry)
+
+
+def default_cache_dir() -> str:
+    """``$FLOWTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/flowtape``, else ``~/.cache/flowtape``."""
+    explicit = os.environ.get("FLOWTAPE_CACHE_DIR")
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "flowtape")
+
+
+class UploadResult(msgspec.Struct, kw_only=True):
+    """What `FsspecStore.upload_spooled` did."""
+
+    uploaded: list[str] = []
+    skipped: list[str] = []
+    """Ids still being written by a live process."""
+    failed: list[tuple[str, str]] = []
+    """(id, reason) for spool files that could not be uploaded (they stay spooled)."""
+
+
+def _filesystem(url: str, storage_options: dict[str, Any]) -> tuple[Any, str]:
+    try:
+        import fsspec  # type: ignore[import-untyped]  # noqa: PLC0415 (optional, loaded late)
+    except ImportError as exc:
+        raise ImportError(f"the store {url!r} needs fsspec: {INSTALL_HINT}") from exc
+    try:
+        return fsspec.core.url_to_fs(url, **storage_options)  # type: ignore[no-any-return]
+    except ImportError as exc:
+        raise ImportError(f"the store {url!r} needs a backend fsspec could not load ({exc}); "
+                          f"{INSTALL_HINT}") from exc
+    except ValueError as exc:
+        raise StoreError(f"cannot open the store {url!r}: {exc}") from None
+
+
+class FsspecStore(CatalogStore):
+    """Recordings as objects under ``url``; spool, catalog and downloads in a local cache.
+
+    ::
+
+        store = FsspecStore("s3://bucket/flowtape",
+                            storage_options={"endpoint_url": "http://127.0.0.1:9000"})
+
+    ``storage_options`` go to fsspec (for s3fs: ``endpoint_url``, ``key``,
+    ``secret``, ``client_kwargs`` …); without them the backend's usual
+    configuration applies (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``, ``~/.aws``; fsspec's ``FSSPEC_S3_*``).
+    ``cache_dir`` holds this store's spool, catalog and downloaded copies
+    (default `default_cache_dir`, one sub-directory per store URL).
+    """
+
+    def __init__(self, url: str, *, storage_options: dict[str, Any] | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None,
+                 stale_after: float = DEFAULT_STALE_AFTER) -> None:
+        self.url = url.rstrip("/")
+        options = dict(storage_options or {})
+        self.fs, root = _filesystem(self.url, options)
+        self._root = root.rstrip("/")
+        endpoint = str(options.get("endpoint_url")
+                       or options.get("client_kwargs", {}).get("endpoint_url")
+                       or os.environ.get("AWS_ENDPOINT_URL", ""))
+        key = hashlib.sha256(f"{self.url}\0{endpoint}".encode()).hexdigest()[:16]
+        base = os.fspath(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.local_root = os.path.join(os.path.abspath(base), "stores", key)
+        self.spool_dir = os.path.join(self.local_root, "spool")
+        self.objects_dir = os.path.join(self.local_root, "objects")
+        self.stale_after = stale_after
+        os.makedirs(self.spool_dir, mode=0o700, exist_ok=True)
+        marker = os.path.join(self.local_root, "store-url")
+        if not os.path.exists(marker):
+            with open(marker, "w", encoding="utf-8") as f:
+                f.write(self.url + "\n")
+        self.catalog = Catalog(os.path.join(self.local_root, CATALOG_NAME))
+
+    def __repr__(self) -> str:
+        return f"FsspecStore({self.url!r})"
+
+    # --- where the bytes are --------------------------------------------------------------
+    def _remote(self, name: str) -> str:
+        return f"{self._root}/{name}"
+
+    def path_for(self, recording_id: str, codec: str) -> str:
+        """The spool path for a new recording; `finish` uploads it."""
+        name = validate_id(recording_id) + suffix_for_codec(codec)
+        os.makedirs(self.spool_dir, mode=0o700, exist_ok=True)
+        return os.path.join(self.spool_dir, name)
+
+    def _address(self, path: str) -> tuple[str, str]:
+        path = os.path.abspath(path)
+        if os.path.dirname(path) == self.spool_dir and recording_name_id(os.path.basename(path)):
+            return os.path.basename(path), "spool"
+        return path, "spool"
+
+    def _external(self, row: CatalogRow) -> bool:
+        return row.location == "spool" and os.path.isabs(row.path)
+
+    def _spool_path(self, row: CatalogRow) -> str:
+        return row.path if os.path.isabs(row.path) else os.path.join(self.spool_dir, row.path)
+
+    def _locate_raw(self, path: str, location: str) -> str:
+        if location == "remote":
+            return f"{self.url}/{path}"
+        return path if os.path.isabs(path) else os.path.join(self.spool_dir, path)
+
+    def _local_file(self, row: CatalogRow) -> str:
+        if row.location != "remote":
+            return self._spool_path(row)
+        local = os.path.join(self.objects_dir, row.path)
+        try:
+            if os.path.getsize(local) == row.size:
+                return local
+        except OSError:
+            pass
+        os.makedirs(self.objects_dir, mode=0o700, exist_ok=True)
+        tmp = f"{local}.{os.getpid()}.tmp"
+        try:
+            self.fs.get_file(self._remote(row.path), tmp)
+        except FileNotFoundError:
+            raise RecordingNotFoundError(row.recording_id, f"{self._locate(row)} is gone") from None
+        except Exception as exc:
+            _unlink(tmp)
+            raise StoreError(f"downloading {self._locate(row)} failed: {exc}") from None
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, local)
+        return local
+
+    def _exists(self, row: CatalogRow) -> bool:
+        if row.location != "remote":
+            return os.path.isfile(self._spool_path(row))
+        try:
+            return bool(self.fs.exists(self._remote(row.path)))
+        except Exception as exc:
+            raise StoreError(f"cannot reach {self._locate(row)}: {exc}") from None
+
+    def _remove(self, row: CatalogRow) -> None:
+        if row.location != "remote":
+            if not self._external(row):
+                _unlink(self._spool_path(row))
+            return
+        try:
+            self.fs.rm_file(self._remote(row.path))
+        except FileNotFoundError:
+            pass
+        except Exception as exc:
+            raise StoreError(f"deleting {self._locate(row)} failed: {exc}") from None
+        _unlink(os.path.join(self.objects_dir, row.path))
+
+    def _mtime(self, row: CatalogRow) -> float | None:
+        if row.location == "remote":
+            return None
+        try:
+            return os.path.getmtime(self._spool_path(row))
+        except OSError:
+            return None
+
+    def _sync(self) -> None:
+        self.refresh()
+
+    # --- the recorder's calls ---------------------------------------------------------------------
+    def finish(self, recording_id: str, path: str) -> None:
+        """Upload the closed recording at ``path`` and catalogue it.
+
+        If the upload fails, the recording stays in the spool (catalogued
+        there) and `StoreError` says how to upload it later.
+        """
+        path = os.path.abspath(path)
+        rel, _ = self._address(path)
+        try:
+            row = self._read_row(path, rel=rel, location="spool")
+        except FileNotFoundError:
+            return
+        except RecordingReadError as exc:
+            raise StoreError(f"cannot catalogue {path}: {exc}") from None
+        if row.status == "running":
+            row.status = "incomplete"
+        with self._conn() as conn, self.catalog.write(conn):
+            if row.recording_id != recording_id:
+                Catalog.delete(conn, [recording_id])
+        self._upload(row, path)
+
+    def _upload(self, row: CatalogRow, path: str) -> None:
+        with open(path, "rb") as f:
+            codec = detect_codec(f.read(8)) or "zstd"
+        name = row.recording_id + suffix_for_codec(codec)
+        try:
+            self.fs.put_file(path, self._remote(name))
+        except Exception as exc:
+            self._upsert([row])
+            raise StoreError(
+                f"uploading {path} to {self.url}/{name} failed: {exc}; the recording stays in "
+                f"the spool {self.spool_dir}; upload it later with `flowtape reindex --store "
+                f"{self.url}` (or FsspecStore.upload_spooled())") from None
+        self._upsert([msgspec.structs.replace(row, path=name, location="remote")])
+        if not self._external(row):
+            _unlink(path)
+
+    def upload_spooled(self) -> UploadResult:
+        """Upload spool files whose writer is gone (crashed, or an upload that failed).
+
+        Recordings still being written are left alone (``skipped``).
+        """
+        result = UploadResult()
+        adopt_partials(self.spool_dir)
+        try:
+            names = sorted(n for n in os.listdir(self.spool_dir) if recording_name_id(n))
+        except FileNotFoundError:
+            return result
+        for name in names:
+            rid = recording_name_id(name) or name
+            path = os.path.join(self.spool_dir, name)
+            try:
+                row = self._read_row(path, rel=name, location="spool")
+            except FileNotFoundError:
+                continue
+            except RecordingReadError as exc:
+                result.failed.append((rid, str(exc)))
+                continue
+            if row.status == "running":
+                result.skipped.append(row.recording_id)
+                continue
+            try:
+                self._upload(row, path)
+            except (StoreError, OSError) as exc:
+                result.failed.append((row.recording_id, str(exc)))
+                continue
+            result.uploaded.append(row.recording_id)
+        return result
+
+    # --- the catalog from the objects -------------------------------------------------------------
+    def _listing(self) -> dict[str, int]:
+        """Recording object names under the prefix -> sizes (one LIST, not cached)."""
+        try:
+            self.fs.invalidate_cache(self._root)
+            entries = self.fs.ls(self._root, detail=True)
+        except FileNotFoundError:
+            return {}
+        except Exception as exc:
+            raise StoreError(f"cannot list {self.url}: {exc}") from None
+        out: dict[str, int] = {}
+        for entry in entries:
+            if entry.get("type") != "file":
+                continue
+            name = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if recording_name_id(name):
+                out[name] = int(entry.get("size") or 0)
+        return out
+
+    def refresh(self, *, full: bool = False, progress: Progress | None = None
+                ) -> tuple[list[CatalogRow], list[str], list[tuple[str, str]]]:
+        """Bring the local catalog up to date with the objects under the prefix.
+
+        New or changed objects are read (header and footer by range reads);
+        rows of objects that vanished are dropped. With ``full`` every object
+        is read again. Returns (rows added or updated, ids dropped,
+        (object, reason) for unreadable objects).
+        """
+        listing = self._listing()
+        with self._conn() as conn:
+            known = {r.path: r for r in Catalog.where(conn, "location = 'remote'")}
+        todo = [(n, s) for n, s in sorted(listing.items())
+                if full or n not in known or known[n].size != s]
+        rows: list[CatalogRow] = []
+        unreadable: list[tuple[str, str]] = []
+        for i, (name, size) in enumerate(todo, 1):
+            try:
+                rows.append(self._remote_row(name, size))
+            except FileNotFoundError:
+                pass
+            except (RecordingReadError, StoreError) as exc:
+                unreadable.append((f"{self.url}/{name}", str(exc)))
+            if progress is not None:
+                progress(i, len(todo))
+        vanished = [r for n, r in known.items() if n not in listing]
+        # An object listed as missing may have been uploaded by this machine after the
+        # LIST; ask for each one before dropping its row (vanishing objects are rare).
+        gone = [r for r in vanished if not self._exists(r)]
+        if rows or gone:
+            with self._conn() as conn, self.catalog.write(conn):
+                Catalog.delete(conn, [r.recording_id for r in gone])
+                Catalog.upsert(conn, rows)
+        return rows, [r.recording_id for r in gone], unreadable
+
+    def _remote_row(self, name: str, size: int) -> CatalogRow:
+        """The row of object ``name`` from its header and footer, read by range requests."""
+        remote = self._remote(name)
+        where = f"{self.url}/{name}"
+        head = self._range(remote, 0, min(size, HEAD_BYTES))
+        kind = detect_codec(head[:8])
+        if kind is None:
+            raise CorruptRecordingError(where, "not a flowtape recording", offset=0)
+        codec = codec_for_name(kind)
+        header = _parse_header(where, self._header_line(remote, head, size, codec))
+        footer = self._footer(remote, head, size, codec)
+        if footer is None:  # crashed before uploading: only a full read counts its events
+            row = CatalogRow(recording_id=header.recording_id, workflow=header.workflow,
+                             status="incomplete", success=None, started_us=0,
+                             path=name, location="remote")
+            with LogReader.open(self._local_file(msgspec.structs.replace(row, size=size)),
+                                recover=True) as r:
+                return row_from_log(r.header, r.footer, r.event_count, size, path=name,
+                                    location="remote")
+        return row_from_log(header, footer, footer.event_count, size, path=name,
+                            location="remote")
+
+    def _range(self, remote: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        try:
+            return bytes(self.fs.cat_file(remote, start=start, end=end))
+        except FileNotFoundError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"reading {remote} failed: {exc}") from None
+
+    def _header_line(self, remote: str, head: bytes, size: int, codec: Any) -> bytes:
+        if codec.name == "none":
+            line, nl, _ = head.partition(b"\n")
+            if not nl:
+                raise CorruptRecordingError(remote, "the header line is cut short", offset=0)
+            return line
+        length = len(head)
+        while True:
+            try:
+                n = codec.frame_length(head, 0)
+                break
+            except FrameError as exc:
+                if len(head) >= size or length >= MAX_HEADER_BYTES:
+                    raise CorruptRecordingError(remote, f"the header frame is unreadable "
+                                                f"({exc})", frame=0, offset=0) from None
+                length *= 4
+                head = self._range(remote, 0, min(size, length))
+        try:
+            data: bytes = codec.decompress(head[:n])
+        except FrameError as exc:
+            raise CorruptRecordingError(remote, f"the header frame is damaged ({exc})",
+                                        frame=0, offset=0) from None
+        return data.partition(b"\n")[0]
+
+    def _footer(self, remote: str, head: bytes, size: int, codec: Any) -> Footer | None:
+        tail_start = max(0, size - TAIL_BYTES)
+        tail = head[tail_start:] if len(head) >= size else self._range(remote, tail_start, size)
+        try:
+            if codec.name == "none":
+                body = tail.rstrip(b"\n")
+                last = body[body.rfind(b"\n") + 1:]
+                return _footer_decoder.decode(last) if last.startswith(b'{"kind":"footer"') \
+                    else None
+            loc = codec.parse_trailer(tail[-codec.trailer_size:])
+            if loc is None:
+                return None
+            off, length = loc
+            if off >= tail_start:
+                frame = tail[off - tail_start: off - tail_start + length]
+            else:
+                frame = self._range(remote, off, off + length)
+            return _footer_decoder.decode(codec.decompress(frame))  # type: ignore[no-any-return]
+        except (FrameError, msgspec.DecodeError, msgspec.ValidationError):
+            return None
+
+    # --- maintenance ------------------------------------------------------------------------------
+    def reindex(self, *, progress: Progress | None = None) -> ReindexResult:
+        """Upload what is left in the spool, then re-read every object's header and footer."""
+        uploaded = self.upload_spooled()
+        rows, gone, unreadable = self.refresh(full=True, progress=progress)
+        with self._conn() as conn:
+            self._reconcile(conn)
+            Catalog.analyze(conn)
+            spooled = Catalog.where(conn, "location = 'spool'")
+        return ReindexResult(
+            indexed=len(rows), dropped=gone, unreadable=unreadable, uploaded=uploaded.uploaded,
+            running=[r.recording_id for r in spooled if r.status == "running"],
+            incomplete=[r.recording_id for r in rows + spooled if r.status == "incomplete"])
+
+    def verify(self, *, deep: bool = False, progress: Progress | None = None) -> VerifyResult:
+        """Check the catalog against the objects (``deep``: download and decode each one)."""
+        rows, gone, unreadable = self.refresh()
+        result = VerifyResult(missing=gone, fixed=[r.recording_id for r in rows],
+                              corrupt=list(unreadable))
+        with self._conn() as conn:
+            result.fixed += self._reconcile(conn)
+            current = Catalog.where(conn)
+        result.checked = len(current)
+        known = {r.path for r in current if r.location == "spool"}
+        try:
+            spool = sorted(n for n in os.listdir(self.spool_dir) if recording_name_id(n))
+        except FileNotFoundError:
+            spool = []
+        result.uncatalogued = [os.path.join(self.spool_dir, n) for n in spool if n not in known]
+        if deep:
+            for i, row in enumerate(current, 1):
+                try:
+                    reason = _check_frames(self._local_file(row))
+                except (RecordingNotFoundError, StoreError) as exc:
+                    reason = str(exc)
+                if reason is not None:
+                    result.corrupt.append((row.recording_id, reason))
+                if progress is not None:
+                    progress(i, len(current))
+        return result
+
+
+def _parse_header(where: str, line: bytes) -> Header:
+    """The header line, checked as `LogReader` checks it (format and version first)."""
+    try:
+        raw = _any_decoder.decode(line)
+    except msgspec.DecodeError as exc:
+        raise CorruptRecordingError(where, f"the header line is not JSON ({exc})",
+                                    frame=0, offset=0) from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+        raise CorruptRecordingError(where, "not a flowtape recording (no \"format\": "
+                                    f"\"{FORMAT_NAME}\")", frame=0, offset=0)
+    version = raw.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CorruptRecordingError(where, f"header has an invalid version {version!r}",
+                                    frame=0, offset=0)
+    if version > FORMAT_VERSION:
+        raise UnsupportedVersionError(where, version, FORMAT_VERSION)
+    try:
+        return msgspec.convert(raw, Header)
+    except msgspec.ValidationError as exc:
+        raise CorruptRecordingError(where, f"the header is malformed ({exc})",
+                                    frame=0, offset=0) from None
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -1,0 +1,116 @@
+"""Recordings with chosen outcomes, for the store tests.
+
+Real runs have real (unpredictable) durations and start times; queries,
+retention and statistics are easier to check on recordings whose start,
+duration, status, tags and error are chosen. `add_recording` writes one with
+the public `storage.LogWriter` — header, a few events, footer and trailer,
+exactly as the recorder does — at the path the store gives and tells the
+store it finished, as the recorder would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+from storage import Event, Footer, Header, LogWriter, Store, new_recording_id
+
+BASE = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def add_recording(
+    store: Store,
+    *,
+    workflow: str = "wf",
+    status: str = "completed",
+    started: dt.datetime | None = None,
+    duration_s: float = 1.0,
+    tags: tuple[str, ...] | list[str] = (),
+    error_type: str | None = None,
+    events: int = 3,
+    pad: int = 0,
+    codec: str = "zstd",
+) -> str:
+    """Write a finished recording into ``store``; returns its id."""
+    started = started or BASE
+    rid = new_recording_id(int(started.timestamp() * 1e9))
+    header = Header(recording_id=rid, workflow=workflow,
+                    started_at=started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    tags=list(tags), host=socket.gethostname(), pid=os.getpid())
+    path = store.path_for(rid, codec)
+    writer = LogWriter(path, header, codec=codec)
+    with writer.lock:
+        for i in range(events):
+            data: dict[str, Any] = {"name": "tick", "i": i}
+            if pad:
+                data["pad"] = os.urandom(pad).hex()  # incompressible: sizes follow ``pad``
+            writer.append(Event(i, i * 1000, "custom", data=data))
+        error = {"type": error_type, "message": "it broke"} if error_type else None
+        writer.close(Footer(status=status, event_count=events,
+                            duration_ns=int(duration_s * 1e9), error=error))
+    store.finish(rid, path)
+    return rid
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for a child Python that imports flowtape from this checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def python_args(script: str, *args: object) -> list[str]:
+    """argv running ``script`` (dedented) in a child Python with ``args``."""
+    return [sys.executable, "-c", textwrap.dedent(script), *map(str, args)]
+
+
+# A recorder that writes a few events (each flushed at once), says "ready <id>",
+# and then waits to be killed -- a run that crashes mid-way.
+VICTIM = """
+    import sys, time
+    from recorder import record_workflow
+
+    store, keep = sys.argv[1], sys.argv[2]
+    with record_workflow("victim", store=store, keep=keep, tags=["crash"],
+                         flush_every=1) as rec:
+        for i in range(5):
+            rec.event("tick", {"i": i})
+        print("ready", rec.recording_id, flush=True)
+        time.sleep(120)
+"""
+
+
+@contextlib.contextmanager
+def running_victim(store: str, keep: str = "always") -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A child process mid-recording into ``store``: (process, recording id).
+
+    The child is killed (if still alive) and reaped on the way out.
+    """
+    proc = subprocess.Popen(python_args(VICTIM, store, keep), stdout=subprocess.PIPE,
+                            env=subprocess_env(), text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().split()
+        assert line[:1] == ["ready"], f"the recording child did not start: {line}"
+        yield proc, line[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL ``proc`` and reap it (so its pid is gone, not a zombie)."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)

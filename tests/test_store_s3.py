@@ -1,0 +1,235 @@
+"""The object store against a real S3-compatible server (moto) on 127.0.0.1.
+
+The server runs in a child process for this module only; it stops when the
+tests close its stdin, or by itself after ``SERVER_LIFETIME_S``. The store
+talks to it through s3fs exactly as it would to S3: the endpoint and
+credentials come from the standard AWS environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store_recordings import kill, running_victim
+
+pytest.importorskip("moto", reason="the S3 tests need the dev extra (moto[server])")
+pytest.importorskip("s3fs", reason="the S3 tests need the s3 extra (fsspec, s3fs)")
+
+from recorder import node, record_workflow
+from replayer import Replayer
+from storage import (
+    FsspecStore,
+    RecordingNotFoundError,
+    RecordingQuery,
+    RetentionPolicy,
+    open_store,
+)
+
+# One server per test worker: keep this module's tests on one (make test uses loadgroup).
+pytestmark = pytest.mark.xdist_group("s3")
+
+SERVER_LIFETIME_S = 300
+BUCKET = "flowtape-test"
+
+SERVER = """
+    import sys, threading
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    print(server.get_host_and_port()[1], flush=True)
+    closed = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), closed.set()), daemon=True).start()
+    closed.wait(float(sys.argv[1]))  # the tests closed stdin (or died), or time is up
+    server.stop()
+"""
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """A moto S3 server on 127.0.0.1 for this module's tests: its URL."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SERVER),
+                             str(SERVER_LIFETIME_S)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+@pytest.fixture
+def s3(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+       request: pytest.FixtureRequest) -> str:
+    """An empty s3:// prefix (its own per test) with the environment pointing at the server."""
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "FLOWTAPE_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    url = f"s3://{BUCKET}/{request.node.name}"
+    fs = open_store(url).fs  # type: ignore[attr-defined]
+    if not fs.exists(BUCKET):
+        fs.mkdir(BUCKET)
+    return url
+
+
+@node
+def square(x: int) -> int:
+    return x * x
+
+
+def record(url: str, n: int, *, fail: int | None = None, tags: tuple[str, ...] = ()) -> str:
+    try:
+        with record_workflow("etl", store=url, tags=list(tags)) as rec:
+            for i in range(n):
+                square(i)
+            rec.snapshot({"done": n})
+            if fail is not None:
+                raise RuntimeError("planned")
+    except RuntimeError:
+        pass
+    return rec.recording_id
+
+
+def objects(url: str) -> list[str]:
+    fs = open_store(url).fs  # type: ignore[attr-defined]
+    root = url.removeprefix("s3://")
+    fs.invalidate_cache(root)
+    try:
+        return sorted(p.rsplit("/", 1)[-1] for p in fs.ls(root))
+    except FileNotFoundError:
+        return []
+
+
+def test_round_trip(s3: str) -> None:
+    """record -> list -> open -> replay -> retention, all through the S3 server."""
+    ids = [record(s3, 3, tags=("a",)), record(s3, 2, fail=1), record(s3, 4, tags=("a", "b"))]
+    assert objects(s3) == sorted(f"{i}.jsonl.zst" for i in ids)
+    store = open_store(s3)
+    assert isinstance(store, FsspecStore)
+    assert not os.listdir(store.spool_dir)  # uploaded, spool emptied
+
+    infos = store.list()
+    assert [i.recording_id for i in infos] == ids[::-1]
+    assert [i.status for i in infos] == ["completed", "failed", "completed"]
+    assert infos[0].path == f"{s3}/{ids[2]}.jsonl.zst"
+    assert [i.recording_id for i in store.list(RecordingQuery(tags=["a"]))] == [ids[2], ids[0]]
+    assert store.get(ids[1][:20]).error_type == "RuntimeError"
+
+    with Replayer.open(ids[2], store=store) as r:
+        assert r.summary.status == "completed"
+        assert [e.kind for e in r.step_forward(3)] == ["workflow_start", "node_start",
+                                                        "node_complete"]
+        assert r.get_state_at_event(len(r) - 2) == {"done": 4}
+
+    result = store.apply_retention(RetentionPolicy(max_count=1))
+    assert result.recording_ids == [ids[0]]  # the failure is protected, the newest kept
+    assert objects(s3) == sorted(f"{i}.jsonl.zst" for i in ids[1:])
+    assert [i.recording_id for i in store.list()] == [ids[2], ids[1]]
+    st = store.stats()
+    assert (st.total, st.successes, st.failures) == (2, 1, 1)
+
+
+def test_another_machine_rebuilds_the_catalog_from_the_objects(s3: str, tmp_path: Path
+                                                               ) -> None:
+    """A store with an empty cache lists the same recordings, reading only headers/footers."""
+    small = record(s3, 2, fail=1)
+    with record_workflow("big", store=s3) as rec:
+        for _ in range(150):
+            rec.event("blob", {"hex": os.urandom(1500).hex()})  # ~250 KB, little compression
+    ids = [small, rec.recording_id]
+    mine = open_store(s3).list()
+    other = FsspecStore(s3, cache_dir=tmp_path / "elsewhere")
+    reads: list[int] = []
+    real = other.fs.cat_file
+
+    def counting(path: str, start: int | None = None, end: int | None = None,
+                 **kw: Any) -> bytes:
+        data: bytes = real(path, start=start, end=end, **kw)
+        reads.append(len(data))
+        return data
+
+    other.fs.cat_file = counting  # a spy: every byte still comes from the server
+    try:
+        theirs = other.list()
+    finally:
+        del other.fs.cat_file
+    strip = [(i.recording_id, i.status, i.event_count, i.size, i.tags) for i in mine]
+    assert [(i.recording_id, i.status, i.event_count, i.size, i.tags) for i in theirs] == strip
+    big = next(i for i in theirs if i.recording_id == ids[1])
+    assert big.size > 200_000 and big.event_count == 152
+    assert sum(reads) < big.size // 4  # the header and footer, not the events
+    with other.open(ids[1]) as reader:
+        assert reader.event_count == big.event_count
+
+
+@pytest.mark.slow
+def test_crash_leaves_the_spool_and_upload_spooled_sends_it(s3: str) -> None:
+    """A recorder killed mid-run leaves its spool file; upload_spooled uploads it later."""
+    store = open_store(s3)
+    assert isinstance(store, FsspecStore)
+    with running_victim(s3) as (proc, rid):
+        spooled = os.path.join(store.spool_dir, f"{rid}.jsonl.zst")
+        assert os.path.exists(spooled)
+        assert store.upload_spooled().skipped == [rid]  # still being written
+        kill(proc)
+    assert objects(s3) == []
+    result = store.upload_spooled()
+    assert result.uploaded == [rid] and not result.failed
+    assert not os.path.exists(spooled)
+    assert objects(s3) == [f"{rid}.jsonl.zst"]
+    info = FsspecStore(s3, cache_dir=os.path.join(store.local_root, "x")).get(rid)
+    assert (info.status, info.event_count) == ("incomplete", 6)
+
+
+def test_failed_upload_keeps_the_spool_until_reindex(s3: str, caplog: pytest.LogCaptureFixture
+                                                     ) -> None:
+    """If the upload fails the run goes on, the spool stays, and reindex uploads it."""
+    url = f"s3://flowtape-missing-bucket/{s3.rsplit('/', 1)[-1]}"
+    rid = record(url, 2)  # the bucket does not exist: the upload fails, the workflow does not
+    assert "stays in the spool" in caplog.text
+    store = open_store(url)
+    assert isinstance(store, FsspecStore)
+    assert store.get(rid).path.startswith(store.spool_dir)
+    store.fs.mkdir("flowtape-missing-bucket")
+    try:
+        result = store.reindex()
+        assert result.uploaded == [rid]
+        assert store.get(rid).path == f"{url}/{rid}.jsonl.zst"
+        assert store.verify(deep=True).ok
+    finally:
+        store.fs.rm("flowtape-missing-bucket", recursive=True)
+
+
+def test_deleting_and_vanished_objects(s3: str) -> None:
+    """delete() removes the object; an object removed behind the store's back is dropped."""
+    a, b = record(s3, 1), record(s3, 1)
+    store = open_store(s3)
+    assert store.delete(a) is True
+    assert objects(s3) == [f"{b}.jsonl.zst"]
+    store.fs.rm_file(f"{s3.removeprefix('s3://')}/{b}.jsonl.zst")  # type: ignore[attr-defined]
+    assert store.list() == []
+    with pytest.raises(RecordingNotFoundError):
+        store.get(b)
