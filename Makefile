@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python examples/research_pipeline.py --store ./recordings
-	$(BIN)/flowtape --store ./recordings inspect latest
+	$(BIN)/flowtape --store ./recordings list --limit 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

@@ -1,0 +1,246 @@
+"""`flowtape replay`: a recording as a timeline, step by step (``--step``), or live (``--follow``).
+
+The timeline prints one line per event (see `_timeline`); ``--step`` hands
+the recording to the interactive `Stepper`; ``--follow`` prints events as
+another process appends them, polling the file with `LogReader.refresh`
+until the footer arrives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fnmatch
+import json
+import time
+from collections.abc import Callable, Iterable
+
+from rich.console import Console
+from rich.text import Text
+
+from storage import EVENT_KINDS, CorruptRecordingError, Event
+
+from ._replayer import Replayer
+from ._stepper import Stepper
+from ._terminal import progress
+from ._timeline import Nesting, describe, event_line, fmt_ns, status_style
+
+NAME = "replay"
+HELP = "show a recording's events as a timeline (--step: step through it; --follow: tail it)"
+
+#: How often --follow looks for new frames.
+POLL_SECONDS = 0.1
+#: How long --follow waits for a file whose header is not written yet.
+OPEN_WAIT_SECONDS = 5.0
+#: Kinds whose payload the timeline leaves to --show-data (their detail is inputs/outputs).
+_PLAIN_KINDS = frozenset({"workflow_start", "workflow_complete", "node_start", "node_complete",
+                          "team_start", "team_complete", "team_member_start",
+                          "team_member_complete"})
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recording", metavar="ID",
+                        help="a recording id, unique id prefix, `latest`, or a file")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--step", action="store_true",
+                      help="step through the events interactively (h lists the commands)")
+    mode.add_argument("--follow", "-f", action="store_true",
+                      help="print events as they are written; stop when the run ends")
+    parser.add_argument("--show-data", action="store_true",
+                        help="print each event's data (inputs, outputs, errors, messages)")
+    parser.add_argument("--show-state", action="store_true",
+                        help="print the state after each event that changes it")
+    parser.add_argument("--from", dest="from_seq", type=int, metavar="SEQ",
+                        help="start at this event (with --step: put the cursor there)")
+    parser.add_argument("--kind", action="append", default=[], metavar="KIND",
+                        help="only events of this kind (repeatable; with --step: breakpoints)")
+    parser.add_argument("--node", metavar="GLOB",
+                        help="only events about matching nodes (with --step: a breakpoint)")
+    parser.add_argument("--limit", type=int, metavar="N", help="print at most N events")
+    parser.add_argument("--recover", action="store_true",
+                        help="skip damaged frames instead of stopping at the first")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    unknown = [k for k in args.kind if k not in EVENT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown event kind {unknown[0]!r}; choose from "
+                         f"{', '.join(EVENT_KINDS)}")
+    if args.limit is not None and args.limit < 0:
+        raise ValueError(f"--limit must be 0 or more, not {args.limit}")
+    if args.from_seq is not None and args.from_seq < 0:
+        raise ValueError(f"--from must be an event seq (0 or more), not {args.from_seq}")
+
+
+def _matcher(args: argparse.Namespace) -> Callable[[Event], bool]:
+    kinds = set(args.kind)
+    glob = args.node
+
+    def match(e: Event) -> bool:
+        if kinds and e.kind not in kinds:
+            return False
+        return glob is None or (e.node is not None and fnmatch.fnmatchcase(e.node, glob))
+
+    return match
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    _check_args(args)
+    if args.follow:
+        return follow(args, console)
+    with Replayer.open(args.recording, args.store, recover=args.recover) as r:
+        if args.step:
+            return step(r, args, console)
+        return timeline(r, args, console)
+
+
+def headline(r: Replayer) -> Text:
+    """``workflow · id · status · N events · duration``."""
+    s = r.summary
+    return Text.assemble((r.header.workflow, "bold"), f" · {r.recording_id} · ",
+                         (s.status, status_style(s.status)), f" · {s.event_count} events · "
+                         f"{fmt_ns(s.duration_ns)}")
+
+
+def endline(r: Replayer) -> Text:
+    """How the run ended, after the last event."""
+    s = r.summary
+    if s.status == "incomplete":
+        text = "incomplete: no footer (the run crashed or is still being written)"
+        if s.unreadable_tail_bytes:
+            text += f"; {s.unreadable_tail_bytes} unreadable bytes at the end"
+        return Text(text, style="yellow")
+    line = Text.assemble((s.status, status_style(s.status)),
+                         f" in {fmt_ns(s.duration_ns)}: {s.event_count} events, {s.nodes} nodes, "
+                         f"{s.errors} error{'s' if s.errors != 1 else ''}")
+    if s.error:
+        err = s.error
+        line.append(f" ({err.get('type', 'error')}: {err.get('message', '')})", style="red")
+    return line
+
+
+class _Printer:
+    """Renders events one by one for the timeline and --follow."""
+
+    def __init__(self, r: Replayer, args: argparse.Namespace, console: Console,
+                 nesting: Nesting) -> None:
+        self.r = r
+        self.args = args
+        self.console = console
+        self.nesting = nesting
+        self.match = _matcher(args)
+        self.shown = 0
+        self.seq_width = max(3, len(str(max(0, len(r) - 1))))
+        self.changing = "state" if r.has_state_events else "node_complete"
+
+    @property
+    def full(self) -> bool:
+        return self.args.limit is not None and self.shown >= self.args.limit
+
+    def show(self, events: Iterable[Event]) -> Event | None:
+        """Print the matching events; returns the first one left out by --limit, if any."""
+        from_seq = self.args.from_seq or 0
+        for e in events:
+            self.nesting.observe(e)
+            if e.seq < from_seq or not self.match(e):
+                continue
+            if self.full:
+                return e
+            self._print(e)
+            self.shown += 1
+        return None
+
+    def _print(self, e: Event) -> None:
+        depth = self.nesting.depth(e)
+        plain = e.kind in _PLAIN_KINDS and not e.kind.endswith("_error")
+        detail = "" if plain else describe(e, 80)
+        self.console.print(event_line(e, depth=depth, duration=self.nesting.duration(e),
+                                      detail=detail, seq_width=self.seq_width))
+        pad = " " * (self.seq_width + 13 + 2 * depth)
+        if self.args.show_data and e.data is not None:
+            self.console.print(Text(pad + "data " + _dumps(e.data), style="dim"))
+        if self.args.show_state and e.kind == self.changing:
+            state = self.r.get_state_at_event(e.seq)
+            self.console.print(Text(pad + "state " + _dumps(state), style="magenta"))
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def timeline(r: Replayer, args: argparse.Namespace, console: Console) -> int:
+    """Print the events (filtered) as an indented, coloured timeline."""
+    start = r.position_of(args.from_seq) if args.from_seq else 0
+    nesting = Nesting.from_spans(r.spans()) if start > 0 else Nesting()
+    printer = _Printer(r, args, console, nesting)
+    console.print(headline(r))
+    # On a terminal the lines themselves show progress; into a pipe, a bar on stderr does.
+    bar = progress(len(r) - start, "replaying") if not console.is_terminal \
+        else contextlib.nullcontext(lambda n: None)
+    left_out = None
+    with bar as advance:
+        chunk: list[Event] = []
+        for e in r.iter_events(start):
+            chunk.append(e)
+            if len(chunk) == 1000:
+                left_out = printer.show(chunk)
+                advance(len(chunk))
+                chunk = []
+                if left_out is not None:
+                    break
+        if left_out is None and chunk:
+            left_out = printer.show(chunk)
+    if left_out is not None:
+        console.print(Text(f"… stopped after {printer.shown} events (--limit); continue with "
+                           f"--from {left_out.seq}", style="dim"))
+    elif printer.shown == 0 and (args.kind or args.node or args.from_seq):
+        console.print(Text("no events match", style="dim"))
+    console.print(endline(r))
+    return 0
+
+
+def step(r: Replayer, args: argparse.Namespace, console: Console) -> int:
+    """Run the interactive stepper (--kind / --node become breakpoints)."""
+    if args.from_seq is not None:
+        r.jump_to_event(args.from_seq)
+    stepper = Stepper(r, console)
+    for target in (*args.kind, *([args.node] if args.node else [])):
+        stepper.cmdqueue.append(f"break {target}")
+    return stepper.cmdloop()
+
+
+def _open_growing(args: argparse.Namespace) -> Replayer:
+    """Open the recording, waiting a little if its header is not on disk yet."""
+    deadline = time.monotonic() + OPEN_WAIT_SECONDS
+    while True:
+        try:
+            return Replayer.open(args.recording, args.store, recover=args.recover)
+        except CorruptRecordingError as exc:
+            # A recording that was just created can be empty for a moment.
+            if exc.frame not in (0, None) or exc.offset != 0 or time.monotonic() > deadline:
+                raise
+            time.sleep(POLL_SECONDS)
+
+
+def follow(args: argparse.Namespace, console: Console) -> int:
+    """Print events as they arrive; return when the footer does (0) or on Ctrl-C (130)."""
+    with _open_growing(args) as r:
+        reader = r.reader
+        printer = _Printer(r, args, console, Nesting())
+        console.print(Text.assemble((r.header.workflow, "bold"), f" · {r.recording_id} · ",
+                                    ("following", "yellow")))
+        try:
+            printer.show(r.iter_events())
+            while reader.footer is None and not printer.full:
+                console.file.flush()
+                time.sleep(POLL_SECONDS)
+                printer.show(reader.refresh())
+        except KeyboardInterrupt:
+            console.print(Text("stopped following; the recording is not finished",
+                               style="yellow"))
+            return 130
+        if printer.full and reader.footer is None:
+            console.print(Text(f"… stopped after {printer.shown} events (--limit)", style="dim"))
+            return 0
+        console.print(endline(r))
+    return 0

@@ -1,0 +1,166 @@
+"""Checking a recording file end to end: what `flowtape verify` reports.
+
+Every frame is decoded (checksums included), ``seq`` must run 0, 1, 2, …
+without gaps or repeats, the footer's counts and seek index must agree with
+the events, and a finished file must end with its trailer (docs/format.md
+§Trailer). Damage is collected, not raised, so one report names every problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+
+import msgspec
+
+from storage import CODECS, CorruptRecordingError, LogReader, SkippedFrame
+
+from ._timeline import plural
+
+__all__ = ["IntegrityReport", "check_file", "trailer_present"]
+
+
+class IntegrityReport(msgspec.Struct, kw_only=True):
+    """What `check_file` found. ``problems`` empty means the file is intact."""
+
+    path: str
+    size: int = 0
+    codec: str | None = None
+    recording_id: str | None = None
+    workflow: str | None = None
+    status: str = "unreadable"
+    """The footer's status, ``incomplete`` without one, ``unreadable`` without a header."""
+    frames: int = 0
+    events: int = 0
+    footer: bool = False
+    trailer: bool | None = None
+    """Whether the trailer follows the footer; None for codecs without one (``none``)."""
+    tail_garbage: int = 0
+    skipped: list[SkippedFrame] = []
+    problems: list[str] = []
+    checks: list[str] = []
+    """What was checked and found right, for the report."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def trailer_present(reader: LogReader) -> bool | None:
+    """True when the file ends with a valid trailer; None when its codec has none."""
+    codec = CODECS[reader.codec]()
+    if codec.trailer_size == 0:
+        return None
+    if reader.size < codec.trailer_size:
+        return False
+    with open(reader.path, "rb") as f:
+        f.seek(reader.size - codec.trailer_size)
+        return codec.parse_trailer(f.read(codec.trailer_size)) is not None
+
+
+def frame_total(path: str) -> int:
+    """How many event frames a check of ``path`` will decode (for a progress bar)."""
+    with LogReader.open(path, recover=True) as reader:
+        return reader.frame_count
+
+
+def check_file(path: str, advance: Callable[[int], None] = lambda n: None) -> IntegrityReport:
+    """Decode and cross-check every part of the recording at ``path``.
+
+    Raises only for a file that cannot be opened at all (missing, a
+    directory, a newer format version); damage lands in the report.
+    """
+    report = IntegrityReport(path=path, size=os.path.getsize(path))
+    try:
+        reader = LogReader.open(path, recover=True)
+    except CorruptRecordingError as exc:
+        report.problems.append(str(exc))
+        return report
+    with reader:
+        _check(reader, report, advance)
+    return report
+
+
+def _check(reader: LogReader, report: IntegrityReport,
+           advance: Callable[[int], None]) -> None:
+    h = reader.header
+    report.codec = reader.codec
+    report.recording_id = h.recording_id
+    report.workflow = h.workflow
+    report.status = reader.status
+    report.checks.append(f"header: format {h.format} version {h.version}, workflow "
+                         f"{h.workflow!r}, id {h.recording_id}")
+    kinds: Counter[str] = Counter()
+    keyframes: list[int] = []
+    max_depth = 0
+    expected = 0
+    gaps: list[str] = []
+    for i, span in enumerate(reader.frames):
+        events = reader.read_frame(i)
+        advance(1)
+        if events and events[0].seq != span.first_seq:
+            report.problems.append(f"frame {i + 1} at byte offset {span.offset} starts at seq "
+                                   f"{events[0].seq}, but the index says {span.first_seq}")
+        for e in events:
+            if e.seq != expected:
+                gaps.append(f"seq {expected}..{e.seq - 1} missing" if e.seq > expected
+                            else f"seq {e.seq} out of order after {expected - 1}")
+            expected = max(expected, e.seq + 1)
+            kinds[e.kind] += 1
+            max_depth = max(max_depth, e.depth)
+            if e.kind == "state" and e.state is not None:
+                keyframes.append(e.seq)
+        report.events += len(events)
+    report.frames = reader.frame_count
+    report.skipped = list(reader.skipped)
+    report.tail_garbage = reader.tail_garbage
+    for s in reader.skipped:
+        report.problems.append(f"frame {s.frame} at byte offset {s.offset} ({s.length} bytes) "
+                               f"is damaged: {s.reason}")
+    if gaps:
+        shown = "; ".join(gaps[:5]) + (f"; and {len(gaps) - 5} more" if len(gaps) > 5 else "")
+        report.problems.append(f"seq is not dense: {shown}")
+    else:
+        report.checks.append(f"{plural(report.frames, 'frame')} decoded, "
+                             f"{plural(report.events, 'event')}, "
+                             + (f"seq 0..{report.events - 1} dense" if report.events
+                                else "no events"))
+    footer = reader.footer
+    report.footer = footer is not None
+    if footer is None:
+        report.problems.append("no footer: the run crashed or is still being written "
+                               "(status incomplete)")
+        if reader.tail_garbage:
+            report.problems.append(f"{reader.tail_garbage} bytes at the end do not form a "
+                                   "complete frame")
+        return
+    mismatches = []
+    if footer.event_count != report.events:
+        mismatches.append(f"event_count {footer.event_count} but {report.events} events read")
+    c = footer.counts
+    expect = {
+        "nodes": kinds["node_start"], "teams": kinds["team_start"],
+        "messages": kinds["team_message"], "states": kinds["state"],
+        "errors": kinds["node_error"] + kinds["workflow_error"], "max_depth": max_depth,
+    }
+    for name, actual in expect.items():
+        if getattr(c, name) != actual:
+            mismatches.append(f"counts.{name} {getattr(c, name)} but the events give {actual}")
+    if not reader.skipped and len(footer.index.frames) != report.frames:
+        mismatches.append(f"the seek index lists {len(footer.index.frames)} frames, "
+                          f"the file holds {report.frames}")
+    if not reader.skipped and sorted(footer.index.keyframes) != keyframes:
+        mismatches.append(f"the seek index lists {len(footer.index.keyframes)} state "
+                          f"keyframes, the events hold {len(keyframes)}")
+    if mismatches:
+        report.problems.append("footer disagrees with the events: " + "; ".join(mismatches))
+    else:
+        report.checks.append(f"footer: status {footer.status}, counts and seek index match "
+                             "the events")
+    report.trailer = trailer_present(reader)
+    if report.trailer is False:
+        report.problems.append("no valid trailer after the footer (readers have to scan the "
+                               "whole file to find it)")
+    elif report.trailer:
+        report.checks.append("trailer present: the footer is found without a scan")

@@ -1,0 +1,59 @@
+"""The terminal side every `flowtape` command shares: consoles, JSON output, progress bars.
+
+Tables and reports go to stdout through one rich `Console`; progress bars go
+to stderr, and only when stderr is a terminal, so piped output stays clean.
+When stdout is not a terminal, lines are neither wrapped nor cut (a pipe into
+``grep`` should see whole lines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+__all__ = ["PROGRESS_THRESHOLD", "make_console", "print_json", "progress"]
+
+#: Work smaller than this (events or frames) finishes before a bar would be worth drawing.
+PROGRESS_THRESHOLD = 20_000
+#: Width assumed for output into a pipe or file (rich would assume 80 and squeeze tables).
+_PIPE_WIDTH = 200
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console on stdout (or stderr); no wrapping or cutting when it is not a terminal."""
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True
+        if "COLUMNS" not in os.environ:
+            console.width = _PIPE_WIDTH  # tables keep their natural width in a pipe
+    return console
+
+
+def print_json(console: Console, value: Any) -> None:
+    """``value`` as indented JSON (coloured on a terminal, plain in a pipe)."""
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    if console.is_terminal:
+        console.print_json(text)
+    else:
+        console.out(text, highlight=False)
+
+
+@contextmanager
+def progress(total: int, description: str, *, threshold: int = PROGRESS_THRESHOLD,
+             console: Console | None = None) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``; draws a transient bar on stderr for big jobs on a terminal."""
+    bar_console = console if console is not None else Console(stderr=True)
+    if total < threshold or not bar_console.is_terminal:
+        yield lambda n: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=bar_console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

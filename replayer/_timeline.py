@@ -1,0 +1,222 @@
+"""How one event reads on a terminal: the lines of `flowtape replay` and of the stepper.
+
+An event line is ``seq  +offset  <indent>kind node  [took d]  [detail]``: the
+indentation is the event's depth in the span tree (one level per enclosing
+span, from the ``parent`` links), end events carry the span's duration, and
+colour follows the outcome (errors red, completes green, starts cyan). The
+same helpers render `replay`, `replay --follow` and the stepper's ``list``,
+so the three agree on what an event looks like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from rich.text import Text
+
+from storage import START_KINDS, Event, Span
+
+from ._statepath import format_path
+
+__all__ = [
+    "Nesting",
+    "describe",
+    "error_summary",
+    "event_line",
+    "fmt_ns",
+    "fmt_offset",
+    "fmt_size",
+    "kind_style",
+    "plural",
+    "preview",
+    "status_style",
+]
+
+_json = msgspec.json.Encoder(order="sorted")
+
+
+def fmt_ns(ns: int | None) -> str:
+    """A duration for people: ``850ns``, ``17.5µs``, ``1.21ms``, ``2.13s``, ``3m05s``."""
+    if ns is None:
+        return "?"
+    if ns < 1_000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.1f}µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.2f}ms"
+    if ns < 60_000_000_000:
+        return f"{ns / 1e9:.2f}s"
+    minutes, seconds = divmod(ns // 1_000_000_000, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 frame``, ``2 frames``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def fmt_offset(ts: int) -> str:
+    """An event's time since the recording started: ``+1.21ms``."""
+    return "+" + fmt_ns(ts)
+
+
+def fmt_size(n: int) -> str:
+    """A byte count for people: ``812 B``, ``4.2 KiB``, ``1.5 MiB``."""
+    if n < 1024:
+        return f"{n} B"
+    size = n / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+def kind_style(event: Event) -> str:
+    """The rich style of an event's kind: red for errors, green for completes, …"""
+    kind = event.kind
+    if kind.endswith("_error") or (kind == "team_complete" and isinstance(event.data, dict)
+                                   and event.data.get("success") is False):
+        return "bold red"
+    if kind.endswith(("_complete", "_exit")):
+        return "green"
+    if kind in START_KINDS:
+        return "cyan"
+    if kind == "state":
+        return "magenta"
+    if kind == "team_message":
+        return "yellow"
+    return "blue"
+
+
+def status_style(status: str) -> str:
+    """The rich style of a recording or span status."""
+    return {"completed": "green", "failed": "bold red", "incomplete": "yellow",
+            "running": "yellow", "timed_out": "red", "cancelled": "red"}.get(status, "")
+
+
+def preview(value: Any, width: int = 60) -> str:
+    """``value`` as compact JSON, cut to ``width`` characters with an ellipsis."""
+    try:
+        text = value if isinstance(value, str) else _json.encode(value).decode()
+    except (TypeError, msgspec.EncodeError):
+        text = repr(value)
+    text = " ".join(text.split("\n"))
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def _pointer_path(ptr: str) -> str:
+    """A JSON Pointer as a §6 path, reading all-digit tokens as list indices (previews only)."""
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in ptr[1:].split("/")] if ptr else []
+    return format_path([int(t) if t.isdigit() else t for t in tokens]) or "(root)"
+
+
+def error_summary(data: Any) -> str | None:
+    """``Type: message`` from an error payload, or None when there is none."""
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error")
+    if isinstance(err, dict):
+        kind = err.get("type") or "error"
+        msg = err.get("message")
+        return f"{kind}: {msg}" if msg else str(kind)
+    if isinstance(err, str):
+        return err
+    return None
+
+
+def describe(event: Event, width: int = 60) -> str:
+    """A short text about the event's payload (inputs, outputs, error, message, change …)."""
+    data = event.data
+    kind = event.kind
+    if kind.endswith("_error"):
+        return preview(error_summary(data) or data, width)
+    if kind == "state":
+        if event.state is not None:
+            return "keyframe " + preview(event.state, max(1, width - 9))
+        ops = event.patch or []
+        if not ops:
+            return "no change"
+        parts = [f"{'-' if op.get('op') == 'remove' else ''}{_pointer_path(op.get('path', ''))}"
+                 for op in ops if isinstance(op, dict)]
+        return preview("changed " + ", ".join(parts), width)
+    if not isinstance(data, dict):
+        return "" if data is None else preview(data, width)
+    if kind == "team_message":
+        text = f"{data.get('from')} → {data.get('to')}: {preview(data.get('message'), width)}"
+        return preview(text, width)
+    if kind in ("custom", "checkpoint"):
+        name = data.get("name", "")
+        rest = data.get("value")
+        return preview(f"{name} {preview(rest, width)}" if rest is not None else name, width)
+    for key in ("inputs", "outputs"):
+        if key in data and len(data) == 1:
+            return preview(f"{key}={preview(data[key], width)}", width)
+    return preview(data, width)
+
+
+class Nesting:
+    """Depths and start times of spans, to indent event lines and time end events.
+
+    Fed event by event (`observe`, for a timeline or a followed file) or
+    built from a whole recording's spans (`from_spans`, for a window that
+    starts in the middle).
+    """
+
+    def __init__(self) -> None:
+        self._starts: dict[int, tuple[int, int]] = {}  # start seq -> (depth, ts)
+
+    @classmethod
+    def from_spans(cls, spans: list[Span]) -> Nesting:
+        self = cls()
+        for s in spans:  # start order: a parent always comes before its children
+            parent = self._starts.get(s.parent) if s.parent is not None else None
+            depth = parent[0] + 1 if parent is not None else 0
+            self._starts[s.start_seq] = (depth, s.start_ns)
+        return self
+
+    def depth(self, event: Event) -> int:
+        """Indentation level: 0 for the workflow's own events, +1 per enclosing span."""
+        if event.parent is None:
+            return 0
+        parent = self._starts.get(event.parent)
+        return parent[0] + 1 if parent is not None else 1
+
+    def observe(self, event: Event) -> None:
+        """Remember a start event, for the depth and duration of what follows."""
+        if event.kind in START_KINDS:
+            self._starts[event.seq] = (self.depth(event), event.ts)
+
+    def duration(self, event: Event) -> int | None:
+        """How long the span an end event closes took, or None."""
+        if event.span is None:
+            return None
+        start = self._starts.get(event.span)
+        return event.ts - start[1] if start is not None else None
+
+
+def event_line(event: Event, *, depth: int = 0, duration: int | None = None,
+               detail: str = "", marker: str | None = None, seq_width: int = 5) -> Text:
+    """One timeline line: seq, offset, indented kind and node, duration, detail."""
+    style = kind_style(event)
+    line = Text()
+    if marker is not None:
+        line.append(f"{marker:<3}", style="bold" if marker.strip() else "")
+    line.append(f"{event.seq:>{seq_width}}", style="dim")
+    line.append(f" {fmt_offset(event.ts):>10}  ", style="dim")
+    line.append("  " * depth)
+    line.append(event.kind, style=style)
+    if event.node is not None:
+        line.append(" ")
+        line.append(event.node, style="bold")
+    if duration is not None:
+        line.append(f"  {fmt_ns(duration)}", style="dim" if "red" not in style else style)
+    if detail:
+        line.append("  ")
+        line.append(detail, style="red" if "red" in style else "")
+    return line

@@ -1,0 +1,149 @@
+"""The `flowtape` command: a small registry of command modules under one argparse parser.
+
+Each command lives in its own module that defines::
+
+    NAME: str                                   # the sub-command, e.g. "list"
+    HELP: str                                   # one line for `flowtape -h`
+    def configure(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace, console: rich.console.Console) -> int: ...
+
+and is named in `COMMAND_MODULES`. A module that is not there (a command
+another change has not landed yet) is skipped; one that fails to import is
+still listed, and running it reports why it failed.
+
+Errors: a `storage.FlowtapeError`, an OSError or a ValueError becomes one
+line on stderr (``flowtape: error: ...``) and exit status 2; ``--debug``
+adds the traceback. Usage mistakes exit 2 through argparse, as usual. When
+the reader of stdout goes away (``flowtape list | head``), rich silences the
+output and exits 1 without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+
+from rich.console import Console
+from rich.text import Text
+
+from storage import FlowtapeError, default_store_url
+
+from ._terminal import make_console
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+#: Command modules in the order `flowtape -h` lists them.
+COMMAND_MODULES: list[str] = [
+    "replayer._cmd_list",
+    "replayer._cmd_inspect",
+    "replayer._cmd_replay",
+    "replayer._cmd_compare",
+    "replayer._cmd_export",
+    "replayer._cmd_verify",
+    "replayer._cmd_stats",
+    "replayer._cmd_cleanup",
+    "replayer._cmd_reindex",
+    "replayer._cmd_demo",
+]
+
+
+class _Broken:
+    """Stands in for a command module that failed to import; running it says why."""
+
+    def __init__(self, module: str, exc: BaseException) -> None:
+        self.NAME = module.rsplit("._cmd_", 1)[-1].replace("_", "-")
+        self.HELP = f"(unavailable: {type(exc).__name__})"
+        self.exc = exc
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def run(self, args: argparse.Namespace, console: Console) -> int:
+        raise FlowtapeError(f"the {self.NAME} command failed to load: "
+                            f"{type(self.exc).__name__}: {self.exc}") from self.exc
+
+
+def load_commands(modules: Sequence[str] = COMMAND_MODULES) -> list[ModuleType | _Broken]:
+    """Import the command modules, skipping those that do not exist (yet)."""
+    commands: list[ModuleType | _Broken] = []
+    for name in modules:
+        try:
+            commands.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not written yet: no such command
+            commands.append(_Broken(name, exc))
+        except Exception as exc:  # a bug in one command must not take down the others
+            commands.append(_Broken(name, exc))
+    return commands
+
+
+def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--store", metavar="URL", default=default,
+        help="where recordings live: a directory or URL (default: $FLOWTAPE_STORE or "
+        "./recordings)")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show tracebacks for errors")
+
+
+def build_parser(commands: Sequence[ModuleType | _Broken] | None = None
+                 ) -> argparse.ArgumentParser:
+    """The argument parser, with one sub-parser per command module."""
+    if commands is None:
+        commands = load_commands()
+    parser = argparse.ArgumentParser(
+        prog="flowtape",
+        description="Record workflow runs as event logs; list, inspect, replay and step "
+        "through them.")
+    _global_options(parser, default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in commands:
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        # The global options work after the command too (`flowtape list --store x`).
+        _global_options(p, default=argparse.SUPPRESS)
+        module.configure(p)
+        p.set_defaults(_command=module)
+    return parser
+
+
+def _error(message: str) -> None:
+    err = make_console(stderr=True)
+    err.soft_wrap = True  # one line, however narrow the terminal
+    one_line = " ".join(message.split())
+    err.print(Text(f"flowtape: error: {one_line}"), highlight=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `flowtape` command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    args.store = args.store or default_store_url()  # read now, not at import
+    args.debug = bool(args.debug)
+    console = make_console()
+    try:
+        return int(args._command.run(args, console))
+    except KeyboardInterrupt:
+        return 130
+    except (FlowtapeError, OSError, ValueError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        _error(str(exc) or type(exc).__name__)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        _error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+               "traceback, and please report it)")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m replayer` is the way in
+    sys.exit(main())
