@@ -1,0 +1,580 @@
+"""The run diff engine: align two recordings' executions and compare them (SPEC §6).
+
+It lives in `storage` because both `recorder` (re-execution reports, the
+pytest golden fixture) and `replayer` (the ``compare`` command, the rich
+report) need it, and neither may import the other.
+
+How it works, and why it is fast enough for 100k-event runs:
+
+* Each recording is read once as slim event views (`iter_event_views`:
+  payloads stay undecoded bytes) and turned into spans (`build_spans`).
+* Executions form a tree (``parent`` links). Node, team, member and
+  recursion spans all take part; the workflow span is the root. Children
+  of paired parents are aligned with `_align.align` on the key
+  ``(kind, node id, attempt)`` — the nesting path is implied, since only
+  children of paired parents are aligned — with fingerprints (key + the
+  start event's payload bytes) first, so equal inputs pair up.
+* Siblings that ran concurrently (on other lanes than their parent's
+  sequential work, overlapping in time) are put in a canonical order —
+  by key, then payload — before aligning, so two runs whose asyncio or
+  thread interleaving differs compare equal.
+* A pair whose start and end payload bytes are equal is ``equal`` without
+  decoding anything; only the others are decoded and diffed path by path.
+* State is rebuilt only where it is asked for (the end, the first
+  divergence): nearest keyframe, then patches.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import msgspec
+
+from ._align import Alignment, align
+from ._diffmodel import (
+    Change,
+    Delta,
+    DiffMetadata,
+    DivergenceSide,
+    FirstDivergence,
+    NodeChange,
+    RecordingDiff,
+    RecordingRef,
+    RegressionPolicy,
+    StateChanges,
+    Step,
+    TimingRegression,
+)
+from ._reader import LogReader
+from ._valuediff import ABSENT, IgnoreRules, ValueDiffer
+from .patch import apply_patch
+from .spans import EventView, Span, build_spans, iter_event_views
+
+__all__ = ["diff_recordings"]
+
+_json = msgspec.json.Decoder()
+_enc = msgspec.json.Encoder()
+#: Error fields compared; the traceback is not (its line numbers move with any edit).
+_ERROR_FIELDS = ("type", "message", "causes")
+
+
+def diff_recordings(
+    a: str | os.PathLike[str] | LogReader,
+    b: str | os.PathLike[str] | LogReader,
+    *,
+    ignore: Iterable[str] = (),
+    numeric_tolerance: float = 0.0,
+    relative_tolerance: float = 0.0,
+    timing_tolerance: float = 1.5,
+    min_timing_ns: int = 5_000_000,
+    compare_timing: bool = True,
+    policy: RegressionPolicy | None = None,
+) -> RecordingDiff:
+    """Compare run B against run A and return a `RecordingDiff`.
+
+    ``a`` and ``b`` are recording files or open `LogReader` objects (left
+    open; files opened here are closed). Options:
+
+    * ``ignore`` — path globs not to compare (``*.timestamp``,
+      ``fetch_*:outputs.headers``; see docs/diff.md);
+    * ``numeric_tolerance`` / ``relative_tolerance`` — numbers within
+      either count as equal;
+    * ``timing_tolerance``, ``min_timing_ns`` — a paired node is a timing
+      regression when B took more than ``timing_tolerance`` times A's time
+      *and* more than ``min_timing_ns`` longer; ``compare_timing=False``
+      turns this off;
+    * ``policy`` — what `RecordingDiff.regression` counts (default: all).
+
+    ::
+
+        d = diff_recordings("golden.jsonl.zst", "new.jsonl.zst", ignore=["*.request_id"])
+        if d.regression:
+            print(d.to_text())
+
+    Raises `RecordingNotFoundError`, `CorruptRecordingError` and the other
+    read errors of `LogReader.open`; ValueError for a bad option.
+    """
+    if not timing_tolerance >= 1.0:
+        raise ValueError(f"timing_tolerance must be >= 1.0 (a ratio), not {timing_tolerance!r}")
+    if min_timing_ns < 0:
+        raise ValueError(f"min_timing_ns must be >= 0, not {min_timing_ns!r}")
+    rules = IgnoreRules(ignore)
+    differ = ValueDiffer(rules, numeric_tolerance=numeric_tolerance,
+                         relative_tolerance=relative_tolerance)
+    with ExitStack() as stack:
+        stack.enter_context(_cyclic_gc_paused())
+        readers = []
+        for src in (a, b):
+            if isinstance(src, LogReader):
+                readers.append(src)
+            else:
+                readers.append(stack.enter_context(LogReader.open(src)))
+        engine = _Engine(_Side(readers[0]), _Side(readers[1]), differ,
+                         timing_tolerance=timing_tolerance, min_timing_ns=int(min_timing_ns),
+                         compare_timing=compare_timing)
+        return engine.run(policy if policy is not None else RegressionPolicy())
+
+
+class _Side:
+    """One recording, as the engine needs it: spans, event views by seq, state events."""
+
+    def __init__(self, reader: LogReader) -> None:
+        self.reader = reader
+        views = list(iter_event_views(reader))
+        self.spans = build_spans(views)
+        self._dense = bool(views) and views[0].seq == 0 and views[-1].seq == len(views) - 1
+        #: Event views by seq (a list when seqs are dense, as in any finished file).
+        self.views: list[EventView] | dict[int, EventView] = (
+            views if self._dense else {v.seq: v for v in views})
+        self.last_seq = views[-1].seq if views else 0
+        self.last_ts = views[-1].ts if views else 0
+        self.state_seqs = [v.seq for v in views if v.kind == "state"]
+        self.by_start = {s.start_seq: s for s in self.spans}
+        root = self.spans[0] if self.spans and self.spans[0].kind == "workflow" \
+            and self.spans[0].parent is None else None
+        self.root = root
+        top: list[Span] = []
+        by_start = self.by_start
+        root_seq = root.start_seq if root is not None else -1
+        first_lane: dict[int, str | None] = {}
+        #: Start seqs of the spans whose children ran on more than one lane.
+        self.multi_lane: set[int] = set()
+        node_count = 0
+        for s in self.spans:
+            if s.kind == "node":
+                node_count += 1
+            if s is root:
+                continue
+            parent = s.parent
+            # Children of the root, and orphans (a parent the file does not have).
+            if parent is None or parent == root_seq or parent not in by_start:
+                top.append(s)
+                parent = root_seq
+            lane = first_lane.setdefault(parent, s.lane)
+            if lane != s.lane:
+                self.multi_lane.add(parent)
+        self.top = top
+        self.node_count = node_count
+        self._fp: dict[int, int] = {}
+        self._state_cache: dict[int, Any] = {}
+
+    def children(self, span: Span) -> list[Span]:
+        return [self.by_start[c] for c in span.children]
+
+    def ref(self) -> RecordingRef:
+        h = self.reader.header
+        return RecordingRef(path=self.reader.path, recording_id=h.recording_id,
+                            workflow=h.workflow)
+
+    # --- state -------------------------------------------------------------------------
+    def state_at(self, seq: int) -> Any:
+        """The recorded state after event ``seq`` (`ABSENT` before the first state event)."""
+        k = bisect.bisect_right(self.state_seqs, seq) - 1
+        if k < 0:
+            return ABSENT
+        target = self.state_seqs[k]
+        if target in self._state_cache:
+            return self._state_cache[target]
+        keyframes = self.reader.keyframes
+        ki = bisect.bisect_right(keyframes, target) - 1
+        start = keyframes[ki] if ki >= 0 else self.state_seqs[0]
+        lo = bisect.bisect_left(self.state_seqs, start)
+        reader = self.reader
+        frames = sorted({reader.frame_of(s) for s in self.state_seqs[lo:k + 1]})
+        state: Any = ABSENT
+        for f in frames:
+            for e in reader.read_frame(f):
+                if e.kind != "state" or e.seq < start or e.seq > target:
+                    continue
+                if e.state is not None:
+                    state = _json.decode(_enc.encode(e.state))
+                elif e.patch is not None and state is not ABSENT:
+                    state = apply_patch(state, e.patch, in_place=True)
+        self._state_cache[target] = state
+        return state
+
+
+def _end(span: Span) -> int:
+    return span.end_seq if span.end_seq is not None else span.start_seq
+
+
+class _Engine:
+    def __init__(self, a: _Side, b: _Side, differ: ValueDiffer, *, timing_tolerance: float,
+                 min_timing_ns: int, compare_timing: bool) -> None:
+        self.a, self.b = a, b
+        self.differ = differ
+        self.rules = differ.rules
+        self.scrub_inputs = self.rules.may_touch("inputs")
+        self.timing_tolerance = timing_tolerance
+        self.min_timing_ns = min_timing_ns
+        self.compare_timing = compare_timing
+        self.steps: list[Step] = []
+        self.changes: dict[str, list[NodeChange]] = {"inputs": [], "outputs": [], "error": []}
+        self.timing: list[TimingRegression] = []
+        self.only_a: list[str] = []
+        self.only_b: list[str] = []
+        self.first: tuple[int, Span | None, Span | None, int, int] | None = None
+
+    # --- the walk ---------------------------------------------------------------------------
+    def run(self, policy: RegressionPolicy) -> RecordingDiff:
+        a, b = self.a, self.b
+        root_changes: list[Change] = []
+        if a.root is not None and b.root is not None:
+            root_changes = self._compare(a.root, b.root)
+            self._collect(a.root.node, root_changes)
+        stack: list[tuple[Span | None, Span | None, int, int]] = []
+        self._push_children(stack, (a.root, b.root), (a.top, b.top))
+        views_a, views_b = a.views, b.views
+        timing = self.compare_timing
+        while stack:
+            sa, sb, anc_a, anc_b = stack.pop()
+            if sa is not None and sb is not None:
+                # Inline fast path: equal start and end payloads need no decoding.
+                ea, eb = sa.end_seq, sb.end_seq
+                if views_a[sa.start_seq].data == views_b[sb.start_seq].data and (
+                        (ea is None and eb is None) or (
+                        ea is not None and eb is not None
+                        and views_a[ea].kind == views_b[eb].kind
+                        and views_a[ea].data == views_b[eb].data)):
+                    self._emit("equal", (sa, sb), [], (anc_a, anc_b))
+                else:
+                    changes = self._compare(sa, sb)
+                    self._emit("changed" if changes else "equal", (sa, sb), changes,
+                               (anc_a, anc_b))
+                    self._collect(sa.node, changes)
+                if timing:
+                    self._check_timing(sa, sb)
+                if sa.children or sb.children:
+                    self._push_children(stack, (sa, sb), (a.children(sa), b.children(sb)))
+            elif sa is not None:
+                self._emit("only_in_a", (sa, None), [], (anc_a, anc_b))
+                self.only_a.append(sa.node)
+                stack.extend((c, None, anc_a, anc_b) for c in reversed(a.children(sa)))
+            elif sb is not None:
+                self._emit("only_in_b", (None, sb), [], (anc_a, anc_b))
+                self.only_b.append(sb.node)
+                stack.extend((None, c, anc_a, anc_b) for c in reversed(b.children(sb)))
+        return self._result(policy, root_changes)
+
+    def _push_children(self, stack: list[tuple[Span | None, Span | None, int, int]],
+                       parents: tuple[Span | None, Span | None],
+                       kids: tuple[list[Span], list[Span]]) -> None:
+        """Align the children of two paired parents (None: the top level) and push the rows.
+
+        The first row ends on top of the stack. Each row carries the anchors
+        where each side's "state just before" it is taken when that side lacks
+        the row: the end of the previous sibling there, else the parent's start.
+        """
+        (pa, pb), (kids_a, kids_b) = parents, kids
+        if not kids_a and not kids_b:
+            return
+        anchor_a = pa.start_seq if pa is not None else 0
+        anchor_b = pb.start_seq if pb is not None else 0
+        ordered_a, conc_a = self._canonical(self.a, kids_a, pa)
+        ordered_b, conc_b = self._canonical(self.b, kids_b, pb)
+        if self._same_starts(ordered_a, ordered_b):  # the common case: nothing to align
+            rows: Alignment = [(i, i) for i in range(len(ordered_a))]
+        else:
+            rows = self._align(ordered_a, ordered_b, conc_a, conc_b)
+        items: list[tuple[Span | None, Span | None, int, int]] = []
+        for i, j in rows:
+            sa = ordered_a[i] if i is not None else None
+            sb = ordered_b[j] if j is not None else None
+            items.append((sa, sb, anchor_a, anchor_b))
+            if sa is not None:
+                anchor_a = _end(sa)
+            if sb is not None:
+                anchor_b = _end(sb)
+        stack.extend(reversed(items))
+
+    def _same_starts(self, kids_a: list[Span], kids_b: list[Span]) -> bool:
+        """Same keys and same start payload bytes, one for one (so the alignment is 1:1)."""
+        if len(kids_a) != len(kids_b):
+            return False
+        views_a, views_b = self.a.views, self.b.views
+        for x, y in zip(kids_a, kids_b, strict=True):
+            if x.node != y.node or x.kind != y.kind or x.attempt != y.attempt:
+                return False
+            if views_a[x.start_seq].data != views_b[y.start_seq].data and (
+                    not self.scrub_inputs
+                    or self._fingerprint(self.a, x) != self._fingerprint(self.b, y)):
+                return False
+        return True
+
+    def _align(self, ordered_a: list[Span], ordered_b: list[Span], conc_a: list[bool],
+               conc_b: list[bool]) -> Alignment:
+        rows = align([_key(s) for s in ordered_a], [_key(s) for s in ordered_b],
+                     [self._fingerprint(self.a, s) for s in ordered_a],
+                     [self._fingerprint(self.b, s) for s in ordered_b])
+        if any(conc_a) and any(conc_b):
+            rows = _pair_concurrent_leftovers(rows, ordered_a, ordered_b, conc_a, conc_b)
+        return rows
+
+    def _emit(self, op: str, pair: tuple[Span | None, Span | None], changes: list[Change],
+              anchors: tuple[int, int]) -> None:
+        sa, sb = pair
+        if op != "equal" and self.first is None:
+            self.first = (len(self.steps), sa, sb, *anchors)
+        node = sa.node if sa is not None else sb.node if sb is not None else ""
+        self.steps.append(Step(op=op, node=node,  # type: ignore[arg-type]
+                               a=sa.start_seq if sa is not None else None,
+                               b=sb.start_seq if sb is not None else None, changes=changes))
+
+    def _collect(self, node: str, changes: list[Change]) -> None:
+        for c in changes:
+            part = c.path.split(".", 1)[0].split("[", 1)[0]
+            self.changes[part].append(NodeChange(node=node, path=c.path, a=c.a, b=c.b))
+
+    def _check_timing(self, sa: Span, sb: Span) -> None:
+        if sa.kind != "node":
+            return
+        ta, tb = sa.duration_ns, sb.duration_ns
+        if ta is None or tb is None:
+            return
+        if tb > ta * self.timing_tolerance and tb - ta > self.min_timing_ns:
+            self.timing.append(TimingRegression(node=sa.node, a_ns=ta, b_ns=tb,
+                                                ratio=round(tb / max(ta, 1), 3)))
+
+    # --- ordering and fingerprints ------------------------------------------------------------
+    def _fingerprint(self, side: _Side, span: Span) -> tuple[str, str, int, int]:
+        fp = side._fp.get(span.start_seq)
+        if fp is None:
+            raw = side.views[span.start_seq].data
+            if self.scrub_inputs and raw:
+                data = _json.decode(raw)
+                inputs = self.differ.scrub(_inputs_of(span, data), "inputs", span.node)
+                fp = hash(_enc.encode(inputs))
+            else:
+                fp = hash(bytes(raw))
+            side._fp[span.start_seq] = fp
+        return (span.kind, span.node, span.attempt, fp)
+
+    def _canonical(self, side: _Side, kids: list[Span], parent: Span | None
+                   ) -> tuple[list[Span], list[bool]]:
+        """Children in a canonical order, and which of them ran concurrently.
+
+        Children all on one lane keep their order. Otherwise a child on the
+        parent's own lane that overlaps no child of another lane ran
+        sequentially and keeps its place; the children between two such ran
+        concurrently and are sorted by key and payload, which do not depend on
+        the interleaving. When no child ran on the parent's lane (the parent
+        only waited, e.g. on ``asyncio.gather``), all of them count as
+        concurrent: nothing tells which lane's order means anything.
+        """
+        n = len(kids)
+        if (parent.start_seq if parent is not None else -1) not in side.multi_lane:
+            return kids, [False] * n
+        home = parent.lane if parent is not None else None
+        serial = [False] * n
+        open_until = -1  # the latest end of an other-lane child started so far
+        for i, k in enumerate(kids):
+            if k.lane == home:
+                serial[i] = open_until < k.start_seq
+            else:
+                open_until = max(open_until, k.end_seq if k.end_seq is not None else 1 << 62)
+        next_start = 1 << 62  # the earliest start of an other-lane child after this one
+        for i in range(n - 1, -1, -1):
+            k = kids[i]
+            if k.lane == home:
+                serial[i] = serial[i] and _end(k) < next_start
+            else:
+                next_start = k.start_seq
+        ordered: list[Span] = []
+        concurrent: list[bool] = []
+        block: list[Span] = []
+
+        def flush() -> None:
+            if block:
+                block.sort(key=lambda s: (*self._fingerprint(side, s), s.start_seq))
+                ordered.extend(block)
+                concurrent.extend([True] * len(block))
+                block.clear()
+
+        for i, k in enumerate(kids):
+            if serial[i]:
+                flush()
+                ordered.append(k)
+                concurrent.append(False)
+            else:
+                block.append(k)
+        flush()
+        return ordered, concurrent
+
+    # --- comparing one pair ------------------------------------------------------------------
+    def _compare(self, sa: Span, sb: Span) -> list[Change]:
+        views_a, views_b = self.a.views, self.b.views
+        start_a, start_b = views_a[sa.start_seq], views_b[sb.start_seq]
+        end_a = views_a[sa.end_seq] if sa.end_seq is not None else None
+        end_b = views_b[sb.end_seq] if sb.end_seq is not None else None
+        same_end = (end_a is None and end_b is None) or (
+            end_a is not None and end_b is not None and end_a.kind == end_b.kind
+            and end_a.data == end_b.data)
+        if same_end and start_a.data == start_b.data:
+            return []
+        node = sa.node
+        out: list[Change] = []
+        differ = self.differ
+        if start_a.data != start_b.data:
+            da, db = _decode(start_a), _decode(start_b)
+            for path, va, vb in differ.diff(_inputs_of(sa, da), _inputs_of(sb, db), "inputs",
+                                            node):
+                out.append(Change(path, va, vb))
+        if not same_end:
+            ea = _decode(end_a) if end_a is not None else None
+            eb = _decode(end_b) if end_b is not None else None
+            for path, va, vb in differ.diff(_part(ea, "outputs"), _part(eb, "outputs"),
+                                            "outputs", node):
+                out.append(Change(path, va, vb))
+            for path, va, vb in differ.diff(_error_of(ea), _error_of(eb), "error", node):
+                out.append(Change(path, va, vb))
+        return out
+
+    # --- the result ----------------------------------------------------------------------------
+    def _result(self, policy: RegressionPolicy, root_changes: list[Change]) -> RecordingDiff:
+        a, b = self.a, self.b
+        differ = self.differ
+        end_a = a.state_at(a.last_seq) if a.state_seqs else ABSENT
+        end_b = b.state_at(b.last_seq) if b.state_seqs else ABSENT
+        at_end = [Change(p, va, vb) for p, va, vb in differ.diff(end_a, end_b, "state")]
+        first = None
+        at_first: list[Change] = []
+        if self.first is not None:
+            pos, sa, sb, anc_a, anc_b = self.first
+            first = FirstDivergence(position=pos, a=_side(sa), b=_side(sb))
+            if a.state_seqs or b.state_seqs:
+                state_a = a.state_at(_end(sa) if sa is not None else anc_a)
+                state_b = b.state_at(_end(sb) if sb is not None else anc_b)
+                at_first = [Change(p, va, vb)
+                            for p, va, vb in differ.diff(state_a, state_b, "state")]
+        ra, rb = a.reader, b.reader
+        metadata = DiffMetadata(
+            status=Delta(ra.status, rb.status),
+            duration_ns=Delta(_duration(a), _duration(b)),
+            event_count=Delta(ra.event_count, rb.event_count),
+            node_count=Delta(a.node_count, b.node_count),
+        )
+        identical = (self.first is None and not at_end and not root_changes
+                     and ra.status == rb.status)
+        self.timing.sort(key=lambda t: -t.ratio)
+        fields: dict[str, Any] = {
+            "identical": identical,
+            "regression": False,
+            "first_divergence": first,
+            "steps": self.steps,
+            "only_in_a": self.only_a,
+            "only_in_b": self.only_b,
+            "input_changes": self.changes["inputs"],
+            "output_changes": self.changes["outputs"],
+            "error_changes": self.changes["error"],
+            "state_changes": StateChanges(at_end=at_end, at_first_divergence=at_first),
+            "timing_regressions": self.timing,
+            "metadata": metadata,
+            "a_recording": a.ref(),
+            "b_recording": b.ref(),
+            "policy": policy,
+        }
+        draft = RecordingDiff(**fields)
+        if draft.is_regression():
+            fields["regression"] = True
+            return RecordingDiff(**fields)
+        return draft
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the diff builds its ~10⁵ objects.
+
+    None of them form cycles, yet each allocation burst triggers collections
+    that scan them all again — a third of the diff's time on 100k-event runs
+    (benchmarks/diff_bench.py). Reference counting still frees everything.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _key(span: Span) -> tuple[str, str, int]:
+    return (span.kind, span.node, span.attempt)
+
+
+def _pair_concurrent_leftovers(rows: Alignment, ordered_a: list[Span], ordered_b: list[Span],
+                               conc_a: list[bool], conc_b: list[bool]) -> Alignment:
+    """Pair unmatched concurrent siblings with equal keys (their inputs differ).
+
+    Sorting a concurrent block puts an execution whose inputs changed at
+    another place than its counterpart, so the sequence alignment leaves both
+    unpaired; among concurrent siblings, position carries no meaning, so they
+    pair by key here. Sequential siblings are left alone (a moved sequential
+    step is a real difference).
+    """
+    waiting: dict[tuple[str, str, int], list[int]] = {}
+    for _, j in rows:
+        if j is not None and conc_b[j]:
+            waiting.setdefault(_key(ordered_b[j]), [])
+    for i, j in rows:
+        if i is None and j is not None and conc_b[j]:
+            waiting[_key(ordered_b[j])].append(j)
+    if not any(waiting.values()):
+        return rows
+    taken: set[int] = set()
+    out: Alignment = []
+    for i, j in rows:
+        if i is not None and j is None and conc_a[i]:
+            queue = waiting.get(_key(ordered_a[i]))
+            if queue:
+                j2 = queue.pop(0)
+                taken.add(j2)
+                out.append((i, j2))
+                continue
+        out.append((i, j))
+    return [(i, j) for i, j in out if not (i is None and j in taken)]
+
+
+def _decode(view: EventView) -> Any:
+    # The view decoder has already parsed the whole line, so this cannot fail.
+    return _json.decode(view.data) if view.data else None
+
+
+def _part(data: Any, name: str) -> Any:
+    if isinstance(data, dict):
+        return data.get(name, ABSENT)
+    return ABSENT
+
+
+def _inputs_of(span: Span, data: Any) -> Any:
+    """A node's (or the workflow's) ``data.inputs``; for teams, members and recursion levels
+    the start event's whole data (formation, members, context / team, role / operation)."""
+    if span.kind in ("node", "workflow"):
+        return _part(data, "inputs")
+    return data if data is not None else ABSENT
+
+
+def _error_of(data: Any) -> Any:
+    """The compared fields of ``data.error``; ``{}`` when there is none (fields diff one by one)."""
+    err = _part(data, "error")
+    if err is ABSENT or err is None:
+        return {}
+    if not isinstance(err, dict):
+        return err
+    return {k: err[k] for k in _ERROR_FIELDS if k in err and not (k == "causes" and not err[k])}
+
+
+def _side(span: Span | None) -> DivergenceSide | None:
+    if span is None:
+        return None
+    return DivergenceSide(node=span.node, seq=span.start_seq, status=span.status)
+
+
+def _duration(side: _Side) -> int:
+    footer = side.reader.footer
+    return footer.duration_ns if footer is not None else side.last_ts
