@@ -9,18 +9,28 @@
     print(r.current, r.get_state_at_event(42))
 """
 
-from storage import Span
+from storage import RecordingDiff, RegressionPolicy, Span
 
+from ._diff_report import diff, print_report
+from ._facades import FileRecordingStorage, InMemoryRecordingStorage
 from ._published import ExecutionReplayer, ReplayMetadata
 from ._replayer import Replayer, Summary
+from ._stepper import Stepper
 from .errors import EventNotFoundError, ReplayerError
 
 __all__ = [
     "EventNotFoundError",
     "ExecutionReplayer",
+    "FileRecordingStorage",
+    "InMemoryRecordingStorage",
+    "RecordingDiff",
+    "RegressionPolicy",
     "ReplayMetadata",
     "Replayer",
     "ReplayerError",
     "Span",
+    "Stepper",
     "Summary",
+    "diff",
+    "print_report",
 ]

@@ -24,6 +24,7 @@ from storage import (
     Footer,
     Header,
     LogReader,
+    RecordingNotFoundError,
     Span,
     Store,
     build_spans,
@@ -114,8 +115,12 @@ class Replayer:
         text = os.fspath(path_or_id)
         if os.path.isfile(text):
             return cls(LogReader.open(text, recover=recover))
-        if os.sep in text or text.endswith((".zst", ".gz", ".jsonl")):
-            return cls(LogReader.open(text, recover=recover))  # a path: report it missing
+        if os.sep in text or text.endswith((".zst", ".gz", ".jsonl")):  # meant as a path
+            if os.path.exists(text):  # a directory or a device: the reader says what it is
+                return cls(LogReader.open(text, recover=recover))
+            raise RecordingNotFoundError(
+                text, "there is no such file, and it is not a recording id (ids contain only "
+                "letters, digits, '_' and '-'); check the path, or see `flowtape list`")
         return cls(open_store(store).open(text, recover=recover))
 
     def close(self) -> None:
@@ -148,6 +153,11 @@ class Replayer:
     def footer(self) -> Footer | None:
         """The footer line, or None for an incomplete recording."""
         return self.reader.footer
+
+    @property
+    def has_state_events(self) -> bool:
+        """True when the recording holds state events (else state folds node outputs)."""
+        return self._state.has_state_events
 
     @property
     def recording_id(self) -> str:
@@ -252,7 +262,10 @@ class Replayer:
             yield event
 
     def step_backward(self, steps: int = 1) -> Iterator[Event]:
-        """Yield up to ``steps`` events before the cursor, newest first; the cursor ends on the last."""
+        """Yield up to ``steps`` events before the cursor, newest first.
+
+        The cursor ends on the last event yielded.
+        """
         for _ in range(max(0, steps)):
             if self._position <= 0:
                 return
@@ -354,6 +367,56 @@ class Replayer:
         before = self._state.state_at(seq - 1) if seq > 0 else None
         return make_patch(before, copy_json(e.state)) if before is not None else [
             {"op": "replace", "path": "", "value": copy_json(e.state)}]
+
+    # --- comparing ------------------------------------------------------------------------------
+    def compare(self, other: Replayer | str | os.PathLike[str]) -> dict[str, Any]:
+        """Compare with another recording, in the earlier-published dict shape (SPEC §9).
+
+        Returns ``metadata_diff`` (self minus other: ``duration_diff`` in
+        seconds, ``node_count_diff``, ``team_count_diff``,
+        ``event_count_diff``), ``node_diff`` (sets of node ids:
+        ``only_in_self``, ``only_in_other``, ``common`` — the workflow itself
+        left out) and ``path_diff`` (``self_path`` / ``other_path``: node ids
+        in aligned order; ``first_difference``: None or ``{position,
+        self_node, other_node}``, position being the aligned step). It is
+        built on `replayer.diff` (timing not compared); use that for more.
+        """
+        from ._diff_report import diff  # noqa: PLC0415 (that module imports this one)
+
+        theirs = other if isinstance(other, Replayer) else Replayer.open(other)
+        try:
+            d = diff(self, theirs, compare_timing=False)
+            mine_s, theirs_s = self.summary, theirs.summary
+        finally:
+            if theirs is not other:
+                theirs.close()
+        self_path = [s.node for s in d.steps if s.a is not None]
+        other_path = [s.node for s in d.steps if s.b is not None]
+        mine, their_nodes = set(self_path), set(other_path)
+        first = None
+        if d.first_divergence is not None:
+            fd = d.first_divergence
+            first = {"position": fd.position,
+                     "self_node": fd.a.node if fd.a is not None else None,
+                     "other_node": fd.b.node if fd.b is not None else None}
+        return {
+            "metadata_diff": {
+                "duration_diff": (mine_s.duration_ns - theirs_s.duration_ns) / 1e9,
+                "node_count_diff": mine_s.nodes - theirs_s.nodes,
+                "team_count_diff": mine_s.teams - theirs_s.teams,
+                "event_count_diff": mine_s.event_count - theirs_s.event_count,
+            },
+            "node_diff": {
+                "only_in_self": mine - their_nodes,
+                "only_in_other": their_nodes - mine,
+                "common": mine & their_nodes,
+            },
+            "path_diff": {
+                "self_path": self_path,
+                "other_path": other_path,
+                "first_difference": first,
+            },
+        }
 
     def __repr__(self) -> str:
         return (f"<Replayer {self.header.workflow!r} {self.recording_id} "
