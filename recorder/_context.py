@@ -20,15 +20,16 @@ __all__ = ["current_lane", "get_current_recorder"]
 
 #: The recorder of the current context.
 CURRENT: ContextVar[ExecutionRecorder | None] = ContextVar("flowtape_recorder", default=None)
-#: The enclosing span: (recorder, start seq, recursion depth).
-FRAME: ContextVar[tuple[Any, int, int] | None] = ContextVar("flowtape_frame", default=None)
+#: The enclosing span: ``[recorder, start seq, recursion depth, outer frame, open]``
+#: (a list so ending a span out of order can mark it closed; see `_recorder._leave`).
+FRAME: ContextVar[list[Any] | None] = ContextVar("flowtape_frame", default=None)
 _LANE: ContextVar[tuple[object, str] | None] = ContextVar("flowtape_lane", default=None)
 
 #: Recordings active in this process, innermost last (the fallback for bare threads).
 ACTIVE: list[ExecutionRecorder] = []
 
 try:
-    from _asyncio import _current_tasks as _tasks_by_loop
+    from _asyncio import _current_tasks as _tasks_by_loop  # type: ignore[attr-defined]
 
     def _task(loop: asyncio.AbstractEventLoop) -> object:
         return _tasks_by_loop.get(loop)
@@ -37,7 +38,6 @@ except ImportError:  # pure-Python asyncio
         return asyncio.current_task(loop)
 
 _running_loop = asyncio._get_running_loop
-_get_ident = threading.get_ident
 
 
 def get_current_recorder() -> ExecutionRecorder | None:
@@ -48,18 +48,24 @@ def get_current_recorder() -> ExecutionRecorder | None:
     return rec
 
 
+_thread_lanes = threading.local()
+
+
 def current_lane() -> str:
     """The lane of the running code: the asyncio task's name, else the thread's name."""
     loop = _running_loop()
-    owner: object = _task(loop) if loop is not None else None
+    if loop is None:
+        try:
+            return _thread_lanes.name  # type: ignore[no-any-return]
+        except AttributeError:
+            name = _thread_lanes.name = threading.current_thread().name
+            return name
+    owner = _task(loop)
     if owner is None:
-        owner = _get_ident()
+        return threading.current_thread().name
     cached = _LANE.get()
-    if cached is not None and cached[0] == owner:
+    if cached is not None and cached[0] is owner:
         return cached[1]
-    if isinstance(owner, asyncio.Task):
-        name = owner.get_name()
-    else:
-        name = threading.current_thread().name
-    _LANE.set((owner, name))
-    return name
+    task_name: str = owner.get_name()  # type: ignore[attr-defined]
+    _LANE.set((owner, task_name))
+    return task_name

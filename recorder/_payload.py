@@ -62,8 +62,8 @@ def sanitize(value: Any, _seen: set[int] | None = None) -> Any:
     containers holding any of those.
     """
     seen = _seen if _seen is not None else set()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
+    if value is None or isinstance(value, str | int | float | bool | msgspec.Raw):
+        return value  # (a Raw is JSON encoded already: a keyframe's state)
     if isinstance(value, dict | list | tuple | set | frozenset):
         if id(value) in seen:
             return {"$repr": "<cycle>", "$type": f"{type(value).__module__}."
@@ -71,25 +71,36 @@ def sanitize(value: Any, _seen: set[int] | None = None) -> Any:
         seen.add(id(value))
         try:
             if isinstance(value, dict):
-                return {_key(k): sanitize(v, seen) for k, v in value.items()}
+                out: dict[str, Any] = {}
+                for k, v in value.items():
+                    key = _key(k)
+                    if key is None:  # not a JSON key: the dict as a whole cannot be encoded
+                        return placeholder(value)
+                    out[key] = sanitize(v, seen)
+                return out
             return [sanitize(v, seen) for v in value]
         finally:
             seen.discard(id(value))
     try:
-        return msgspec.to_builtins(value, enc_hook=enc_hook)
+        # to_builtins may hand back containers that still need the checks above.
+        return sanitize(msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True), seen)
     except Exception:
         return placeholder(value)
 
 
-def _key(k: object) -> str:
+def _key(k: object) -> str | None:
+    """``k`` as a JSON object key the way msgspec writes it, or None if it cannot be one."""
     if isinstance(k, str):
         return k
-    if isinstance(k, int | float | bool) or k is None:
+    if isinstance(k, bool) or k is None:
+        return None  # msgspec refuses these; "True"/"None" would pass for strings
+    if isinstance(k, int | float):
         return str(k)
     try:
-        return str(k)
+        key = msgspec.to_builtins(k)  # str-like keys: enums, UUIDs, dates, bytes
     except Exception:
-        return placeholder(k)["$repr"]
+        return None
+    return key if isinstance(key, str) else None
 
 
 def truncated(encoded_size: int, encoded: bytes) -> dict[str, Any]:
@@ -107,10 +118,11 @@ class Redactor:
     given, is called once per payload as ``fn(path, value)`` with the payload's
     §6 path (``inputs``, ``outputs``, ``error``, ``state``, ``data``) and
     returns what to record. The callable runs first; key masking then applies
-    to what it returned.
+    to what it returned. Only the callable can raise (`can_raise`): masking
+    itself copes with cycles and absurd depth by way of `sanitize`.
     """
 
-    __slots__ = ("_cache", "_fn", "_keys")
+    __slots__ = ("_cache", "_fn", "_keys", "_safe", "mask")
 
     def __init__(
         self,
@@ -120,6 +132,16 @@ class Redactor:
         self._keys = frozenset(k.lower() for k in keys)
         self._fn = fn
         self._cache: dict[str, bool] = {}
+        self._safe: set[str] = set()
+        #: What the hot path calls as ``mask(value, path)``: key masking alone when
+        #: there is no callable (one call instead of three).
+        self.mask: Callable[[Any, str], Any] = (
+            self._mask if fn is None and self._keys else self.__call__)
+
+    @property
+    def can_raise(self) -> bool:
+        """True when a user callable runs, which may raise (key masking never does)."""
+        return self._fn is not None
 
     @classmethod
     def from_option(cls, redact: object) -> Redactor:
@@ -152,17 +174,48 @@ class Redactor:
             hit = key.lower() in self._keys
             if len(self._cache) < 4096:
                 self._cache[key] = hit
+                if not hit:
+                    self._safe.add(key)
         return hit
 
-    def _mask(self, value: Any) -> Any:
-        """``value`` with secret keys masked; the same object when nothing changed."""
+    def _mask(self, value: Any, path: str = "") -> Any:
+        """``value`` with secret keys masked; the same object when nothing changed.
+
+        Never raises: a cycle (or nesting deeper than Python's stack) makes the
+        plain walk hit RecursionError, and the value is then walked again as a
+        `sanitize`d copy, where the cycle is a placeholder.
+        """
+        # Fast path, inline so the common payload costs no second call: a dict
+        # whose keys are all known to be harmless and that holds no containers.
+        if type(value) is dict and self._safe.issuperset(value):
+            for v in value.values():
+                if isinstance(v, _CONTAINERS):
+                    break
+            else:
+                return value
+        try:
+            return self._walk(value)
+        except RecursionError:
+            pass
+        try:
+            return self._walk(sanitize(value))
+        except RecursionError:
+            return placeholder(value)
+
+    def _walk(self, value: Any) -> Any:
         if isinstance(value, dict):
+            if self._safe.issuperset(value):
+                for v in value.values():
+                    if isinstance(v, _CONTAINERS):
+                        break
+                else:
+                    return value
             out: dict[Any, Any] | None = None
             for k, v in value.items():
                 if self._secret(k):
                     nv: Any = REDACTED
                 elif isinstance(v, dict | list | tuple):
-                    nv = self._mask(v)
+                    nv = self._walk(v)
                 else:
                     continue
                 if nv is not v:
@@ -174,13 +227,16 @@ class Redactor:
             items: list[Any] | None = None
             for i, v in enumerate(value):
                 if isinstance(v, dict | list | tuple):
-                    nv = self._mask(v)
+                    nv = self._walk(v)
                     if nv is not v:
                         if items is None:
                             items = list(value)
                         items[i] = nv
             return value if items is None else items
         return value
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

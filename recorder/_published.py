@@ -14,8 +14,9 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
-
 from storage import Event, LogReader, StateSnapshot, copy_recording, iter_snapshots
+
+from ._payload import error_payload
 
 if TYPE_CHECKING:
     from ._recorder import ExecutionRecorder
@@ -194,8 +195,10 @@ class PublishedRecorderAPI:
             parent, depth = self._enclosing()
             kind = "node_error" if err else "node_complete"
             data: dict[str, Any] = {"error": self._payload(err, "error")} if err else (
-                {"outputs": self._payload(outputs, "outputs")} if outputs is not None else {})
-            return self._emit(kind, node_id, None, parent, depth, 1, {**data, **(extra or {})},
+                {"outputs": self._payload(outputs, "outputs")}
+                if outputs is not None and self._record_outputs else {})
+            return self._emit(kind, node_id, None, parent, depth, 1,
+                              {**data, **(extra or {})} or None,
                               urgent=err is not None)
         handle = stack.pop()
         return self.node_end(handle, outputs, has_outputs=outputs is not None, error=err,
@@ -340,8 +343,6 @@ def _sha256(path: str) -> str:
 
 
 def _error_dict(error: Any) -> dict[str, Any]:
-    from ._payload import error_payload
-
     if isinstance(error, BaseException):
         return error_payload(error)
     if isinstance(error, dict):

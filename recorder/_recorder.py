@@ -13,6 +13,7 @@ contextvar; the earlier-published ``record_*`` methods of SPEC §9 live in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -21,6 +22,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,7 +45,7 @@ from storage import (
 )
 
 from ._context import FRAME, current_lane
-from ._payload import Redactor, enc_hook, error_payload, sanitize, truncated
+from ._payload import Redactor, enc_hook, error_payload, placeholder, sanitize, truncated
 from ._published import PublishedRecorderAPI
 
 __all__ = ["ExecutionRecorder", "RecorderOptions"]
@@ -92,7 +94,7 @@ class _DiscardWriter:
         self.failed: BaseException | None = None
         self.closed = False
 
-    def append(self, event: Event, max_line: int = 0, *, urgent: bool = False) -> None:
+    def append(self, event: Event, max_line: int = 0, urgent: bool = False) -> None:
         self.events_lost += 1
 
     def flush(self) -> None:
@@ -113,7 +115,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
     ``record_workflow_start(...)`` … ``finalize()`` / ``await save(path)``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the published signature takes these positionally
         self,
         workflow_name: str,
         workflow_id: str | None = None,
@@ -140,6 +142,10 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self.tags: list[str] = list(options.tags)
         self.enabled = options.enabled
         self._redactor = Redactor.from_option(options.redact)
+        self._mask = self._redactor.mask
+        if not self._redactor.can_raise:
+            self._payload = self._mask  # type: ignore[method-assign,assignment]  # cannot raise
+        self._inputs_masked: Any = None  # opts.inputs after redaction, computed once
         self._record_inputs = options.record_inputs
         self._record_outputs = options.record_outputs
         self._record_state = options.record_state_snapshots
@@ -153,7 +159,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._t0 = 0
         self._started_wall: dt.datetime | None = None
         self._ended_ns: int | None = None
-        self._kind_counts: dict[str, int] = {}
+        self._kind_counts: defaultdict[str, int] = defaultdict(int)
         self._max_depth = 0
         self._failures: dict[tuple[int | None, str], int] = {}
         self._open_spans: dict[tuple[str, str], list[tuple[int, Any]]] = {}
@@ -171,12 +177,15 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._path: str | None = None
         self._final_path: str | None = None
         self._spool = False
+        #: Set by record_workflow when the store could not be opened (recorded as degraded).
+        self._store_error: BaseException | None = None
         self._init_published()
 
     # --- lifecycle --------------------------------------------------------------
     @property
     def path(self) -> str | None:
-        """Where the recording is (or will be) on disk; None until it starts."""
+        """Where the recording is (or will be) on disk; None before it starts, when it was
+        sampled out, and when a keep policy dropped it."""
         return self._final_path or self._path
 
     @property
@@ -192,15 +201,28 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._t0 = _perf_ns()
         self._started_wall = dt.datetime.now(dt.UTC)
         suffix = suffix_for_codec(opts.codec)
-        if opts.path is not None:
-            final = os.path.abspath(opts.path)
-        elif self._store is not None:
-            final = self._store.path_for(self.recording_id, opts.codec)
-        else:
-            spool_dir = os.path.join(tempfile.gettempdir(), f"flowtape-spool-{os.getuid()}")
-            os.makedirs(spool_dir, mode=0o700, exist_ok=True)
-            final = os.path.join(spool_dir, self.recording_id + suffix)
-            self._spool = True
+        try:
+            if self._store_error is not None:
+                raise self._store_error
+            if opts.path is not None:
+                final = os.path.abspath(opts.path)
+            elif self._store is not None:
+                final = self._store.path_for(self.recording_id, opts.codec)
+            else:
+                spool_dir = os.path.join(tempfile.gettempdir(), f"flowtape-spool-{os.getuid()}")
+                os.makedirs(spool_dir, mode=0o700, exist_ok=True)
+                final = os.path.join(spool_dir, self.recording_id + suffix)
+                self._spool = True
+        except Exception as exc:
+            # The store cannot take the file (its directory is a file, it is unreachable...):
+            # record nothing, say so once, and let the workflow run (SPEC §4).
+            where = getattr(self._store, "url", None) or opts.store or "the store"
+            self._path = self._final_path = os.path.join(str(where), self.recording_id + suffix)
+            self._writer = _DiscardWriter(self._path)
+            self._io_failed(RecordingWriteError(
+                f"cannot create recording {self._path}: {exc}; check the store "
+                "directory exists and is writable"))
+            return
         self._final_path = final
         keep = opts.keep
         if keep != "always":
@@ -219,7 +241,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
             pid=os.getpid(),
             python=platform.python_version(),
             meta=dict(opts.meta),
-            inputs=self._payload(opts.inputs, "inputs") if opts.inputs is not None else None,
+            inputs=self._masked_inputs(),
             entry=opts.entry,
             replay_of=opts.replay_of,
         )
@@ -235,10 +257,17 @@ class ExecutionRecorder(PublishedRecorderAPI):
         if self._store is not None and keep == "always":
             self._call_store("begin", header, self._path)
 
+    def _masked_inputs(self) -> Any:
+        """The run's inputs as recorded (header and ``workflow_start``): masked once, so a
+        ``redact=`` callable sees this payload once."""
+        if self._inputs_masked is None and self.options.inputs is not None:
+            self._inputs_masked = self._payload(self.options.inputs, "inputs")
+        return self._inputs_masked
+
     def _begin_workflow(self) -> None:
         """Open the file and write ``workflow_start`` (the root span)."""
         self._open()
-        data = {"inputs": self._payload(self.options.inputs, "inputs")} \
+        data = {"inputs": self._masked_inputs()} \
             if self.options.inputs is not None and self._record_inputs else None
         self._root = self._emit("workflow_start", self.workflow_name, None, None, 0, None, data)
 
@@ -250,6 +279,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._workflow_ended = True
         if exc is not None:
             error = error_payload(exc)
+        self._outcome = (status, outputs, error)
         if error is not None:
             data: dict[str, Any] = {"error": self._payload(error, "error")}
             if status != "failed":
@@ -260,7 +290,6 @@ class ExecutionRecorder(PublishedRecorderAPI):
             data = {"outputs": self._payload(outputs, "outputs")} \
                 if outputs is not None and self._record_outputs else None  # type: ignore[assignment]
             self._emit("workflow_complete", self.workflow_name, self._root, None, 0, None, data)
-        self._outcome = (status, outputs, error)
 
     def _close(self, status: str | None = None) -> Footer | None:
         """Write the footer and trailer, apply the keep policy, tell the store."""
@@ -272,14 +301,23 @@ class ExecutionRecorder(PublishedRecorderAPI):
         if status is None:
             status = self._outcome[0] if self._outcome else "completed"
         error = self._outcome[2] if self._outcome else None
-        footer = self.summary(status, error)
         writer = self._writer
         assert writer is not None
         with writer.lock:
+            # Counted under the lock: a straggling thread's event is either in the
+            # footer's event_count and in the file, or dropped (see `_emit`).
+            footer = self.summary(status, error)
             try:
                 writer.close(footer, keyframes=self._keyframes)
             except RecordingWriteError as exc:
                 self._io_failed(exc, raise_strict=False)
+            if writer.failed is not None and not self._io_reported:
+                # It failed on the idle flusher's thread, which cannot log for us.
+                failed = writer.failed
+                self._io_failed(RecordingWriteError(
+                    f"writing recording {writer.path} failed: "
+                    f"{getattr(failed, 'strerror', None) or failed}; the events written "
+                    "before this point are kept"), raise_strict=False)
             if writer.events_lost:
                 self._note_degraded(f"{writer.events_lost} events could not be written")
         self._ended_ns = self._ended_ns or _perf_ns()
@@ -315,6 +353,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
         keep = self.options.keep
         path, final = self._path, self._final_path
         assert path is not None and final is not None
+        if isinstance(self._writer, _DiscardWriter):
+            return  # the file was never created: nothing to keep or catalogue
         if keep == "always":
             if self._store is not None:
                 self._call_store("finish", self.recording_id, path)
@@ -330,11 +370,9 @@ class ExecutionRecorder(PublishedRecorderAPI):
         else:
             wanted = True
         if not wanted:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
-            self._final_path = None
+            self._path = self._final_path = None  # `path` is None: there is no recording
             return
         try:
             os.replace(path, final)
@@ -382,12 +420,12 @@ class ExecutionRecorder(PublishedRecorderAPI):
     def _payload(self, value: Any, path: str) -> Any:
         """``value`` masked for recording (a copy where anything changed)."""
         try:
-            return self._redactor(value, path)
+            return self._mask(value, path)
         except Exception as exc:
             log.warning("flowtape: redaction of %s failed (%s); payload withheld", path, exc)
             return {"$redaction_failed": type(exc).__name__}
 
-    def _emit(
+    def _emit(  # noqa: PLR0917 - positional on the hot path: cheaper calls
         self,
         kind: str,
         node: str | None,
@@ -396,38 +434,40 @@ class ExecutionRecorder(PublishedRecorderAPI):
         depth: int,
         attempt: int | None,
         data: Any,
-        *,
         state: Any = None,
         patch: list[Any] | None = None,
         urgent: bool = False,
     ) -> int:
-        """Append one event; returns its ``seq``. Never raises into the workflow (unless strict)."""
+        """Append one event; returns its ``seq``. Never raises into the workflow (unless strict).
+
+        The hot path: keep it lean (SPEC §10 budgets ≤ 3 µs per small event).
+        """
         writer = self._writer
         if writer is None:
+            if not self.enabled:  # sampled out: teams, recursion, ... write nothing
+                return -1
             self._open()
             writer = self._writer
             assert writer is not None
         lane = current_lane()
         with writer.lock:
+            if writer.closed:
+                # The recording has ended (a straggling thread or task): drop the event.
+                # Under the lock, so it cannot race the footer; and the closed file's
+                # descriptor number may already belong to another file.
+                return -1
             seq = self._seq
+            self._seq = seq + 1
+            self._kind_counts[kind] += 1
             ev = Event(seq, _perf_ns() - self._t0, kind, node, span, parent, depth, lane,
                        attempt, data, state, patch)
             try:
-                writer.append(ev, self._max_line, urgent=urgent)
+                writer.append(ev, self._max_line, urgent)
             except RecordingWriteError as exc:
-                self._seq = seq + 1
-                self._count(kind)
                 self._io_failed(exc)
-                return seq
             except Exception as exc:  # unencodable or oversized: the slow path
                 self._append_slow(writer, ev, exc, urgent)
-            self._seq = seq + 1
-            kc = self._kind_counts
-            kc[kind] = kc.get(kind, 0) + 1
         return seq
-
-    def _count(self, kind: str) -> None:
-        self._kind_counts[kind] = self._kind_counts.get(kind, 0) + 1
 
     def _append_slow(self, writer: LogWriter | _DiscardWriter, ev: Event, exc: Exception,
                      urgent: bool) -> None:
@@ -455,14 +495,24 @@ class ExecutionRecorder(PublishedRecorderAPI):
                     setattr(ev, name, truncated(len(enc), enc) if name != "patch" else None)
                     if name == "patch":
                         ev.state = truncated(len(enc), enc)
+                        self._keyframes.append(ev.seq)  # it now holds a (placeholder) state
                     self._note_dropped(f"seq {ev.seq} {ev.kind} {ev.node or ''}: "
                                        f"{name} ({len(enc)} bytes) truncated")
                     if name in ("state", "patch"):
                         self._last_state = None  # the next snapshot must be a keyframe
         try:
-            writer.append(ev, 0, urgent=urgent)
+            writer.append(ev, 0, urgent)
         except RecordingWriteError as exc2:
             self._io_failed(exc2)
+        except Exception as exc2:
+            ev.data = None if ev.data is None else placeholder(ev.data)
+            ev.state = None if ev.state is None and ev.patch is None else placeholder(
+                ev.state if ev.state is not None else ev.patch)
+            ev.patch = None
+            try:
+                writer.append(ev, 0, urgent)
+            except Exception:
+                self._note_degraded(f"seq {ev.seq} {ev.kind} could not be encoded: {exc2}")
 
     # --- spans --------------------------------------------------------------------------
     def _enclosing(self) -> tuple[int | None, int]:
@@ -470,12 +520,26 @@ class ExecutionRecorder(PublishedRecorderAPI):
         frame = FRAME.get()
         if frame is not None and frame[0] is self:
             return frame[1], frame[2]
-        return self._root, 0
+        return self._implicit_root(), 0
+
+    def _implicit_root(self) -> int | None:
+        """The root span's seq. A recorder used directly (SPEC §9) without
+        ``record_workflow_start`` starts its run at its first event, so every
+        recording begins with ``workflow_start`` and nests under it."""
+        if (self._root is None and self.enabled and not self._closed
+                and not self._workflow_ended):
+            self._begin_workflow()
+        return self._root
 
     def node_start(self, node_id: str, inputs: Any = None, node_type: str | None = None, *,
                    attempt: int | None = None, has_inputs: bool = True) -> tuple[int, Any]:
         """Write ``node_start`` and enter its span; returns a handle for `node_end`."""
-        parent, depth = self._enclosing()
+        outer = FRAME.get()
+        if outer is not None and outer[0] is self:
+            parent, depth = outer[1], outer[2]
+        else:
+            parent, depth = (self._root if self._root is not None
+                             else self._implicit_root()), 0
         key = (parent, node_id)
         if attempt is None:
             attempt = self._failures.get(key, 0) + 1 if self._failures else 1
@@ -486,16 +550,17 @@ class ExecutionRecorder(PublishedRecorderAPI):
             data = data or {}
             data["node_type"] = node_type
         seq = self._emit("node_start", node_id, None, parent, depth, attempt, data)
-        token = FRAME.set((self, seq, depth))
-        return seq, (token, parent, depth, attempt, node_id)
+        frame = [self, seq, depth, outer, True]
+        FRAME.set(frame)
+        return seq, (frame, parent, depth, attempt, node_id)
 
     def node_end(self, handle: tuple[int, Any], outputs: Any = None,
                  exc: BaseException | None = None, *, has_outputs: bool = True,
                  error: dict[str, Any] | None = None,
                  extra: dict[str, Any] | None = None) -> int:
         """Leave the span and write ``node_complete`` or ``node_error``."""
-        seq, (token, parent, depth, attempt, node_id) = handle
-        _reset(token, (self, parent, depth) if parent is not None else None)
+        seq, (frame, parent, depth, attempt, node_id) = handle
+        _leave(frame)
         key = (parent, node_id)
         if exc is None and error is None:
             if self._failures:
@@ -517,18 +582,23 @@ class ExecutionRecorder(PublishedRecorderAPI):
     def span_start(self, start_kind: str, node: str, data: Any, *,
                    depth_step: int = 0) -> tuple[int, Any]:
         """Write a span's start event and enter it; returns a handle for `span_end`."""
-        parent, depth = self._enclosing()
+        outer = FRAME.get()
+        if outer is not None and outer[0] is self:
+            parent, depth = outer[1], outer[2]
+        else:
+            parent, depth = (self._root if self._root is not None
+                             else self._implicit_root()), 0
         depth += depth_step
-        if depth > self._max_depth:
-            self._max_depth = depth
+        self._max_depth = max(self._max_depth, depth)
         seq = self._emit(start_kind, node, None, parent, depth, None, data)
-        token = FRAME.set((self, seq, depth))
-        return seq, (token, parent, depth - depth_step, depth, node)
+        frame = [self, seq, depth, outer, True]
+        FRAME.set(frame)
+        return seq, (frame, parent, depth, node)
 
     def span_end(self, handle: tuple[int, Any], end_kind: str, data: Any = None) -> int:
         """Leave the span and write its end event (``span`` = the start's seq)."""
-        seq, (token, parent, outer_depth, depth, node) = handle
-        _reset(token, (self, parent, outer_depth) if parent is not None else None)
+        seq, (frame, parent, depth, node) = handle
+        _leave(frame)
         return self._emit(end_kind, node, seq, parent, depth, None, data)
 
     @contextmanager
@@ -559,9 +629,9 @@ class ExecutionRecorder(PublishedRecorderAPI):
 
         The state is copied now; later changes to the caller's object do not
         reach the recording. Returns the event's seq (None when state
-        recording is off).
+        recording is off or the recording has ended).
         """
-        if not self._record_state or not self.enabled:
+        if not self._record_state or not self.enabled or self._closed:
             return None
         masked = self._payload(state, "state")
         try:
@@ -579,6 +649,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
         # The patch base and the seq must agree, so the diff is taken under the lock.
         with self._state_lock:
             last = self._last_state
+            # _states_since_key counts state events since the last keyframe, itself
+            # included, so keyframes land on state events 0, N, 2N, ...
             keyframe = (last is None or self._states_since_key >= self.options.keyframe_every
                         or len(raw) > self._max_payload)
             ops: list[Any] | None = None
@@ -588,12 +660,12 @@ class ExecutionRecorder(PublishedRecorderAPI):
                     keyframe = True
             if keyframe:
                 seq = self._emit("state", node_id, None, parent, depth, None, data,
-                                 state=msgspec.Raw(raw))
+                                 msgspec.Raw(raw))
                 self._keyframes.append(seq)
-                self._states_since_key = 0
+                self._states_since_key = 1
             else:
                 seq = self._emit("state", node_id, None, parent, depth, None, data,
-                                 patch=ops or [])
+                                 None, ops or [])
                 self._states_since_key += 1
             if len(raw) <= self._max_payload:
                 self._last_state = copy
@@ -610,11 +682,16 @@ class ExecutionRecorder(PublishedRecorderAPI):
     def _named(self, kind: str, name: str, value: Any) -> int:
         if not self.enabled:
             return -1
-        parent, depth = self._enclosing()
-        data: dict[str, Any] = {"name": name}
-        if value is not None:
-            data["value"] = self._payload(value, "data")
-        return self._emit(kind, None, None, parent, depth, None, data)
+        frame = FRAME.get()
+        if frame is not None and frame[0] is self:
+            parent, depth = frame[1], frame[2]
+        else:
+            parent, depth = (self._root if self._root is not None
+                             else self._implicit_root()), 0
+        if value is None:
+            return self._emit(kind, None, None, parent, depth, None, {"name": name})
+        return self._emit(kind, None, None, parent, depth, None,
+                          {"name": name, "value": self._payload(value, "data")})
 
     # --- context manager protocol (used by record_workflow) -----------------------------------
     def __enter__(self) -> ExecutionRecorder:
@@ -625,7 +702,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
 
     @property
     def _state_lock(self) -> threading.Lock:
-        lock = self.__dict__.get("_state_lock_obj")
+        lock: threading.Lock | None = self.__dict__.get("_state_lock_obj")
         if lock is None:
             lock = self.__dict__.setdefault("_state_lock_obj", threading.Lock())
         return lock
@@ -702,12 +779,21 @@ class TeamRecorder:
         return rec._emit("team_message", self.team_id, None, parent, depth, None, data)
 
 
-def _reset(token: Any, fallback: Any) -> None:
-    """Leave a span: reset the FRAME token, or (in a foreign context) set the parent frame."""
-    try:
-        FRAME.reset(token)
-    except (ValueError, RuntimeError):
-        FRAME.set(fallback)
+def _leave(frame: list[Any]) -> None:
+    """Leave a span: mark its frame closed; if it is this context's innermost, step out.
+
+    Stepping out goes to the nearest enclosing span that is still open, so spans
+    closed out of order (the published ``record_*`` calls allow it: start A, start
+    B, complete A) never leave later events nested in a span that has ended. A
+    span closed from another context only gets marked; its own context steps
+    past it when its inner spans end.
+    """
+    frame[4] = False
+    if FRAME.get() is frame:
+        outer = frame[3]
+        while outer is not None and not outer[4]:
+            outer = outer[3]
+        FRAME.set(outer)
 
 
 def _encode(value: Any) -> bytes:

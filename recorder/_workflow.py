@@ -13,9 +13,12 @@ import random
 from collections.abc import Callable, Collection
 from typing import Any, Literal
 
+import msgspec
+
 from storage import Footer, Store, open_store
 
 from ._context import ACTIVE, CURRENT, FRAME
+from ._payload import Redactor
 from ._recorder import DEFAULT_MAX_PAYLOAD, ExecutionRecorder, RecorderOptions
 
 __all__ = [
@@ -49,17 +52,23 @@ class WorkflowRecording:
         self._tokens: tuple[Any, Any] | None = None
 
     def __enter__(self) -> ExecutionRecorder:
-        opts = self.options
+        # Each entry is its own run: its own copy of the options, its own sampling draw.
+        opts = msgspec.structs.replace(self.options)
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:
             opts.enabled = False
+        store_error: BaseException | None = None
         if opts.enabled and (opts.path is None or opts.store is not None):
-            opts.store = open_store(opts.store)  # $FLOWTAPE_STORE is read now, not at import
+            try:
+                opts.store = open_store(opts.store)  # $FLOWTAPE_STORE is read now, not at import
+            except Exception as exc:  # OSError, StoreError, a driver's own error...
+                store_error = exc  # reported (once) when the recording opens its file
         rec = ExecutionRecorder(self.name, options=opts)
+        rec._store_error = store_error
         rec._managed = True
         self.recorder = rec
         if rec.enabled:
             rec._begin_workflow()
-        self._tokens = (CURRENT.set(rec), FRAME.set((rec, rec._root, 0)))
+        self._tokens = (CURRENT.set(rec), FRAME.set([rec, rec._root, 0, None, True]))
         ACTIVE.append(rec)
         return rec
 
@@ -80,12 +89,17 @@ class WorkflowRecording:
         error: Any = None
         if exc is None and rec._pending_outcome is not None:
             status, outputs, error = rec._pending_outcome
+        failure: Exception | None = None
         try:
             rec._end_workflow(status, outputs, exc=exc, error=error)
-            rec._close(status)
-        except Exception:
-            if exc is None:
-                raise  # strict mode: the recording's own failure is the error
+        except Exception as e:  # strict mode only
+            failure = e
+        try:
+            rec._close(status)  # always: the file is closed even when writing the end failed
+        except Exception as e:  # strict mode only
+            failure = failure or e
+        if failure is not None and exc is None:
+            raise failure  # strict mode: the recording's own failure is the error
         return False
 
     async def __aenter__(self) -> ExecutionRecorder:
@@ -147,10 +161,7 @@ def record_workflow(
         flush_every=flush_every, flush_interval=flush_interval, strict=strict, keep=keep,
         inputs=inputs, entry=entry, meta=dict(meta or {}),
     )
-    # Validate redact= now, where the caller can see the error.
-    from ._payload import Redactor
-
-    Redactor.from_option(redact)
+    Redactor.from_option(redact)  # validate redact= now, where the caller sees the error
     return WorkflowRecording(name, options, sample_rate)
 
 

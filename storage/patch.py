@@ -12,11 +12,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .errors import FlowtapeError
+
 __all__ = ["PatchError", "apply_patch", "make_patch", "pointer", "unpointer"]
 
 
-class PatchError(ValueError):
-    """A patch does not apply to the document (a path that is not there, a failed test)."""
+class PatchError(FlowtapeError, ValueError):
+    """A patch does not apply to the document (a path that is not there, a failed test).
+
+    Also a ValueError, the builtin a caller would catch for a bad argument.
+    """
 
 
 def pointer(parts: list[str | int]) -> str:
@@ -26,6 +31,8 @@ def pointer(parts: list[str | int]) -> str:
 
 def unpointer(ptr: str) -> list[str]:
     """The unescaped tokens of a JSON Pointer."""
+    if not isinstance(ptr, str):
+        raise PatchError(f"JSON pointer {ptr!r} must be a string")
     if ptr == "":
         return []
     if not ptr.startswith("/"):
@@ -86,8 +93,11 @@ def _diff(old: Any, new: Any, path: list[str | int], ops: list[dict[str, Any]]) 
 def apply_patch(doc: Any, ops: list[dict[str, Any]], *, in_place: bool = False) -> Any:
     """``doc`` with the operations applied; a copy unless ``in_place``.
 
-    Raises `PatchError` when an operation does not apply.
+    Raises `PatchError` when an operation does not apply (nothing else: a
+    malformed patch is a PatchError too).
     """
+    if not isinstance(ops, list):
+        raise PatchError(f"a patch is a list of operations, not {type(ops).__name__}")
     if not in_place:
         doc = copy.deepcopy(doc)
     for op in ops:
@@ -112,8 +122,12 @@ def _container(doc: Any, tokens: list[str], ptr: str) -> Any:
 def _index(token: str, size: int, ptr: str, *, allow_end: bool = False) -> int:
     if token == "-" and allow_end:
         return size
-    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+    # isascii(): str.isdigit() also accepts non-ASCII digits such as superscript two
+    # (U+00B2), which int() refuses.
+    if not (token.isascii() and token.isdigit()) or (len(token) > 1 and token[0] == "0"):
         raise PatchError(f"path {ptr!r}: {token!r} is not a list index")
+    if len(token) > 18:  # int() refuses > 4300 digits; no list is this long anyway
+        raise PatchError(f"path {ptr!r}: index {token[:20]}… out of range (size {size})")
     i = int(token)
     if i > size or (i == size and not allow_end):
         raise PatchError(f"path {ptr!r}: index {i} out of range (size {size})")
@@ -155,25 +169,38 @@ def _remove(doc: Any, ptr: str) -> tuple[Any, Any]:
     raise PatchError(f"path {ptr!r}: cannot remove from a {type(parent).__name__}")
 
 
+def _member(op: dict[str, Any], name: str) -> Any:
+    if name not in op:
+        raise PatchError(f"patch operation {op!r} has no {name!r} member")
+    return op[name]
+
+
 def _apply_one(doc: Any, op: dict[str, Any]) -> Any:
     if not isinstance(op, dict) or "op" not in op or "path" not in op:
         raise PatchError(f"not a patch operation: {op!r}")
     kind, ptr = op["op"], op["path"]
     if kind == "add":
-        return _add(doc, ptr, copy.deepcopy(op["value"]))
+        return _add(doc, ptr, copy.deepcopy(_member(op, "value")))
     if kind == "remove":
         return _remove(doc, ptr)[0]
     if kind == "replace":
+        value = copy.deepcopy(_member(op, "value"))
         doc, _ = _remove(doc, ptr)
-        return _add(doc, ptr, copy.deepcopy(op["value"])) if unpointer(ptr) else copy.deepcopy(
-            op["value"])
+        return _add(doc, ptr, value) if unpointer(ptr) else value
     if kind == "move":
-        doc, value = _remove(doc, op["from"])
+        src = _member(op, "from")
+        if src == ptr:
+            _get(doc, src)  # RFC 6902 §4.4: the location must exist; moving onto itself is a no-op
+            return doc
+        src_tokens, dst_tokens = unpointer(src), unpointer(ptr)
+        if dst_tokens[:len(src_tokens)] == src_tokens:
+            raise PatchError(f"cannot move {src!r} into its own child {ptr!r}")
+        doc, value = _remove(doc, src)
         return _add(doc, ptr, value)
     if kind == "copy":
-        return _add(doc, ptr, copy.deepcopy(_get(doc, op["from"])))
+        return _add(doc, ptr, copy.deepcopy(_get(doc, _member(op, "from"))))
     if kind == "test":
-        if not _same(_get(doc, ptr), op.get("value")):
+        if not _same(_get(doc, ptr), _member(op, "value")):
             raise PatchError(f"test failed at {ptr!r}")
         return doc
     raise PatchError(f"unknown patch op {kind!r}")

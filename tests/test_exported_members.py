@@ -1,0 +1,180 @@
+"""The public surface of each package, pinned (as httpx's test_exported_members.py does).
+
+A name added to or dropped from a package's ``__all__`` must show up here, in
+review. The dependency rule of SPEC §2 is checked in fresh interpreters:
+``storage`` imports neither ``recorder`` nor ``replayer``, and those two do not
+import each other.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import recorder
+import storage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RECORDER_ALL = [
+    "DEFAULT_REDACT_KEYS",
+    "REDACTED",
+    "ExecutionRecorder",
+    "RecorderError",
+    "RecorderOptions",
+    "RecordingMetadata",
+    "RecordingWriteError",
+    "StateSnapshot",
+    "TeamRecorder",
+    "WorkflowRecording",
+    "disable_workflow_recording",
+    "enable_workflow_recording",
+    "get_current_recorder",
+    "node",
+    "record_workflow",
+]
+
+STORAGE_ALL = [
+    "CODECS",
+    "DEFAULT_FLUSH_EVERY",
+    "DEFAULT_FLUSH_INTERVAL",
+    "END_KINDS",
+    "EVENT_KINDS",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "START_KINDS",
+    "STORE_SCHEMES",
+    "AmbiguousIdError",
+    "Change",
+    "CorruptRecordingError",
+    "Counts",
+    "Event",
+    "EventView",
+    "FileStore",
+    "FirstDivergence",
+    "FlowtapeError",
+    "Footer",
+    "FrameSpan",
+    "FsspecStore",
+    "Header",
+    "IncompleteRecordingError",
+    "InvalidIdError",
+    "LineTooLong",
+    "LogReader",
+    "LogWriter",
+    "MemoryStore",
+    "NodeChange",
+    "PatchError",
+    "RecordingDiff",
+    "RecordingEventType",
+    "RecordingInfo",
+    "RecordingNotFoundError",
+    "RecordingQuery",
+    "RecordingReadError",
+    "RecordingWriteError",
+    "RegressionPolicy",
+    "ReindexResult",
+    "RetentionItem",
+    "RetentionPolicy",
+    "RetentionResult",
+    "SeekIndex",
+    "SkippedFrame",
+    "Span",
+    "StateChanges",
+    "StateSnapshot",
+    "Step",
+    "Store",
+    "StoreError",
+    "StoreStats",
+    "TimingRegression",
+    "UnsupportedVersionError",
+    "UploadResult",
+    "VerifyResult",
+    "apply_patch",
+    "build_spans",
+    "copy_recording",
+    "default_store_url",
+    "diff_recordings",
+    "format_value",
+    "info_from_log",
+    "is_valid_id",
+    "iter_event_views",
+    "iter_snapshots",
+    "make_patch",
+    "new_recording_id",
+    "open_store",
+    "suffix_for_codec",
+    "validate_id",
+]
+
+
+def test_recorder_all_is_pinned() -> None:
+    """recorder.__all__ is exactly the documented public names."""
+    assert recorder.__all__ == RECORDER_ALL
+
+
+def test_storage_all_is_pinned() -> None:
+    """storage.__all__ is exactly the documented public names."""
+    assert storage.__all__ == STORAGE_ALL
+
+
+@pytest.mark.parametrize("package", [recorder, storage], ids=["recorder", "storage"])
+def test_all_lists_every_public_name_and_nothing_else(package: types.ModuleType) -> None:
+    """Every public, non-module name of the package is in __all__, and every entry resolves."""
+    public = sorted(name for name, value in vars(package).items()
+                    if not name.startswith("_") and not isinstance(value, types.ModuleType))
+    assert sorted(package.__all__) == public
+    assert len(set(package.__all__)) == len(package.__all__)
+
+
+#: Exported exceptions that are not errors a user handles. LineTooLong is the writer's
+#: signal to the recorder that a line is over the payload limit; it never reaches a
+#: workflow (reported to storage's owners: it should not be public, or be a FlowtapeError).
+NOT_USER_ERRORS = {"LineTooLong"}
+
+
+@pytest.mark.parametrize("package", [recorder, storage], ids=["recorder", "storage"])
+def test_errors_descend_from_flowtape_error(package: types.ModuleType) -> None:
+    """Every exception a package exports is a storage.FlowtapeError (SPEC §11)."""
+    for name in sorted(set(package.__all__) - NOT_USER_ERRORS):
+        value = getattr(package, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            assert issubclass(value, storage.FlowtapeError), name
+
+
+def _imports_after(statement: str) -> set[str]:
+    """The top-level modules loaded in a fresh interpreter after running ``statement``."""
+    code = f"{statement}; import sys; print(' '.join(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=True, timeout=60)
+    return {m.split(".")[0] for m in proc.stdout.split()}
+
+
+def test_storage_imports_neither_recorder_nor_replayer() -> None:
+    """`import storage` loads neither recorder nor replayer (dependencies point one way)."""
+    loaded = _imports_after("import storage")
+    assert "recorder" not in loaded
+    assert "replayer" not in loaded
+
+
+def test_recorder_does_not_import_replayer() -> None:
+    """`import recorder` loads storage but not replayer."""
+    loaded = _imports_after("import recorder")
+    assert "storage" in loaded
+    assert "replayer" not in loaded
+
+
+def test_replayer_does_not_import_recorder() -> None:
+    """`import replayer` loads storage but not recorder."""
+    loaded = _imports_after("import replayer")
+    assert "recorder" not in loaded
+
+
+def test_optional_backends_load_lazily() -> None:
+    """Importing the packages does not load optional or heavy backends (fsspec, s3fs, duckdb)."""
+    loaded = _imports_after("import storage, recorder")
+    assert not loaded & {"fsspec", "s3fs", "duckdb"}
