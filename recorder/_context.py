@@ -37,7 +37,7 @@ except ImportError:  # pure-Python asyncio
     def _task(loop: asyncio.AbstractEventLoop) -> object:
         return asyncio.current_task(loop)
 
-_running_loop = asyncio._get_running_loop
+running_loop = _running_loop = asyncio._get_running_loop
 
 
 def get_current_recorder() -> ExecutionRecorder | None:
@@ -48,7 +48,8 @@ def get_current_recorder() -> ExecutionRecorder | None:
     return rec
 
 
-_thread_lanes = threading.local()
+#: Per-thread lane name cache (the recorder's hot path reads it directly).
+thread_lanes = _thread_lanes = threading.local()
 
 
 def current_lane() -> str:

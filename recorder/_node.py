@@ -48,8 +48,10 @@ class _Binder:
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         names = self._names
         n = len(names)
+        if not kwargs and not self._skip and len(args) == n:
+            return dict(zip(names, args))  # the common call: every parameter by position
         if len(args) <= n:
-            bound = dict(zip(names[self._skip:], args[self._skip:], strict=False))
+            bound = dict(zip(names[self._skip:], args[self._skip:]))
         else:
             bound = dict(zip(names[self._skip:], args[self._skip:n], strict=True))
             bound[self._varargs or "args"] = list(args[n:])

@@ -193,6 +193,8 @@ class Redactor:
                     break
             else:
                 return value
+        elif type(value) in _SCALARS:
+            return value
         try:
             return self._walk(value)
         except RecursionError:
@@ -237,6 +239,7 @@ class Redactor:
 
 
 _CONTAINERS = (dict, list, tuple)
+_SCALARS = frozenset({int, float, str, bool, type(None)})
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

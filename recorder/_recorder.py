@@ -44,7 +44,7 @@ from storage import (
     suffix_for_codec,
 )
 
-from ._context import FRAME, current_lane
+from ._context import FRAME, current_lane, running_loop, thread_lanes
 from ._payload import Redactor, enc_hook, error_payload, placeholder, sanitize, truncated
 from ._published import PublishedRecorderAPI
 
@@ -161,7 +161,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._ended_ns: int | None = None
         self._kind_counts: defaultdict[str, int] = defaultdict(int)
         self._max_depth = 0
-        self._failures: dict[tuple[int | None, str], int] = {}
+        #: Attempt number of the last failed execution per (parent span, node, inputs).
+        self._failures: dict[tuple[int | None, str, bytes], int] = {}
         self._open_spans: dict[tuple[str, str], list[tuple[int, Any]]] = {}
         self._last_state: Any = None
         self._states_since_key = 0
@@ -256,6 +257,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
             return
         if self._store is not None and keep == "always":
             self._call_store("begin", header, self._path)
+        # Event times count from here: file creation and catalog set-up are not the run's.
+        self._t0 = self._writer.origin_ns = _perf_ns()
 
     def _masked_inputs(self) -> Any:
         """The run's inputs as recorded (header and ``workflow_start``): masked once, so a
@@ -449,8 +452,16 @@ class ExecutionRecorder(PublishedRecorderAPI):
             self._open()
             writer = self._writer
             assert writer is not None
-        lane = current_lane()
-        with writer.lock:
+        if running_loop() is None:  # current_lane() inlined for plain threads
+            try:
+                lane = thread_lanes.name
+            except AttributeError:
+                lane = current_lane()
+        else:
+            lane = current_lane()
+        lock = writer.lock
+        lock.acquire()  # cheaper than `with` here, and this is the hottest line
+        try:
             if writer.closed:
                 # The recording has ended (a straggling thread or task): drop the event.
                 # Under the lock, so it cannot race the footer; and the closed file's
@@ -467,6 +478,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
                 self._io_failed(exc)
             except Exception as exc:  # unencodable or oversized: the slow path
                 self._append_slow(writer, ev, exc, urgent)
+        finally:
+            lock.release()
         return seq
 
     def _append_slow(self, writer: LogWriter | _DiscardWriter, ev: Event, exc: Exception,
@@ -540,38 +553,40 @@ class ExecutionRecorder(PublishedRecorderAPI):
         else:
             parent, depth = (self._root if self._root is not None
                              else self._implicit_root()), 0
-        key = (parent, node_id)
-        if attempt is None:
-            attempt = self._failures.get(key, 0) + 1 if self._failures else 1
         data: dict[str, Any] | None = None
         if has_inputs and self._record_inputs:
             data = {"inputs": self._payload(inputs, "inputs")}
         if node_type is not None:
             data = data or {}
             data["node_type"] = node_type
+        if attempt is None:
+            attempt = 1
+            if self._failures:
+                # A retry: the same node under the same parent, called again with the
+                # inputs of an execution that failed (concurrent retries interleave).
+                attempt += self._failures.get((parent, node_id, _inputs_key(data)), 0)
         seq = self._emit("node_start", node_id, None, parent, depth, attempt, data)
         frame = [self, seq, depth, outer, True]
         FRAME.set(frame)
-        return seq, (frame, parent, depth, attempt, node_id)
+        return seq, (frame, parent, depth, attempt, node_id, data)
 
     def node_end(self, handle: tuple[int, Any], outputs: Any = None,
                  exc: BaseException | None = None, *, has_outputs: bool = True,
                  error: dict[str, Any] | None = None,
                  extra: dict[str, Any] | None = None) -> int:
         """Leave the span and write ``node_complete`` or ``node_error``."""
-        seq, (frame, parent, depth, attempt, node_id) = handle
+        seq, (frame, parent, depth, attempt, node_id, start_data) = handle
         _leave(frame)
-        key = (parent, node_id)
         if exc is None and error is None:
             if self._failures:
-                self._failures.pop(key, None)
+                self._failures.pop((parent, node_id, _inputs_key(start_data)), None)
             data: dict[str, Any] | None = None
             if has_outputs and self._record_outputs:
                 data = {"outputs": self._payload(outputs, "outputs")}
             if extra:
                 data = {**(data or {}), **extra}
             return self._emit("node_complete", node_id, seq, parent, depth, attempt, data)
-        self._failures[key] = attempt
+        self._failures[(parent, node_id, _inputs_key(start_data))] = attempt
         if exc is not None:
             error = error_payload(exc)
         data = {"error": self._payload(error, "error")}
@@ -794,6 +809,11 @@ def _leave(frame: list[Any]) -> None:
         while outer is not None and not outer[4]:
             outer = outer[3]
         FRAME.set(outer)
+
+
+def _inputs_key(start_data: dict[str, Any] | None) -> bytes:
+    """A node execution's recorded inputs, encoded: what makes a later call its retry."""
+    return _encode(start_data.get("inputs") if start_data else None)
 
 
 def _encode(value: Any) -> bytes:

@@ -433,6 +433,27 @@ def test_attempts_count_retries_under_the_same_parent(store: Path, read: Read) -
             ("node_start", 3), ("node_complete", 3), ("node_start", 1), ("node_complete", 1)]
 
 
+def test_a_call_with_other_inputs_is_not_a_retry(store: Path, read: Read) -> None:
+    """After a failure, a call with different inputs starts at attempt 1; the same inputs retry."""
+    @node
+    def fetch(url: str) -> str:
+        if url == "a":
+            raise ConnectionError(url)
+        return url
+
+    with record_workflow("etl", store=store) as rec:
+        with pytest.raises(ConnectionError):
+            fetch("a")
+        fetch("b")
+        with pytest.raises(ConnectionError):
+            fetch("a")
+        with pytest.raises(ConnectionError):
+            fetch("a")
+    starts = read(rec).of_kind("node_start")
+    assert [(e.data["inputs"]["url"], e.attempt) for e in starts] == [
+        ("a", 1), ("b", 1), ("a", 2), ("a", 3)]
+
+
 def test_attempts_are_counted_per_parent(store: Path, read: Read) -> None:
     """A failure under one parent does not raise the attempt number under another."""
     @node("child")
