@@ -23,8 +23,8 @@ from ._terminal import print_json, progress
 from ._timeline import plural
 
 NAME = "verify"
-HELP = ("check a recording's frames, seq numbers, footer and trailer, or with no recording "
-        "the whole store's catalog against its files (exit 1 if damaged)")
+HELP = ("check a recording's frames, seq, footer and trailer, or (with no recording) the "
+        "store's catalog against its files; exit 1 if damaged")
 
 #: Recordings below this many check before a bar would be worth drawing (``--deep``: frames).
 STORE_THRESHOLD = 1_000
