@@ -22,6 +22,7 @@ import socket
 import tempfile
 import threading
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -214,6 +215,9 @@ class ExecutionRecorder(PublishedRecorderAPI):
                 os.makedirs(spool_dir, mode=0o700, exist_ok=True)
                 final = os.path.join(spool_dir, self.recording_id + suffix)
                 self._spool = True
+                # A recorder made directly (SPEC §9) works in a spool file that is its
+                # own: `save()` and stores copy it out, so it goes when the recorder does.
+                weakref.finalize(self, _remove_quietly, final)
         except Exception as exc:
             # The store cannot take the file (its directory is a file, it is unreachable...):
             # record nothing, say so once, and let the workflow run (SPEC §4).
@@ -809,6 +813,11 @@ def _leave(frame: list[Any]) -> None:
         while outer is not None and not outer[4]:
             outer = outer[3]
         FRAME.set(outer)
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _inputs_key(start_data: dict[str, Any] | None) -> bytes:

@@ -26,14 +26,15 @@ from storage import (
     LogReader,
     RecordingNotFoundError,
     Span,
+    StateTracker,
     Store,
     build_spans,
+    copy_json,
     iter_event_views,
     make_patch,
     open_store,
 )
 
-from ._state import StateTracker, copy_json
 from .errors import EventNotFoundError
 
 __all__ = ["Replayer", "Summary"]

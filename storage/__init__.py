@@ -64,6 +64,7 @@ from .ids import is_valid_id, new_recording_id, validate_id
 from .patch import PatchError, apply_patch, make_patch
 from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
+from .state import StateTracker, copy_json
 
 __all__ = [
     "CODECS",
@@ -113,6 +114,7 @@ __all__ = [
     "Span",
     "StateChanges",
     "StateSnapshot",
+    "StateTracker",
     "Step",
     "Store",
     "StoreError",
@@ -123,6 +125,7 @@ __all__ = [
     "VerifyResult",
     "apply_patch",
     "build_spans",
+    "copy_json",
     "copy_recording",
     "default_store_url",
     "diff_recordings",

@@ -52,8 +52,8 @@ from ._diffmodel import (
 )
 from ._reader import LogReader
 from ._valuediff import ABSENT, IgnoreRules, ValueDiffer
-from .patch import apply_patch
 from .spans import EventView, Span, build_spans, iter_event_views
+from .state import StateTracker
 
 __all__ = ["diff_recordings"]
 
@@ -162,6 +162,7 @@ class _Side:
         self.node_count = node_count
         self._fp: dict[int, int] = {}
         self._state_cache: dict[int, Any] = {}
+        self._states = StateTracker(reader)
 
     def children(self, span: Span) -> list[Span]:
         return [self.by_start[c] for c in span.children]
@@ -178,25 +179,9 @@ class _Side:
         if k < 0:
             return ABSENT
         target = self.state_seqs[k]
-        if target in self._state_cache:
-            return self._state_cache[target]
-        keyframes = self.reader.keyframes
-        ki = bisect.bisect_right(keyframes, target) - 1
-        start = keyframes[ki] if ki >= 0 else self.state_seqs[0]
-        lo = bisect.bisect_left(self.state_seqs, start)
-        reader = self.reader
-        frames = sorted({reader.frame_of(s) for s in self.state_seqs[lo:k + 1]})
-        state: Any = ABSENT
-        for f in frames:
-            for e in reader.read_frame(f):
-                if e.kind != "state" or e.seq < start or e.seq > target:
-                    continue
-                if e.state is not None:
-                    state = _json.decode(_enc.encode(e.state))
-                elif e.patch is not None and state is not ABSENT:
-                    state = apply_patch(state, e.patch, in_place=True)
-        self._state_cache[target] = state
-        return state
+        if target not in self._state_cache:
+            self._state_cache[target] = self._states.state_at(target)
+        return self._state_cache[target]
 
 
 def _end(span: Span) -> int:

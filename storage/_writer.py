@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from ._codec import Codec, codec_for_name
-from .errors import RecordingWriteError
+from .errors import FlowtapeError, RecordingWriteError
 from .events import Event, Footer, Header, SeekIndex
 
 __all__ = ["DEFAULT_FLUSH_EVERY", "DEFAULT_FLUSH_INTERVAL", "LineTooLong", "LogWriter"]
@@ -34,12 +34,15 @@ DEFAULT_FLUSH_EVERY = 256
 DEFAULT_FLUSH_INTERVAL = 0.25
 
 
-class LineTooLong(Exception):
-    """Raised by `LogWriter.append` when an encoded line exceeds ``max_line``; nothing was kept."""
+class LineTooLong(FlowtapeError):
+    """Raised by `LogWriter.append` when an encoded line exceeds ``max_line``; nothing was kept.
+
+    The recorder catches it and records the oversized payloads truncated.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        super().__init__(size)
+        super().__init__(f"an encoded event line of {size} bytes is over the limit")
 
 
 class LogWriter:
@@ -137,7 +140,7 @@ class LogWriter:
         data = bytes(self._buf)
         self._buf.clear()
         self._pending = 0
-        if self.failed is not None:
+        if self.failed is not None or self._fd < 0:
             self._has_state = False
             self.events_lost += n
             return
@@ -184,6 +187,8 @@ class LogWriter:
             self.closed = True
             with contextlib.suppress(OSError):
                 os.close(self._fd)
+            # The number may be handed to another file now: never write through it again.
+            self._fd = -1
 
     def discard(self) -> None:
         """Close without a footer and remove the file (a recording not worth keeping)."""

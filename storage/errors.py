@@ -11,7 +11,9 @@
      │    ├── IncompleteRecordingError
      │    └── UnsupportedVersionError
      ├── RecordingWriteError        (also OSError)
-     └── StoreError
+     ├── StoreError
+     ├── PatchError                 (also ValueError; storage.patch)
+     └── LineTooLong                (internal: the recorder truncates and goes on)
 
 `recorder` and `replayer` add their own subclasses in their own ``errors``
 modules. Each message says what happened, to which file or id, and what the

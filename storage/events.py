@@ -59,7 +59,7 @@ END_KINDS = frozenset({"workflow_complete", "workflow_error", "node_complete", "
                        "team_complete", "team_member_complete", "recursion_exit"})
 
 
-class RecordingEventType(str, enum.Enum):
+class RecordingEventType(enum.StrEnum):
     """The kinds of §3 as the earlier-published enum; ``.value`` is the kind string."""
 
     WORKFLOW_START = "workflow_start"

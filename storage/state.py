@@ -16,7 +16,8 @@ from typing import Any
 
 import msgspec
 
-from storage import LogReader, apply_patch
+from ._reader import LogReader
+from .patch import apply_patch
 
 __all__ = ["StateTracker", "copy_json"]
 
