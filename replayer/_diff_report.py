@@ -22,8 +22,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from storage import LogReader, Store
-from storage import Change, RecordingDiff, RegressionPolicy, diff_recordings, format_value
+from storage import (
+    Change,
+    LogReader,
+    RecordingDiff,
+    RegressionPolicy,
+    Store,
+    diff_recordings,
+    format_value,
+)
 
 from ._replayer import Replayer
 from ._timeline import fmt_ns, status_style
