@@ -12,6 +12,7 @@
 from storage import RecordingDiff, RegressionPolicy, Span
 
 from ._diff_report import diff, print_report
+from ._export import EXPORTERS, export, write_export
 from ._facades import FileRecordingStorage, InMemoryRecordingStorage
 from ._published import ExecutionReplayer, ReplayMetadata
 from ._replayer import Replayer, Summary
@@ -19,6 +20,7 @@ from ._stepper import Stepper
 from .errors import EventNotFoundError, ReplayerError
 
 __all__ = [
+    "EXPORTERS",
     "EventNotFoundError",
     "ExecutionReplayer",
     "FileRecordingStorage",
@@ -32,5 +34,7 @@ __all__ = [
     "Stepper",
     "Summary",
     "diff",
+    "export",
     "print_report",
+    "write_export",
 ]

@@ -9,6 +9,7 @@ import msgspec
 
 from storage import StateSnapshot, Store, iter_snapshots
 
+from ._export_dot import to_dot
 from ._replayer import Replayer
 
 __all__ = ["ExecutionReplayer", "ReplayMetadata"]
@@ -66,6 +67,18 @@ class ExecutionReplayer(Replayer):
     def current_position(self, value: int) -> None:
         if not self.jump_to_position(value) and value == len(self):
             self._move(value)
+
+    def visualize(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The run as Graphviz DOT in a graph named ``workflow_execution``; written to ``path``.
+
+        Returns the DOT text (the ``dot`` export of `replayer.export`); render
+        it with ``dot -Tsvg``.
+        """
+        text = to_dot(self, graph_name="workflow_execution")
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        return text
 
     @property
     def snapshots(self) -> list[StateSnapshot]:

@@ -15,7 +15,7 @@ import fnmatch
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, overload
+from typing import Any, Self, overload
 
 import msgspec
 
@@ -98,7 +98,6 @@ class Replayer:
         self.path = reader.path
         self._position = 0
         self._state = StateTracker(reader)
-        self._spans: list[Span] | None = None
         self._seqs: list[int] | None = None  # position -> seq, only when seqs have gaps
         self._check_dense()
 
@@ -128,7 +127,7 @@ class Replayer:
         """Release the file."""
         self.reader.close()
 
-    def __enter__(self) -> Replayer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -234,10 +233,12 @@ class Replayer:
         return [e for e in self.iter_events() if e.node == node_id]
 
     def spans(self) -> list[Span]:
-        """One `Span` per workflow / node / team / member / recursion execution, in start order."""
-        if self._spans is None:
-            self._spans = build_spans(iter_event_views(self.reader))
-        return [msgspec.structs.replace(s, children=list(s.children)) for s in self._spans]
+        """One `Span` per workflow / node / team / member / recursion execution, in start order.
+
+        Built afresh on each call from slim views of the events (payloads are not
+        decoded), so the list is the caller's own; keep it if you need it twice.
+        """
+        return build_spans(iter_event_views(self.reader))
 
     # --- the cursor ------------------------------------------------------------------------
     @property

@@ -25,9 +25,21 @@ PROGRESS_THRESHOLD = 20_000
 _PIPE_WIDTH = 200
 
 
+class _Console(Console):
+    """A rich Console that lets a closed pipe surface as `BrokenPipeError`.
+
+    rich's own handling exits with status 1, which `flowtape compare` uses for
+    "regression"; `cli.main` turns the error into 141, as shells expect.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def make_console(*, stderr: bool = False) -> Console:
     """A console on stdout (or stderr); no wrapping or cutting when it is not a terminal."""
-    console = Console(stderr=stderr, highlight=False)
+    console = _Console(stderr=stderr, highlight=False)
     if not console.is_terminal:
         console.soft_wrap = True
         if "COLUMNS" not in os.environ:

@@ -14,14 +14,16 @@ still listed, and running it reports why it failed.
 Errors: a `storage.FlowtapeError`, an OSError or a ValueError becomes one
 line on stderr (``flowtape: error: ...``) and exit status 2; ``--debug``
 adds the traceback. Usage mistakes exit 2 through argparse, as usual. When
-the reader of stdout goes away (``flowtape list | head``), rich silences the
-output and exits 1 without a traceback.
+the reader of stdout goes away (``flowtape list | head``), the command stops
+quietly with status 141.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -132,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._command.run(args, console))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`flowtape list | head`): stop quietly, as cat does.
+        # Point stdout at devnull so the interpreter's final flush does not complain.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (FlowtapeError, OSError, ValueError) as exc:
         if args.debug:
             traceback.print_exc()

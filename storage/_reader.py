@@ -499,13 +499,26 @@ class LogReader:
                     yield e
 
     def iter_frames_raw(self) -> Iterator[tuple[int, FrameSpan, bytes]]:
-        """(index, span, decompressed bytes) of every frame, for checks like ``verify``."""
+        """(index, span, decompressed bytes) of every frame, for checks like ``verify``.
+
+        A damaged frame raises `CorruptRecordingError`, or with ``recover`` is
+        noted in `skipped` and stepped over.
+        """
         for i, span in enumerate(self._spans):
             try:
-                yield i, span, self._codec.decompress(self._pread(span.offset, span.length))
+                data = self._codec.decompress(self._pread(span.offset, span.length))
             except FrameError as exc:
-                raise CorruptRecordingError(self.path, _reason(exc), frame=i + 1,
-                                            offset=span.offset) from None
+                self.frame_damaged(i, _reason(exc))
+                continue
+            yield i, span, data
+
+    def frame_damaged(self, i: int, reason: str) -> None:
+        """Report frame ``i`` as damaged: raise, or with ``recover`` note it and go on."""
+        span = self._spans[i]
+        if not self.recover:
+            raise CorruptRecordingError(self.path, reason, frame=i + 1, offset=span.offset)
+        if not any(s.offset == span.offset for s in self.skipped):
+            self.skipped.append(SkippedFrame(i + 1, span.offset, span.length, reason))
 
     def _pread(self, offset: int, length: int) -> bytes:
         if length <= 0:

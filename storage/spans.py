@@ -56,7 +56,7 @@ def _reports_failure(view: EventView) -> bool:
         return False
 
 
-class Span(msgspec.Struct, kw_only=True):
+class Span(msgspec.Struct, kw_only=True, gc=False):
     """One execution of a node, team, member, recursion level or the workflow."""
 
     kind: str
@@ -82,10 +82,17 @@ _views = msgspec.json.Decoder(list[EventView])
 
 def iter_event_views(reader: LogReader) -> Iterator[EventView]:
     """Slim views of every event in ``reader``, frame by frame (payloads not decoded)."""
-    for _, _, data in reader.iter_frames_raw():
+    for i, _, data in reader.iter_frames_raw():
         body = data.rstrip(b"\n")
-        if body:
-            yield from _views.decode(b"[" + body.replace(b"\n", b",") + b"]")
+        if not body:
+            continue
+        try:
+            views = _views.decode(b"[" + body.replace(b"\n", b",") + b"]")
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
+                RecursionError) as exc:
+            reader.frame_damaged(i, f"an event line does not decode ({exc})")
+            continue
+        yield from views
 
 
 def build_spans(events: Iterable[EventView]) -> list[Span]:

@@ -93,10 +93,10 @@ class StateTracker:
 
     def _fold_outputs(self, seq: int) -> dict[str, Any]:
         cache = self._cache
+        folded: dict[str, Any] = {}
+        start = 0
         if cache is not None and cache[1] == -1 and cache[0] <= seq:
             start, folded = cache[0] + 1, cache[2]
-        else:
-            start, folded = 0, {}
         if start <= seq:
             for e in self.reader.iter_events(start):
                 if e.seq > seq:

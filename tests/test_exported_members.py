@@ -116,6 +116,7 @@ STORAGE_ALL = [
 
 
 REPLAYER_ALL = [
+    "EXPORTERS",
     "EventNotFoundError",
     "ExecutionReplayer",
     "FileRecordingStorage",
@@ -129,7 +130,9 @@ REPLAYER_ALL = [
     "Stepper",
     "Summary",
     "diff",
+    "export",
     "print_report",
+    "write_export",
 ]
 
 

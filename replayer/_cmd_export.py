@@ -1,0 +1,96 @@
+"""`flowtape export`: a recording as DOT, Chrome trace, Mermaid, JSON, a summary or a report.
+
+The text goes to stdout as it is produced — written raw, never through
+rich's markup, so a payload holding ``[bold]`` stays as it is — or, with
+``-o FILE``, to a temporary file beside FILE that replaces it once complete
+(an interrupted export leaves no half file). Like the recording it comes
+from, the file is readable by its owner only: payloads may hold secrets that
+redaction did not catch. Without ``--format`` the format
+comes from FILE's suffix (``.dot``, ``.mmd``, ``.md``, ``.json``, ``.txt``),
+else it is ``summary``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import tempfile
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+from ._export import FORMAT_SUFFIXES, STREAMS, write_export
+from ._replayer import Replayer
+
+NAME = "export"
+HELP = "write a recording as dot, chrome, mermaid, json, summary or markdown"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID",
+                        help="a recording id, unique id prefix, `latest`, or a file")
+    parser.add_argument(
+        "--format", "-f", choices=list(STREAMS), default=None,
+        help="dot (Graphviz), chrome (trace JSON for Perfetto / chrome://tracing), mermaid "
+        "(flowchart), json (the whole recording), summary (text) or markdown (failure "
+        "report); default: from the -o suffix, else summary")
+    parser.add_argument("--output", "-o", metavar="FILE", default=None,
+                        help="write to FILE instead of stdout (`-` for stdout)")
+    parser.add_argument("--recover", action="store_true",
+                        help="skip damaged frames instead of stopping at the first")
+
+
+def _quiet(stream: IO[str]) -> None:
+    """Point ``stream``'s file descriptor at /dev/null (it is a closed pipe)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _format_for(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output and args.output != "-":
+        suffix = os.path.splitext(args.output)[1].lower()
+        return FORMAT_SUFFIXES.get(suffix, "summary")
+    return "summary"
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    fmt = _format_for(args)
+    with Replayer.open(args.id, args.store, recover=bool(getattr(args, "recover", False))) as r:
+        if not args.output or args.output == "-":
+            try:
+                write_export(r, fmt, console.file)
+                console.file.flush()
+            except BrokenPipeError:
+                # The reader went away (`flowtape export ID | head`): stop quietly, as
+                # cat does, and keep Python from complaining when it flushes at exit.
+                _quiet(console.file)
+                return 141
+            return 0
+        path = os.path.abspath(args.output)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
+                                       suffix=".part", dir=os.path.dirname(path))
+        except OSError as exc:
+            raise OSError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                write_export(r, fmt, f)
+            os.replace(tmp, path)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise OSError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+            raise
+        console.print(Text(f"wrote the {fmt} export of {r.recording_id} to {args.output}"),
+                      highlight=False, soft_wrap=True)
+    return 0

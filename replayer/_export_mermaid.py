@@ -1,0 +1,157 @@
+"""The ``mermaid`` export: a ``flowchart TD`` that GitHub renders in Markdown.
+
+The same picture as the DOT export, in Mermaid's syntax: a box per span
+(ids ``s<start seq>``, only letters, digits and ``_``), teams as subgraphs,
+solid arrows from a span to what it started, dotted labelled arrows for team
+messages, and ``classDef`` styles per status (``:::failed`` and so on). Every
+label is a quoted string whose quotes, ``<``, ``>``, ``&``, ``#`` and backticks
+are written as Mermaid entity codes, so a payload shows as text and cannot
+close the label or inject markup.
+
+GitHub refuses flowcharts with more than 500 edges, so only the first
+``max_spans`` spans in start order are drawn (a closed prefix of the tree:
+a parent always starts before its children) and a note says how many were
+left out; the DOT export has them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from storage import Span
+
+from ._export_scan import fmt_duration, link_messages, preview, span_index, walk
+from ._replayer import Replayer
+
+__all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "to_mermaid"]
+
+DEFAULT_MAX_SPANS = 200
+_ENTITIES = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;",
+             "`": "#96;", "|": "#124;"}
+_ENTITY_RE = re.compile("[\"<>&#`|]")
+_CLASSES = (
+    "  classDef completed fill:#e8f5e9,stroke:#2e7d32,color:#1b1b1b\n"
+    "  classDef failed fill:#ffebee,stroke:#c62828,stroke-width:2px,color:#1b1b1b\n"
+    "  classDef running fill:#fff8e1,stroke:#f9a825,stroke-dasharray:4 2,color:#1b1b1b\n"
+    "  classDef standin fill:#ffffff,stroke:#1565c0,stroke-dasharray:3 3,color:#1565c0\n"
+)
+_NAME_LIMIT = 80
+_TEXT_LIMIT = 40
+
+
+def mermaid_text(text: str) -> str:
+    """``text`` as the inside of a quoted Mermaid label (line breaks become ``<br/>``)."""
+    text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group()], text)
+    text = "".join(c if c >= " " or c == "\n" else " " for c in text)
+    return text.replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+def mermaid_id(text: str) -> str:
+    """A Mermaid node id made of ``text``: letters, digits and ``_`` only, never bare ``end``."""
+    ident = re.sub(r"\W", "_", text, flags=re.ASCII) or "_"
+    return "n_" + ident if ident[0].isdigit() or ident.lower() == "end" else ident
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _box(s: Span, error: str | None) -> str:
+    name = _cut(s.node or "?", _NAME_LIMIT)
+    if s.attempt > 1:
+        name += f" (attempt {s.attempt})"
+    what = {"workflow": "workflow · ", "team": "team · ", "member": "member · ",
+            "recursion": f"recursion depth {s.depth} · "}.get(s.kind, "")
+    lines = [name, what + (fmt_duration(s.duration_ns) if s.status != "running" else "running")]
+    if error is not None:
+        lines.append("✗ " + preview(error, _TEXT_LIMIT))
+    label = '"' + mermaid_text("\n".join(lines)) + '"'
+    left, right = {"workflow": ("([", "])"), "member": ("(", ")"), "team": ("[/", "/]"),
+                   "recursion": ("{{", "}}")}.get(s.kind, ("[", "]"))
+    status = s.status if s.status in ("completed", "failed", "running") else "running"
+    return f"s{s.start_seq}{left}{label}{right}:::{status}"
+
+
+def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> Iterator[str]:
+    """The flowchart of ``replayer``'s run, in pieces (see the module docstring)."""
+    limit = max(1, max_spans)
+    found = walk(replayer, full=False, first=limit)
+    all_spans = found.spans  # the first `limit` to start, then a few an error kept
+    spans = all_spans[:limit]
+    left_out = sum(found.counts.values()) - len(spans)
+    by_seq = span_index(spans)
+    errors: dict[int, str] = {}
+    for e in found.errors:
+        if e.span is not None:
+            errors.setdefault(e.span, e.headline)
+    links = [link for link in link_messages(found.messages, all_spans)
+             if link.team is None or link.team in by_seq]
+    stand_ins: dict[tuple[int | None, str], str] = {}
+    for link in links:
+        for end, name in ((link.sender, link.message.sender),
+                          (link.receiver, link.message.receiver)):
+            if end is None or end not in by_seq:
+                stand_ins.setdefault((link.team, name), f"m{len(stand_ins)}")
+
+    header, summary = replayer.header, replayer.summary
+    yield "flowchart TD\n"
+    title = " ".join(f"{header.workflow} · {summary.status} · "
+                     f"{fmt_duration(summary.duration_ns)} · {header.recording_id}".split())
+    yield f"  %% {title}\n"
+    yield from _boxes(spans, by_seq, errors, stand_ins)
+    yield from _stand_in_boxes(stand_ins, None, 1)
+    for s in spans:
+        if s.parent is not None and s.parent in by_seq:
+            yield f"  s{s.parent} --> s{s.start_seq}\n"
+    for link in links:
+        m = link.message
+        a = f"s{link.sender}" if link.sender in by_seq else stand_ins[(link.team, m.sender)]
+        b = f"s{link.receiver}" if link.receiver in by_seq \
+            else stand_ins[(link.team, m.receiver)]
+        text = preview(m.message, _TEXT_LIMIT) if m.message is not None else "message"
+        yield f'  {a} -.->|"{mermaid_text(text)}"| {b}\n'
+    if left_out:
+        yield (f'  more["… {left_out} more spans not drawn (GitHub draws at most 500 edges);'
+               ' the dot export has them all"]\n')
+    yield _CLASSES
+
+
+_END = -1
+
+
+def _boxes(spans: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
+           stand_ins: dict[tuple[int | None, str], str]) -> Iterator[str]:
+    """Node lines, teams as nested subgraphs (an explicit stack: recursion can be deep)."""
+    roots = [s for s in spans if s.parent is None or s.parent not in by_seq]
+    stack = [s.start_seq for s in reversed(roots)]
+    depth = 1
+    while stack:
+        seq = stack.pop()
+        if seq == _END:
+            depth -= 1
+            yield "  " * depth + "end\n"
+            continue
+        s = by_seq[seq]
+        if s.kind == "team":
+            title = mermaid_text("team " + _cut(s.node, _NAME_LIMIT))
+            yield "  " * depth + f'subgraph team_{seq}["{title}"]\n'
+            depth += 1
+            stack.append(_END)
+            yield "  " * depth + _box(s, errors.get(seq)) + "\n"
+            yield from _stand_in_boxes(stand_ins, seq, depth)
+        else:
+            yield "  " * depth + _box(s, errors.get(seq)) + "\n"
+        stack.extend(c for c in reversed(s.children) if c in by_seq)
+
+
+def _stand_in_boxes(stand_ins: dict[tuple[int | None, str], str], team: int | None,
+                    depth: int) -> Iterator[str]:
+    for (t, name), ident in stand_ins.items():
+        if t == team:
+            yield "  " * depth + f'{ident}["{mermaid_text(_cut(name, _NAME_LIMIT))}"]:::standin\n'
+
+
+def to_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> str:
+    """The whole flowchart (see `iter_mermaid`)."""
+    return "".join(iter_mermaid(replayer, max_spans=max_spans))

@@ -1,0 +1,393 @@
+"""What the exporters read from a recording, in one pass, and how they word it.
+
+The exporters want the spans (as `Replayer.spans` gives them), the messages
+team members sent, the error of each failed span and the checkpoints and
+custom events. `walk` reads all of it in one pass over slim event views
+(only the few kinds that need it have their payload decoded), so exporting
+a big recording never holds its decoded events; the text reports, which need
+totals and the spans around an error rather than every span, keep only
+those. `link_messages` finds which member executions a message went from and
+to, and the small formatting helpers keep durations and previews the same
+in every format.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import msgspec
+
+from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_event_views
+from storage.spans import SPAN_KIND
+
+from ._replayer import Replayer
+
+__all__ = [
+    "ErrorMark",
+    "Link",
+    "Mark",
+    "Message",
+    "Scan",
+    "end_ns",
+    "fmt_duration",
+    "headline",
+    "link_messages",
+    "preview",
+    "span_index",
+    "walk",
+]
+
+_data = msgspec.json.Decoder()
+_json = msgspec.json.Encoder()
+
+#: Kinds whose payload a scan decodes (everything else stays undecoded bytes).
+_MESSAGE, _ERRORS, _MARKS = "team_message", ("node_error", "workflow_error"), ("checkpoint",
+                                                                                "custom")
+
+
+class Message(msgspec.Struct, kw_only=True, gc=False):
+    """One ``team_message`` event."""
+
+    seq: int
+    ts: int
+    lane: str | None
+    parent: int | None
+    team: str
+    sender: str
+    receiver: str
+    message: Any
+
+
+class ErrorMark(msgspec.Struct, kw_only=True, gc=False):
+    """One ``node_error`` / ``workflow_error`` event and its error payload."""
+
+    seq: int
+    ts: int
+    kind: str
+    node: str
+    span: int | None
+    """``start_seq`` of the span the error ended."""
+    lane: str | None
+    error: dict[str, Any]
+    """``type``, ``message``, ``traceback``, ``causes`` — whatever the recording holds."""
+
+    @property
+    def headline(self) -> str:
+        """``Type: message``."""
+        return headline(self.error)
+
+
+class Mark(msgspec.Struct, kw_only=True, gc=False):
+    """One ``checkpoint`` or ``custom`` event."""
+
+    seq: int
+    ts: int
+    kind: str
+    name: str
+    lane: str | None
+    parent: int | None
+    value: Any = None
+
+
+class Scan(msgspec.Struct, kw_only=True):
+    """What one pass over a recording found (see `walk`)."""
+
+    spans: list[Span] = []
+    """Every span (``full=True``), else only the first ``first`` spans and those an error
+    or the end of the recording left open: an error's span and its enclosing spans,
+    and the spans still running."""
+    messages: list[Message] = []
+    errors: list[ErrorMark] = []
+    marks: list[Mark] = []
+    last_ts: int = 0
+    """The largest ``ts`` seen: where still-running spans are drawn to end."""
+    counts: dict[str, int] = {}
+    """Spans per kind (``node``, ``team``, ``member``, ``recursion``, ``workflow``)."""
+    message_count: int = 0
+    error_count: int = 0
+    """Error events seen (``errors`` holds at most ``max_errors`` of them)."""
+    lanes: list[str | None] = []
+    """The lanes spans ran on, in order of first appearance."""
+    max_depth: int = 0
+    slowest: list[Span] = []
+    """The slowest finished spans other than the workflow, slowest first."""
+
+
+def _decode(raw: msgspec.Raw) -> Any:
+    if not raw:
+        return None
+    try:
+        return _data.decode(raw)
+    except msgspec.DecodeError:  # the reader validated the line; be safe regardless
+        return None
+
+
+class _Collector:
+    """Picks messages, errors and marks out of the event views going past."""
+
+    def __init__(self, out: Scan, messages: bool, errors: int, marks: bool) -> None:
+        self.out, self.messages, self.errors, self.marks = out, messages, errors, marks
+
+    def see(self, v: EventView) -> None:
+        kind, out = v.kind, self.out
+        out.last_ts = max(out.last_ts, v.ts)
+        if kind == _MESSAGE:
+            out.message_count += 1
+            if self.messages:
+                d = _decode(v.data)
+                d = d if isinstance(d, dict) else {}
+                out.messages.append(Message(
+                    seq=v.seq, ts=v.ts, lane=v.lane, parent=v.parent, team=v.node or "",
+                    sender=str(d.get("from", "")), receiver=str(d.get("to", "")),
+                    message=d.get("message")))
+        elif kind in _ERRORS:
+            out.error_count += 1
+            if len(out.errors) >= self.errors:
+                return
+            data = _decode(v.data)
+            err = data.get("error") if isinstance(data, dict) else None
+            out.errors.append(ErrorMark(
+                seq=v.seq, ts=v.ts, kind=kind, node=v.node or "", span=v.span, lane=v.lane,
+                error=err if isinstance(err, dict) else {"message": "" if err is None
+                                                         else str(err)}))
+        elif kind in _MARKS and self.marks:
+            d = _decode(v.data)
+            d = d if isinstance(d, dict) else {}
+            out.marks.append(Mark(seq=v.seq, ts=v.ts, kind=kind, name=str(d.get("name", kind)),
+                                  lane=v.lane, parent=v.parent, value=d.get("value")))
+
+
+def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = True,
+         marks: bool = False, max_errors: int = 1 << 62, slowest: int = 5) -> Scan:
+    """One pass over ``replayer``'s events: spans, what the flags ask for, and totals.
+
+    Messages are kept when ``messages``, checkpoints and custom events when
+    ``marks``, and the first ``max_errors`` error events with their payloads.
+
+    With ``full`` the spans are exactly `Replayer.spans` (built by the same
+    `storage.build_spans`, fed as the events go by). Without, only the
+    spans a failure report needs are kept — each error's span with the
+    spans enclosing it, and the spans still open at the end — plus the
+    first ``first`` spans to start (with ``children`` among themselves), and
+    the rest are counted and forgotten, so a summary of a 1M-event run stays
+    small.
+    """
+    out = Scan()
+    collect = _Collector(out, messages, max_errors, marks)
+    views = _views(replayer)
+    if full:
+        def tap() -> Iterator[EventView]:
+            for v in views:
+                collect.see(v)
+                yield v
+
+        out.spans = build_spans(tap())
+        _totals(out, out.spans, slowest)
+        return out
+    counts: dict[str, int] = {}
+    lanes: dict[str | None, None] = {}
+    open_: dict[int, Span] = {}
+    kept: dict[int, Span] = {}
+    prefix: dict[int, Span] = {}
+    heap: list[tuple[int, int, Span]] = []
+    for v in views:
+        collect.see(v)
+        kind = v.kind
+        if kind in START_KINDS:
+            s = Span(kind=SPAN_KIND[kind], node=v.node or "", start_seq=v.seq, start_ns=v.ts,
+                     parent=v.parent, attempt=v.attempt or 1, lane=v.lane, depth=v.depth)
+            open_[v.seq] = s
+            if len(prefix) < first:
+                prefix[v.seq] = s
+                up = prefix.get(v.parent) if v.parent is not None else None
+                if up is not None:
+                    up.children.append(v.seq)
+            counts[s.kind] = counts.get(s.kind, 0) + 1
+            lanes.setdefault(v.lane)
+            out.max_depth = max(out.max_depth, v.depth)
+        elif kind in END_KINDS and v.span is not None:
+            ended = open_.pop(v.span, None)
+            if ended is None:
+                continue
+            ended.end_seq, ended.end_ns, ended.duration_ns = v.seq, v.ts, v.ts - ended.start_ns
+            failed = kind.endswith("_error") or _team_failed(v)
+            ended.status = "failed" if failed else "completed"
+            if kind in _ERRORS:  # keep the failed span and every span enclosing it
+                chain: Span | None = ended
+                while chain is not None and chain.start_seq not in kept:
+                    kept[chain.start_seq] = chain
+                    parent = chain.parent
+                    chain = None if parent is None else open_.get(parent) or kept.get(parent)
+            if ended.kind != "workflow" and slowest > 0:
+                item = (ended.duration_ns, -ended.start_seq, ended)
+                if len(heap) < slowest:
+                    heapq.heappush(heap, item)
+                else:
+                    heapq.heappushpop(heap, item)
+    kept.update(open_)  # still running when the recording stops
+    kept.update(prefix)
+    out.spans = sorted(kept.values(), key=lambda s: s.start_seq)
+    out.counts, out.lanes = counts, list(lanes)
+    out.slowest = [s for _, _, s in sorted(heap, reverse=True)]
+    return out
+
+
+def _views(replayer: Replayer) -> Iterator[EventView]:
+    """Slim views of the events; under ``recover``, made from the events that survived.
+
+    `storage.iter_event_views` reads raw frames and stops at a damaged one even
+    when the file was opened with ``recover=True``; `Replayer.iter_events` skips it.
+    """
+    if not replayer.reader.recover:
+        return iter_event_views(replayer.reader)
+    return (EventView(e.seq, e.ts, e.kind, e.node, e.span, e.parent, e.depth, e.lane, e.attempt,
+                      msgspec.Raw(_json.encode(e.data)) if e.data is not None else _NO_DATA)
+            for e in replayer.iter_events())
+
+
+_NO_DATA = msgspec.Raw(b"")
+
+
+def _team_failed(v: EventView) -> bool:
+    """A ``team_complete`` whose ``data.success`` is false (as `storage.build_spans` reads it)."""
+    if v.kind != "team_complete":
+        return False
+    data = _decode(v.data)
+    return isinstance(data, dict) and data.get("success") is False
+
+
+def _totals(out: Scan, spans: list[Span], slowest: int) -> None:
+    counts: dict[str, int] = {}
+    lanes: dict[str | None, None] = {}
+    for s in spans:
+        counts[s.kind] = counts.get(s.kind, 0) + 1
+        lanes.setdefault(s.lane)
+        out.max_depth = max(out.max_depth, s.depth)
+    out.counts, out.lanes = counts, list(lanes)
+    out.slowest = heapq.nlargest(slowest, (s for s in spans if s.kind != "workflow"
+                                           and s.duration_ns is not None),
+                                 key=lambda s: s.duration_ns or 0)
+
+
+# --- spans -----------------------------------------------------------------------------
+def span_index(spans: Iterable[Span]) -> dict[int, Span]:
+    """Spans by ``start_seq``."""
+    return {s.start_seq: s for s in spans}
+
+
+def end_ns(span: Span, last_ts: int) -> int:
+    """When ``span`` ended — for one still running, the last moment the recording knows."""
+    return span.end_ns if span.end_ns is not None else max(last_ts, span.start_ns)
+
+
+class Link(msgspec.Struct, kw_only=True, gc=False):
+    """A message with the member executions it went between (None where none matches)."""
+
+    message: Message
+    team: int | None
+    """``start_seq`` of the team span the message belongs to."""
+    sender: int | None
+    receiver: int | None
+
+
+def _enclosing_team(msg: Message, by_seq: dict[int, Span]) -> Span | None:
+    s = by_seq.get(msg.parent) if msg.parent is not None else None
+    while s is not None:
+        if s.kind == "team" and s.node == msg.team:
+            return s
+        s = by_seq.get(s.parent) if s.parent is not None else None
+    return None
+
+
+def _pick(candidates: list[Span], seq: int) -> int | None:
+    """The execution open at ``seq``, else the next to start after it, else the last before."""
+    if not candidates:
+        return None
+    starts = [c.start_seq for c in candidates]
+    i = bisect.bisect_right(starts, seq)
+    for c in reversed(candidates[:i]):
+        if c.end_seq is None or c.end_seq >= seq:
+            return c.start_seq
+    if i < len(candidates):
+        return candidates[i].start_seq
+    return candidates[i - 1].start_seq
+
+
+def link_messages(messages: list[Message], spans: list[Span]) -> list[Link]:
+    """Match each message to its team span and its sender's and receiver's member spans.
+
+    A message's sender is the member execution it was sent from (its
+    ``parent``) when that member has the sender's name; otherwise, as for the
+    receiver, the member of that name in the same team that was running at
+    the message, else the next one to start, else the last one before.
+    """
+    if not messages:
+        return []
+    by_seq = span_index(spans)
+    members: dict[tuple[int | None, str], list[Span]] = {}
+    teams_by_name: dict[str, list[Span]] = {}
+    for s in spans:
+        if s.kind == "member":
+            up = by_seq.get(s.parent) if s.parent is not None else None
+            owner = up.start_seq if up is not None and up.kind == "team" else None
+            members.setdefault((owner, s.node), []).append(s)
+            if owner is not None:  # also findable by name alone, for a message with no team
+                members.setdefault((None, s.node), []).append(s)
+        elif s.kind == "team":
+            teams_by_name.setdefault(s.node, []).append(s)
+    links: list[Link] = []
+    for m in messages:
+        team = _enclosing_team(m, by_seq)
+        if team is None:  # sent outside the team's span (the published API allows it)
+            named = teams_by_name.get(m.team, [])
+            seq = _pick(named, m.seq)
+            team = by_seq.get(seq) if seq is not None else None
+        key = team.start_seq if team is not None else None
+        parent = by_seq.get(m.parent) if m.parent is not None else None
+        if parent is not None and parent.kind == "member" and parent.node == m.sender:
+            sender: int | None = parent.start_seq
+        else:
+            sender = _pick(members.get((key, m.sender), []), m.seq)
+        receiver = _pick(members.get((key, m.receiver), []), m.seq)
+        links.append(Link(message=m, team=key, sender=sender, receiver=receiver))
+    return links
+
+
+# --- text --------------------------------------------------------------------------------
+def headline(error: dict[str, Any]) -> str:
+    """An error payload as ``Type: message`` (``Type`` alone without a message)."""
+    kind = str(error.get("type") or "error")
+    message = str(error.get("message") or "")
+    return f"{kind}: {message}" if message else kind
+
+
+def fmt_duration(ns: int | None) -> str:
+    """``812 ns``, ``21.9 µs``, ``12.7 ms``, ``1.52 s``, ``2 min 3 s``; ``?`` when unknown."""
+    if ns is None:
+        return "?"
+    if ns < 1_000:
+        return f"{ns} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.3g} µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.3g} ms"
+    if ns < 60_000_000_000:
+        return f"{ns / 1e9:.3g} s"
+    minutes, seconds = divmod(ns // 1_000_000_000, 60)
+    return f"{minutes} min {seconds} s"
+
+
+def preview(value: Any, limit: int = 60) -> str:
+    """``value`` as compact one-line JSON (a string as itself), cut to ``limit`` characters."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = _json.encode(value).decode("utf-8", "replace")
+        except (TypeError, msgspec.EncodeError):
+            text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
