@@ -24,6 +24,7 @@ from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_e
 from storage.spans import SPAN_KIND
 
 from ._replayer import Replayer
+from ._timeline import fmt_ns
 
 __all__ = [
     "ErrorMark",
@@ -365,19 +366,8 @@ def headline(error: dict[str, Any]) -> str:
 
 
 def fmt_duration(ns: int | None) -> str:
-    """``812 ns``, ``21.9 µs``, ``12.7 ms``, ``1.52 s``, ``2 min 3 s``; ``?`` when unknown."""
-    if ns is None:
-        return "?"
-    if ns < 1_000:
-        return f"{ns} ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.3g} µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.3g} ms"
-    if ns < 60_000_000_000:
-        return f"{ns / 1e9:.3g} s"
-    minutes, seconds = divmod(ns // 1_000_000_000, 60)
-    return f"{minutes} min {seconds} s"
+    """A duration for people, written as the timeline writes it (`_timeline.fmt_ns`)."""
+    return fmt_ns(ns)
 
 
 def preview(value: Any, limit: int = 60) -> str:

@@ -211,7 +211,7 @@ def test_dot_draws_spans_teams_status_and_messages(failing: Replayer) -> None:
     parse_line = next(ln for ln in text.splitlines()
                       if re.match(rf"\s*s{_span(failing, 'parse').start_seq} \[", ln))
     assert 'fillcolor="#ffebee"' in parse_line and "KeyError" in parse_line
-    assert re.search(r"\d+(\.\d+)? (ns|µs|ms|s)", parse_line)  # a duration on the label
+    assert re.search(r"\d+(\.\d+)?(ns|µs|ms|s)", parse_line)  # a duration on the label
     assert "recursion depth 2" in text
 
 
