@@ -1,0 +1,74 @@
+"""`Replayer.get_state_at_event`: the exact state after any event, from keyframes and patches."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recorder import node, record_workflow
+from replayer import Replayer
+from tests.strategies import apply_mutation, json_dicts, mutation_sequences, strict_equal
+
+
+@node
+def step(i: int) -> int:
+    return i
+
+
+@given(initial=json_dicts, steps=mutation_sequences, every=st.integers(1, 5),
+       noise=st.lists(st.integers(0, 3), min_size=12, max_size=12))
+def test_state_at_every_event_is_the_true_state(
+        tmp_path_factory: pytest.TempPathFactory, initial: dict[str, Any],
+        steps: list[list[tuple[Any, ...]]], every: int, noise: list[int]) -> None:
+    """At every event the state is that of the latest snapshot at or before it (None before any);
+    mutating what comes back changes nothing."""
+    store = tmp_path_factory.mktemp("rec")
+    state = copy.deepcopy(initial)
+    truth: list[Any] = []  # state after each seq, as the recording should report it
+    current: Any = None
+    with record_workflow("s", store=store, keyframe_every=every, redact=set()) as rec:
+        truth.append(current)  # workflow_start
+        for k, changes in enumerate(steps):
+            for _ in range(noise[k % len(noise)]):  # events between state events
+                step(k)
+                truth += [current, current]
+            for change in changes:
+                apply_mutation(state, copy.deepcopy(change))
+            rec.snapshot(state)
+            current = copy.deepcopy(state)
+            truth.append(current)
+    truth.append(current)  # workflow_complete
+    with Replayer.open(rec.path or "") as r:
+        assert len(r) == len(truth)
+        for seq in range(len(r)):
+            got = r.get_state_at_event(seq)
+            assert strict_equal(got, truth[seq]), seq
+            if isinstance(got, dict):
+                got["__mutated__"] = True
+                got.clear()
+                assert strict_equal(r.get_state_at_event(seq), truth[seq]), seq
+        # Backwards, too (the cache must not leak a later state into an earlier one).
+        for seq in reversed(range(len(r))):
+            assert strict_equal(r.get_state_at_event(seq), truth[seq]), seq
+
+
+def test_without_state_events_outputs_are_folded(tmp_path: Path) -> None:
+    """A recording with no state events reports {node: latest output} after each event."""
+    @node("a")
+    def a(x: int) -> dict[str, int]:
+        return {"x": x}
+
+    with record_workflow("fold", store=tmp_path) as rec:
+        a(1)
+        a(2)
+    with Replayer.open(rec.path or "") as r:
+        assert r.get_state_at_event(0) == {}
+        assert r.get_state_at_event(2) == {"a": {"x": 1}}
+        assert r.get_state_at_event(len(r) - 1) == {"a": {"x": 2}}
+        r.get_state_at_event(2)["a"]["x"] = 99
+        assert r.get_state_at_event(2) == {"a": {"x": 1}}
