@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
-from storage import Event, LogReader, StateSnapshot, copy_recording, iter_snapshots
+from storage import (
+    Event,
+    LogReader,
+    StateSnapshot,
+    copy_recording,
+    file_checksum,
+    iter_snapshots,
+)
 
 from ._payload import error_payload
 
@@ -329,17 +335,11 @@ class PublishedRecorderAPI:
 
         copy_recording(src, target, codec=codec, edit_header=edit)
         meta.file_size_bytes = os.path.getsize(target)
-        meta.checksum = _sha256(target)
+        meta.checksum = file_checksum(target)
         self.saved_path = target
         return meta
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _error_dict(error: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from storage import (
     RetentionPolicy,
     StoreError,
     copy_recording,
+    file_checksum,
 )
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ class _StorageFacade:
             copy_recording(src, dst, codec=self._codec, edit_header=edit)
         self.store.finish(rid, dst)
         meta.file_size_bytes = os.path.getsize(dst)
-        meta.checksum = _sha256(dst)
+        meta.checksum = file_checksum(dst)
         self._remember(rid)
         return str(rid)
 
@@ -246,9 +246,3 @@ class InMemoryRecordingStorage(_StorageFacade):
                 del self._recordings[rid]
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

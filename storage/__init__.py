@@ -6,7 +6,7 @@ Everything on disk goes through here. `recorder` writes with `LogWriter`,
 
 from ._catalogstore import ReindexResult, VerifyResult
 from ._codec import CODECS, suffix_for_codec
-from ._copy import copy_recording
+from ._copy import copy_recording, file_checksum
 from ._diff import diff_recordings
 from ._diffmodel import (
     Change,
@@ -129,6 +129,7 @@ __all__ = [
     "copy_recording",
     "default_store_url",
     "diff_recordings",
+    "file_checksum",
     "format_value",
     "info_from_log",
     "is_valid_id",

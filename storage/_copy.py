@@ -7,6 +7,7 @@ into place, so a reader never sees half of it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ from ._reader import LogReader
 from ._writer import LogWriter
 from .events import Footer, Header
 
-__all__ = ["copy_recording"]
+__all__ = ["copy_recording", "file_checksum"]
 
 
 def copy_recording(
@@ -48,3 +49,12 @@ def copy_recording(
             raise
     os.replace(tmp, dst)
     return footer
+
+
+def file_checksum(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file's bytes, as hex (what the earlier API called ``checksum``)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -102,6 +102,7 @@ STORAGE_ALL = [
     "copy_recording",
     "default_store_url",
     "diff_recordings",
+    "file_checksum",
     "format_value",
     "info_from_log",
     "is_valid_id",
