@@ -13,6 +13,7 @@ contextvar; the earlier-published ``record_*`` methods of SPEC §9 live in
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -81,6 +82,17 @@ class RecorderOptions(msgspec.Struct, kw_only=True):
     meta: dict[str, Any] = {}
     replay_of: str | None = None
     enabled: bool = True
+
+
+def status_for_exception(exc: BaseException | None) -> str:
+    """The footer status a run ends with when ``exc`` left it (None: completed)."""
+    if exc is None:
+        return "completed"
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | GeneratorExit):
+        return "cancelled"
+    if isinstance(exc, TimeoutError):
+        return "timed_out"
+    return "failed"
 
 
 class _DiscardWriter:
@@ -154,7 +166,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._max_line = options.max_payload_bytes
         self._strict = options.strict
         self._store: Store | None = options.store
-        self._lock = threading.Lock()
+        self._state_lock = threading.Lock()  # the patch base and the seq must agree
         self._writer: LogWriter | _DiscardWriter | None = None
         self._seq = 0
         self._t0 = 0
@@ -714,17 +726,16 @@ class ExecutionRecorder(PublishedRecorderAPI):
 
     # --- context manager protocol (used by record_workflow) -----------------------------------
     def __enter__(self) -> ExecutionRecorder:
+        """``with ExecutionRecorder("etl") as rec:`` — the run ends with the block."""
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    @property
-    def _state_lock(self) -> threading.Lock:
-        lock: threading.Lock | None = self.__dict__.get("_state_lock_obj")
-        if lock is None:
-            lock = self.__dict__.setdefault("_state_lock_obj", threading.Lock())
-        return lock
+    def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
+        if self._managed or self._closed:
+            return  # record_workflow ends its own recorder
+        if exc is not None and self.enabled and not self._workflow_ended:
+            self._implicit_root()
+            self._end_workflow(status_for_exception(exc), exc=exc)
+        self.finalize()
 
     def __repr__(self) -> str:
         return (f"<ExecutionRecorder {self.workflow_name!r} id={self.recording_id} "

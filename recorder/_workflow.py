@@ -8,7 +8,6 @@ re-raises unchanged — closes the log and catalogues it in the store.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable, Collection
 from typing import Any, Literal
@@ -19,7 +18,12 @@ from storage import Footer, Store, open_store
 
 from ._context import ACTIVE, CURRENT, FRAME
 from ._payload import Redactor
-from ._recorder import DEFAULT_MAX_PAYLOAD, ExecutionRecorder, RecorderOptions
+from ._recorder import (
+    DEFAULT_MAX_PAYLOAD,
+    ExecutionRecorder,
+    RecorderOptions,
+    status_for_exception,
+)
 
 __all__ = [
     "WorkflowRecording",
@@ -29,16 +33,6 @@ __all__ = [
 ]
 
 Keep = Literal["always", "failure"] | Callable[[Footer], bool]
-
-
-def _status_for(exc: BaseException | None) -> str:
-    if exc is None:
-        return "completed"
-    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | GeneratorExit):
-        return "cancelled"
-    if isinstance(exc, TimeoutError):
-        return "timed_out"
-    return "failed"
 
 
 class WorkflowRecording:
@@ -84,7 +78,7 @@ class WorkflowRecording:
             ACTIVE.remove(rec)
         if not rec.enabled:
             return False
-        status = _status_for(exc)
+        status = status_for_exception(exc)
         outputs: Any = None
         error: Any = None
         if exc is None and rec._pending_outcome is not None:

@@ -457,3 +457,21 @@ def test_spool_files_of_direct_recorders_stay_owner_only(spool_in_tmp: Path) -> 
     assert rec.path is not None
     assert os.stat(rec.path).st_mode & 0o777 == 0o600
     assert os.stat(os.path.dirname(rec.path)).st_mode & 0o777 == 0o700
+
+
+def test_recorder_as_a_context_manager_ends_the_run(tmp_path: Path) -> None:
+    """`with ExecutionRecorder(...)` finalizes at the end; an exception ends it as failed."""
+    with ExecutionRecorder("direct") as ok:
+        ok.record_node_start("a", {"x": 1})
+        ok.record_node_complete("a", {"y": 2})
+    assert ok.closed and ok.metadata.success is True
+
+    with pytest.raises(KeyError), ExecutionRecorder("direct") as bad:
+        bad.record_node_start("a")
+        raise KeyError("boom")
+    assert bad.closed and bad.metadata.success is False
+    assert bad.path is not None
+    with LogReader.open(bad.path) as reader:
+        kinds = [e.kind for e in reader.iter_events()]
+        assert reader.status == "failed"
+    assert kinds[0] == "workflow_start" and kinds[-1] == "workflow_error"
