@@ -92,7 +92,7 @@ class ZstdCodec:
     magic = ZSTD_MAGIC
     trailer_size = 8 + _TRAILER_BODY.size
 
-    def __init__(self, level: int = 3) -> None:
+    def __init__(self, level: int = 1) -> None:
         self._cctx = zstandard.ZstdCompressor(level=level, write_checksum=True,
                                               write_content_size=True)
         self._dctx = zstandard.ZstdDecompressor()
