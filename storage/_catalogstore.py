@@ -17,6 +17,7 @@ Rows of dead writers are re-read from their files and become ``incomplete``
 
 from __future__ import annotations
 
+import abc
 import os
 import socket
 import sqlite3
@@ -131,7 +132,7 @@ def _boot_time() -> float:
     return _BOOT[0]
 
 
-class CatalogStore:
+class CatalogStore(abc.ABC):
     """Base of the catalogued stores. Subclasses say where a recording's bytes are."""
 
     url: str
@@ -139,23 +140,27 @@ class CatalogStore:
     stale_after: float = DEFAULT_STALE_AFTER
 
     # --- where the bytes are (subclasses) ---------------------------------------------
+    @abc.abstractmethod
     def _locate_raw(self, path: str, location: str) -> str:
         """`RecordingInfo.path` for a row's ``path`` and ``location``: a local path or a URL."""
-        raise NotImplementedError
+        ...
 
     def _locate(self, row: CatalogRow) -> str:
         return self._locate_raw(row.path, row.location)
 
+    @abc.abstractmethod
     def _local_file(self, row: CatalogRow) -> str:
         """A local file with the recording's bytes (an object store downloads it)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _exists(self, row: CatalogRow) -> bool:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _remove(self, row: CatalogRow) -> None:
         """Delete the recording's bytes (never a file outside the store: see `_external`)."""
-        raise NotImplementedError
+        ...
 
     def _external(self, row: CatalogRow) -> bool:
         """True for a file outside the store that only the catalog refers to."""
@@ -173,10 +178,10 @@ class CatalogStore:
         """The row of a recording named ``recording_id`` that the catalog lacks, if any."""
         return None
 
-    def _sync(self) -> None:
+    def _sync(self) -> None:  # noqa: B027 - an optional hook; by default nothing to do
         """Bring the catalog up to date before a read (object stores list their prefix)."""
 
-    def _bootstrap(self, conn: sqlite3.Connection) -> None:
+    def _bootstrap(self, conn: sqlite3.Connection) -> None:  # noqa: B027 - an optional hook
         """Called once when this object created the catalog (index what is already there)."""
 
     # --- connections -----------------------------------------------------------------------
@@ -297,9 +302,10 @@ class CatalogStore:
             tags=[str(t) for t in header.tags], path=rel, location=location, host=header.host,
             pid=header.pid)])
 
+    @abc.abstractmethod
     def _address(self, path: str) -> tuple[str, str]:
         """(row path, location) for a local file the recorder wrote."""
-        raise NotImplementedError
+        ...
 
     def list(self, query: RecordingQuery | None = None) -> list[RecordingInfo]:
         """Recordings matching ``query`` (all, newest first, by default), from the catalog."""
