@@ -76,7 +76,8 @@ class VerifyResult(msgspec.Struct, kw_only=True):
     uncatalogued: list[str] = []
     """Recordings the catalog does not know (`Store.reindex` adds them)."""
     corrupt: list[tuple[str, str]] = []
-    """(id, reason) for recordings that fail to read (``deep=True`` reads every frame)."""
+    """(id, reason) for recordings that fail to read (``deep=True`` reads every frame);
+    an object whose header cannot be read has no id, and is named by its URL instead."""
     fixed: list[str] = []
     """Ids whose rows were corrected (dead writers, changed sizes)."""
 

@@ -449,9 +449,10 @@ class FsspecStore(CatalogStore):
 
     def verify(self, *, deep: bool = False, progress: Progress | None = None) -> VerifyResult:
         """Check the catalog against the objects (``deep``: download and decode each one)."""
-        rows, gone, unreadable = self.refresh()
-        result = VerifyResult(missing=gone, fixed=[r.recording_id for r in rows],
-                              corrupt=list(unreadable))
+        # Objects this machine had not seen yet are not fixes: the catalog here is a
+        # cache that learns them by listing (docs/stores.md).
+        _, gone, unreadable = self.refresh()
+        result = VerifyResult(missing=gone, corrupt=list(unreadable))
         with self._conn() as conn:
             result.fixed += self._reconcile(conn)
             current = Catalog.where(conn)
