@@ -557,10 +557,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "an event line nests too deeply to decode"
     return str(exc)
-
-
-def read_summary(path: str | os.PathLike[str]) -> tuple[Header, Footer | None, int]:
-    """(header, footer or None, readable event count) — what a catalog needs of a file."""
-    with LogReader.open(path, recover=True) as r:
-        return r.header, r.footer, r.event_count
-
