@@ -546,10 +546,15 @@ class ExecutionRecorder(PublishedRecorderAPI):
     # --- spans --------------------------------------------------------------------------
     def _enclosing(self) -> tuple[int | None, int]:
         """(parent span seq, depth) for an event emitted now in this context."""
+        _, parent, depth = self._here()
+        return parent, depth
+
+    def _here(self) -> tuple[list[Any] | None, int | None, int]:
+        """(this context's innermost frame, parent span seq, depth) for an event now."""
         frame = FRAME.get()
         if frame is not None and frame[0] is self:
-            return frame[1], frame[2]
-        return self._implicit_root(), 0
+            return frame, frame[1], frame[2]
+        return frame, self._implicit_root(), 0
 
     def _implicit_root(self) -> int | None:
         """The root span's seq. A recorder used directly (SPEC §9) without
@@ -563,7 +568,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
     def node_start(self, node_id: str, inputs: Any = None, node_type: str | None = None, *,
                    attempt: int | None = None, has_inputs: bool = True) -> tuple[int, Any]:
         """Write ``node_start`` and enter its span; returns a handle for `node_end`."""
-        outer = FRAME.get()
+        outer = FRAME.get()  # `_here()` inlined: every @node call passes here
         if outer is not None and outer[0] is self:
             parent, depth = outer[1], outer[2]
         else:
@@ -613,12 +618,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
     def span_start(self, start_kind: str, node: str, data: Any, *,
                    depth_step: int = 0) -> tuple[int, Any]:
         """Write a span's start event and enter it; returns a handle for `span_end`."""
-        outer = FRAME.get()
-        if outer is not None and outer[0] is self:
-            parent, depth = outer[1], outer[2]
-        else:
-            parent, depth = (self._root if self._root is not None
-                             else self._implicit_root()), 0
+        outer, parent, depth = self._here()
         depth += depth_step
         self._max_depth = max(self._max_depth, depth)
         seq = self._emit(start_kind, node, None, parent, depth, None, data)

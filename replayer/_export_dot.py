@@ -17,7 +17,16 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import Link, fmt_duration, link_messages, preview, span_index, walk
+from ._export_scan import (
+    Link,
+    cut,
+    fmt_duration,
+    link_messages,
+    preview,
+    span_index,
+    span_title,
+    walk,
+)
 from ._replayer import Replayer
 
 __all__ = ["STATUS_COLOURS", "dot_id", "dot_string", "iter_dot", "to_dot"]
@@ -55,14 +64,8 @@ def dot_id(name: str) -> str:
     return dot_string(name)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _label(s: Span, error: str | None) -> str:
-    name = _cut(s.node or "?", _NAME_LIMIT)
-    if s.attempt > 1:
-        name += f" (attempt {s.attempt})"
+    name = span_title(s, _NAME_LIMIT)
     kind = f"recursion depth {s.depth} · " if s.kind == "recursion" \
         else _KIND_WORDS.get(s.kind, "")
     lines = [name, f"{kind}{fmt_duration(s.duration_ns) if s.status != 'running' else 'running'}"]
@@ -139,7 +142,7 @@ def _nodes(roots: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
         if s.kind == "team":
             border = STATUS_COLOURS.get(s.status, STATUS_COLOURS["running"])[1]
             yield (f"{pad}subgraph cluster_s{seq} {{\n{pad}  label="
-                   f"{dot_string('team ' + _cut(s.node, _NAME_LIMIT))}; style=\"rounded,dashed\";"
+                   f"{dot_string('team ' + cut(s.node, _NAME_LIMIT))}; style=\"rounded,dashed\";"
                    f" color=\"{border}\"; fontname=\"Helvetica\"; fontsize=10;\n")
             depth += 1
             stack.append(_CLOSE)
@@ -154,7 +157,7 @@ def _stand_ins(stand_ins: dict[tuple[int | None, str], str], team: int | None,
                depth: int) -> Iterator[str]:
     for (t, name), ident in stand_ins.items():
         if t == team:
-            yield ("  " * depth + f"{ident} [label={dot_string(_cut(name, _NAME_LIMIT))}, "
+            yield ("  " * depth + f"{ident} [label={dot_string(cut(name, _NAME_LIMIT))}, "
                    "shape=box, style=\"dashed\", color=\"#1565c0\", fontcolor=\"#1565c0\"];\n")
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import fmt_duration, link_messages, preview, span_index, walk
+from ._export_scan import cut, fmt_duration, link_messages, preview, span_index, span_title, walk
 from ._replayer import Replayer
 
 __all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "to_mermaid"]
@@ -53,14 +53,8 @@ def mermaid_id(text: str) -> str:
     return "n_" + ident if ident[0].isdigit() or ident.lower() == "end" else ident
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _box(s: Span, error: str | None) -> str:
-    name = _cut(s.node or "?", _NAME_LIMIT)
-    if s.attempt > 1:
-        name += f" (attempt {s.attempt})"
+    name = span_title(s, _NAME_LIMIT)
     what = {"workflow": "workflow · ", "team": "team · ", "member": "member · ",
             "recursion": f"recursion depth {s.depth} · "}.get(s.kind, "")
     lines = [name, what + (fmt_duration(s.duration_ns) if s.status != "running" else "running")]
@@ -134,7 +128,7 @@ def _boxes(spans: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
             continue
         s = by_seq[seq]
         if s.kind == "team":
-            title = mermaid_text("team " + _cut(s.node, _NAME_LIMIT))
+            title = mermaid_text("team " + cut(s.node, _NAME_LIMIT))
             yield "  " * depth + f'subgraph team_{seq}["{title}"]\n'
             depth += 1
             stack.append(_END)
@@ -149,7 +143,7 @@ def _stand_in_boxes(stand_ins: dict[tuple[int | None, str], str], team: int | No
                     depth: int) -> Iterator[str]:
     for (t, name), ident in stand_ins.items():
         if t == team:
-            yield "  " * depth + f'{ident}["{mermaid_text(_cut(name, _NAME_LIMIT))}"]:::standin\n'
+            yield "  " * depth + f'{ident}["{mermaid_text(cut(name, _NAME_LIMIT))}"]:::standin\n'
 
 
 def to_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> str:

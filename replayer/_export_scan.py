@@ -365,6 +365,17 @@ def headline(error: dict[str, Any]) -> str:
     return f"{kind}: {message}" if message else kind
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def span_title(s: Span, limit: int) -> str:
+    """A span's node id (cut to ``limit``), with its attempt when it is a retry."""
+    name = cut(s.node or "?", limit)
+    return f"{name} (attempt {s.attempt})" if s.attempt > 1 else name
+
+
 def fmt_duration(ns: int | None) -> str:
     """A duration for people, written as the timeline writes it (`_timeline.fmt_ns`)."""
     return fmt_ns(ns)
