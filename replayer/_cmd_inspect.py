@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from storage import CorruptRecordingError, EventView, build_spans, iter_event_views
+from storage._integrity import trailer_present
 
-from ._integrity import trailer_present
 from ._replayer import Replayer
 from ._terminal import print_json, progress
 from ._timeline import error_summary, fmt_ns, fmt_size, plural, status_style

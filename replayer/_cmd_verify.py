@@ -16,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from storage import CorruptRecordingError, VerifyResult, open_store
+from storage._integrity import IntegrityReport, check_file, frame_total
 
 from ._cmd_reindex import store_progress
-from ._integrity import IntegrityReport, check_file, frame_total
 from ._terminal import print_json, progress
 from ._timeline import plural
 

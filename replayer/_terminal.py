@@ -17,10 +17,14 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-__all__ = ["PROGRESS_THRESHOLD", "make_console", "print_json", "progress"]
+__all__ = ["PROGRESS_THRESHOLD", "make_console", "print_json", "printable", "progress"]
 
 #: Work smaller than this (events or frames) finishes before a bar would be worth drawing.
 PROGRESS_THRESHOLD = 20_000
+#: Control characters (C0 but tab and newline, DEL, C1) as their visible escapes.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))
+             if c not in (0x09, 0x0A)}
+_CONTROLS_ONE_LINE = {**_CONTROLS, 0x09: "\\t", 0x0A: "\\n"}
 #: Width assumed for output into a pipe or file (rich would assume 80 and squeeze tables).
 _PIPE_WIDTH = 200
 
@@ -45,6 +49,18 @@ def make_console(*, stderr: bool = False) -> Console:
         if "COLUMNS" not in os.environ:
             console.width = _PIPE_WIDTH  # tables keep their natural width in a pipe
     return console
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    """``text`` from a recording made safe for a terminal: control characters shown, not run.
+
+    A recorded name, payload or error message may hold escape sequences
+    (``\\x1b]0;title``, ``\\x1b[2J``); they are rendered as the visible text
+    ``\\x1b`` so nothing recorded can retitle, clear or recolour a terminal.
+    With ``one_line`` newlines and tabs are escaped too (table cells, timeline rows).
+    """
+    table = _CONTROLS_ONE_LINE if one_line else _CONTROLS
+    return text.translate(table)
 
 
 def print_json(console: Console, value: Any) -> None:

@@ -62,6 +62,7 @@ from .events import (
 )
 from .ids import is_valid_id, new_recording_id, validate_id
 from .patch import PatchError, apply_patch, make_patch
+from .placeholders import is_placeholder, is_repr, is_truncated
 from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker, copy_json
@@ -132,6 +133,9 @@ __all__ = [
     "file_checksum",
     "format_value",
     "info_from_log",
+    "is_placeholder",
+    "is_repr",
+    "is_truncated",
     "is_valid_id",
     "iter_event_views",
     "iter_snapshots",

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 import msgspec
 
-from storage import CODECS, CorruptRecordingError, LogReader, SkippedFrame
+from ._codec import CODECS
+from ._reader import LogReader, SkippedFrame
+from .errors import CorruptRecordingError
 
-from ._timeline import plural
-
-__all__ = ["IntegrityReport", "check_file", "trailer_present"]
+__all__ = ["IntegrityReport", "check_file", "frame_total", "trailer_present"]
 
 
 class IntegrityReport(msgspec.Struct, kw_only=True):
@@ -164,3 +164,8 @@ def _check(reader: LogReader, report: IntegrityReport,
                                "whole file to find it)")
     elif report.trailer:
         report.checks.append("trailer present: the footer is found without a scan")
+
+
+def plural(n: int, word: str) -> str:
+    """``1 frame``, ``2 frames``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
