@@ -65,7 +65,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     with progress(total, "verifying", threshold=64) as advance:
         report = check_file(path, advance)
     if args.json:
-        print_json(console, {"ok": report.ok, **msgspec.to_builtins(report)})
+        print_json(console, {"ok": report.ok, "verdict": report.verdict,
+                             **msgspec.to_builtins(report)})
     else:
         render(report, console, list_skipped=args.recover)
     return 0 if report.ok else 1
@@ -87,7 +88,12 @@ def render(report: IntegrityReport, console: Console, *, list_skipped: bool) -> 
         console.print(table)
     elif report.skipped:
         console.print(f"  {len(report.skipped)} damaged frame(s); --recover lists them")
-    if report.ok:
+    if report.verdict == "running":
+        console.print(Text("OK so far: still being written", style="bold green"))
+    elif report.verdict == "incomplete":
+        console.print(Text("INCOMPLETE: the writer died before the footer; every event "
+                           "listed above is readable", style="bold yellow"))
+    elif report.ok:
         console.print(Text("OK", style="bold green"))
     else:
         n = len(report.problems)

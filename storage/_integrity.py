@@ -42,9 +42,30 @@ class IntegrityReport(msgspec.Struct, kw_only=True):
     checks: list[str] = []
     """What was checked and found right, for the report."""
 
+    incomplete: bool = False
+    """No footer and no live writer: the run crashed or was killed (not damage by itself)."""
+
     @property
     def ok(self) -> bool:
-        return not self.problems
+        """True when nothing is wrong: intact, or still being written with no damage so far."""
+        return not self.problems and not self.incomplete
+
+    @property
+    def verdict(self) -> str:
+        """One word for the file, the same wherever it is checked.
+
+        ``intact`` (finished, every check passed), ``running`` (the writer is
+        alive; what is written so far is sound), ``incomplete`` (the writer died
+        before the footer; what is there is sound), ``damaged`` (a problem was
+        found), ``unreadable`` (not even a header).
+        """
+        if self.status == "unreadable":
+            return "unreadable"
+        if self.problems:
+            return "damaged"
+        if self.incomplete:
+            return "incomplete"
+        return "running" if self.status == "running" else "intact"
 
 
 def trailer_present(reader: LogReader) -> bool | None:
@@ -129,11 +150,15 @@ def _check(reader: LogReader, report: IntegrityReport,
     footer = reader.footer
     report.footer = footer is not None
     if footer is None:
-        report.problems.append("no footer: the run crashed or is still being written "
-                               "(status incomplete)")
-        if reader.tail_garbage:
-            report.problems.append(f"{reader.tail_garbage} bytes at the end do not form a "
-                                   "complete frame")
+        if report.status == "running":
+            report.checks.append("no footer yet: the writer is still running (what is "
+                                 "written so far was checked)")
+            return
+        report.incomplete = True
+        report.checks.append("no footer: the writer is gone — the run crashed or was "
+                             "killed (status incomplete)"
+                             + (f"; {reader.tail_garbage} bytes at the end do not form a "
+                                "complete frame" if reader.tail_garbage else ""))
         return
     mismatches = []
     if footer.event_count != report.events:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import fcntl
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -435,8 +436,30 @@ class LogReader:
 
     @property
     def status(self) -> str:
-        """The footer's status, or ``"incomplete"`` without one."""
-        return self.footer.status if self.footer is not None else "incomplete"
+        """The footer's status; without one, ``running`` while the writer is alive, else
+        ``incomplete`` (it crashed or was killed)."""
+        if self.footer is not None:
+            return self.footer.status
+        return "running" if self.writer_alive else "incomplete"
+
+    @property
+    def writer_alive(self) -> bool:
+        """True while a process is still writing this file (it holds the writer's lock).
+
+        Asked afresh each time: a live writer holds an exclusive ``flock`` on
+        the file until it closes it or dies (docs/format.md §Liveness).
+        """
+        if self.footer is not None or self._fd < 0:
+            return False
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False  # a file system without locks: nothing tells us it is alive
+        with contextlib.suppress(OSError):
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return False
 
     def read_frame(self, i: int) -> list[Event]:
         """The events of frame ``i`` (cached; callers must not mutate the list)."""

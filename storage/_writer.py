@@ -16,6 +16,7 @@ The writer is not thread-safe by itself: callers hold `LogWriter.lock` around
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import threading
 import time
@@ -98,6 +99,12 @@ class LogWriter:
                 f"cannot create recording {self.path}: {exc.strerror or exc}; "
                 "check the directory exists, is writable, and no file has that name"
             ) from exc
+        # Held until close: a reader that finds the file locked knows its writer is alive
+        # (status ``running``), one that does not knows a footerless file was abandoned
+        # (``incomplete``). The kernel drops the lock when the process dies, SIGKILL
+        # included. docs/format.md §Liveness.
+        with contextlib.suppress(OSError):
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
         header.codec = self.codec.name
         self._write(self.codec.compress(self._enc.encode(header) + b"\n"))
         _FLUSHER.register(self)
