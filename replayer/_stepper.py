@@ -2,8 +2,9 @@
 
 Each command is a ``do_<name>`` method whose docstring's first line is its
 usage (``n(ext) [count]``), shown after a bad argument; aliases are
-assignments (``do_n = do_next``); an empty line repeats the last command;
-unknown input is reported by `Stepper.default`. Everything goes to the screen
+assignments (``do_n = do_next``); an empty line repeats the last command,
+while Ctrl-C at the prompt only discards the typed line; unknown input is
+reported by `Stepper.default`. Everything goes to the screen
 through one injected rich `Console` (`Stepper.message` / `Stepper.error`),
 and a user's mistake prints — it never raises out of the loop.
 
@@ -91,6 +92,7 @@ class Stepper:
         self.stdin = stdin if stdin is not None else sys.stdin
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.cmdqueue: list[str] = []
+        self._line_editing = False  # readline draws the input line (and does not echo ^C)
         self.lastcmd = ""
         self.breakpoints: list[_Breakpoint] = []
         self._next_bp = 1
@@ -115,6 +117,7 @@ class Stepper:
         if self.interactive:
             with contextlib.suppress(ImportError):  # line editing and history for input()
                 import readline  # noqa: F401, PLC0415 (only a terminal session wants it)
+                self._line_editing = True
         if len(self.r) and self.r.current is None:
             self.r.jump_to_position(len(self.r) - 1)  # the stepper's cursor is on an event
         if intro:
@@ -124,7 +127,11 @@ class Stepper:
                 line: str | None = self.cmdqueue.pop(0)
                 self._echo(line or "")
             else:
-                line = self._read_line()
+                try:
+                    line = self._read_line()
+                except KeyboardInterrupt:
+                    self._discard_line()
+                    continue
             if line is None:
                 return 0
             try:
@@ -138,20 +145,31 @@ class Stepper:
             self.message(Text(self.prompt + line.rstrip("\r\n")))
 
     def _read_line(self) -> str | None:
+        """The next command line, or None at the end of input (Ctrl-D)."""
         if self.interactive:
             try:
                 return input(self.prompt)
             except EOFError:
                 self.message()
                 return None
-            except KeyboardInterrupt:
-                self.message()
-                return ""  # a fresh prompt, as a shell gives
         line = self.stdin.readline()
         if not line:
             return None
         self._echo(line)
         return line
+
+    def _discard_line(self) -> None:
+        """Ctrl-C at the prompt: drop what was typed and give a fresh prompt, as pdb does.
+
+        It is not an empty line, so it never repeats the last command. On a
+        terminal the prompt and the half-typed line are already on screen (and
+        without readline the terminal itself echoes ``^C``); from a pipe nothing
+        of it has been echoed, so the prompt is shown too.
+        """
+        if not self.interactive:
+            self.message(Text(self.prompt + "^C"))
+        else:
+            self.message("" if not self._line_editing else Text("^C"))
 
     def preloop(self) -> None:
         """Say what is open and show the event at the cursor."""

@@ -4,15 +4,21 @@ A private tmux server (its own socket, no user config) runs the command in a
 120x40 pane; the test types each command, waits for the next prompt and reads
 the pane with ``capture-pane -p``. The same commands piped on stdin must give
 the same screen — the stepper echoes piped commands after its prompt, so the
-two transcripts agree line for line.
+two transcripts agree line for line. Ctrl-C is a real SIGINT: from the
+terminal's line discipline in tmux, and sent to the process when commands
+come through a pipe.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
+import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,15 +52,20 @@ class Tmux:
 
     def start(self, argv: list[str], env: dict[str, str]) -> None:
         """Run ``argv`` in the pane; a last line ``exit=N`` gives its status (tmux's own
-        ``pane_dead_status`` is sometimes never filled in)."""
-        script = f'{shlex.join(argv)}; echo "exit=$?"'
+        ``pane_dead_status`` is sometimes never filled in). The shell traps SIGINT (a
+        trap, not an ignore: the command still gets Ctrl-C) so it lives to print it."""
+        script = f'trap : INT; {shlex.join(argv)}; echo "exit=$?"'
         self("new-session", "-d", "-x", "120", "-y", "40", "-s", "flowtape",
              "-c", str(ROOT), shlex.join(["sh", "-c", script]), env=env)
 
-    def type(self, line: str) -> None:
+    def type(self, line: str, *, enter: bool = True) -> None:
         if line:
             self("send-keys", "-t", "flowtape", "-l", line)
-        self("send-keys", "-t", "flowtape", "Enter")
+        if enter:
+            self("send-keys", "-t", "flowtape", "Enter")
+
+    def ctrl_c(self) -> None:
+        self("send-keys", "-t", "flowtape", "C-c")
 
     def screen(self) -> str:
         """The whole pane, scrollback included, without trailing blank lines."""
@@ -155,3 +166,83 @@ def test_piped_commands_give_the_same_screen(tmux: Tmux, store: Path) -> None:
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == ""
     assert [line.rstrip() for line in piped.stdout.splitlines()] == on_terminal.splitlines()
+
+
+def test_ctrl_c_in_a_real_terminal_discards_the_line(tmux: Tmux, store: Path) -> None:
+    """Ctrl-C drops the half-typed line and gives a fresh prompt; it never repeats a command."""
+    tmux.start(command(record_shop(store)), environment(store))
+    tmux.wait(prompt_ready(tmux, 1))
+    tmux.type("n")
+    tmux.wait(prompt_ready(tmux, 2))
+    tmux.type("j 10", enter=False)  # typed, not entered
+    tmux.ctrl_c()
+    tmux.wait(prompt_ready(tmux, 3))
+    tmux.type("")  # an empty line still repeats the last command run: n
+    tmux.wait(prompt_ready(tmux, 4))
+    tmux.type("q")
+    tmux.wait(lambda: "\nexit=" in tmux.screen())
+    screen, _, status = tmux.screen().rpartition("exit=")
+    assert status.strip() == "0"
+    lines = screen.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(PROMPT + "j 10"))
+    assert lines[at] == PROMPT + "j 10^C"  # shown as discarded, as a shell does
+    assert lines[at + 1] == PROMPT.rstrip()  # the fresh prompt, with nothing run in between
+    assert "node_complete load_cart" in lines[at + 2]  # the empty line ran n: seq 1 -> 2
+    assert ">   10 " not in screen
+
+
+def _blocked_reading(proc: subprocess.Popen[str], pipe_fd: int) -> bool:
+    """True once ``proc`` has read everything written to its stdin and sleeps waiting for more."""
+    unread = struct.unpack("i", fcntl.ioctl(pipe_fd, termios.FIONREAD, b"\0" * 4))[0]
+    if unread:
+        return False
+    stat = Path(f"/proc/{proc.pid}/stat").read_text()
+    return stat.rpartition(")")[2].split()[0] == "S"
+
+
+def _read_until(proc: subprocess.Popen[str], needle: str) -> str:
+    """Lines of ``proc``'s stdout up to the first one holding ``needle``."""
+    assert proc.stdout is not None
+    seen = ""
+    while needle not in seen.rpartition("\n")[0]:
+        line = proc.stdout.readline()
+        if not line:
+            pytest.fail(f"the stepper ended before printing {needle!r}; it printed:\n{seen}")
+        seen += line
+    return seen
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to see it waits")
+def test_ctrl_c_with_piped_commands_discards_the_line(store: Path) -> None:
+    """SIGINT while the stepper waits for piped input: a fresh prompt, the partial line gone."""
+    env = {**environment(store), "COLUMNS": "120"}
+    proc = subprocess.Popen(command(record_shop(store)), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=env)
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write("n\n")
+        proc.stdin.flush()
+        out = _read_until(proc, "node_start load_cart")
+        proc.stdin.write("j 10")  # a partial line, then Ctrl-C
+        proc.stdin.flush()
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not _blocked_reading(proc, proc.stdin.fileno()):
+            assert time.monotonic() < deadline, "the stepper never waited for input"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out += _read_until(proc, PROMPT + "^C")
+        # The empty line repeats n, not the discarded `j 10`.
+        rest, err = proc.communicate("\nq\n", timeout=WAIT_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert err == ""
+    lines = [line.rstrip() for line in (out + rest).splitlines()]
+    at = lines.index(PROMPT + "^C")
+    assert "node_start load_cart" in lines[at - 1]  # nothing ran on Ctrl-C
+    assert lines[at + 1] == PROMPT.rstrip()
+    assert "node_complete load_cart" in lines[at + 2]
+    assert lines[at + 3:] == [PROMPT + "q"]
