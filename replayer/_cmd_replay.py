@@ -21,6 +21,7 @@ from rich.text import Text
 from storage import EVENT_KINDS, CorruptRecordingError, Event
 
 from ._replayer import Replayer
+from ._statepath import lookup, show_value
 from ._stepper import Stepper
 from ._terminal import progress
 from ._timeline import Nesting, describe, event_line, fmt_ns, status_style
@@ -160,8 +161,8 @@ class _Printer:
         if self.args.show_data and e.data is not None:
             self.console.print(Text(pad + "data " + _dumps(e.data), style="dim"))
         if self.args.show_state and e.kind == self.changing:
-            state = self.r.get_state_at_event(e.seq)
-            self.console.print(Text(pad + "state " + _dumps(state), style="magenta"))
+            state = lookup(self.r.get_state_at_event(e.seq), [])  # Unknown when truncated
+            self.console.print(Text(pad + "state " + show_value(state), style="magenta"))
 
 
 def _dumps(value: object) -> str:

@@ -4,6 +4,11 @@ One grammar for reading what a person types and for printing paths back:
 dotted keys, ``[i]`` list indices (negative counts from the end), and
 ``["odd.key"]`` JSON-quoted keys for names that are not plain; the same
 spelling the diff report uses (`storage._valuediff.child_path`).
+
+Looking a path up tells three outcomes apart: a value, `MISSING` (the path
+leads nowhere), and `Unknown` — the path runs into a payload the recorder
+truncated (``{"$truncated": …}``, docs/format.md §Payloads), so the
+recording does not hold what is there.
 """
 
 from __future__ import annotations
@@ -14,10 +19,32 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["MISSING", "format_path", "lookup", "parse_state_path", "pointer_parts", "same"]
+from storage import is_truncated
+from storage.placeholders import TRUNCATED_KEY
+
+__all__ = ["MISSING", "Unknown", "format_path", "lookup", "parse_state_path", "pointer_parts",
+           "same", "show_value"]
 
 #: What `lookup` returns where a path leads nowhere (distinct from a stored null).
 MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+
+class Unknown(msgspec.Struct, frozen=True):
+    """What `lookup` returns where a path meets a truncated payload: the value is not recorded."""
+
+    where: tuple[str | int, ...]
+    """The path of the truncated payload (the looked-up path or one of its ancestors)."""
+    size: int | None
+    """Its encoded size in bytes when it was recorded (None if the file does not say)."""
+
+    def __str__(self) -> str:
+        was = f", was {self.size} bytes" if self.size is not None else ""
+        return f"(unknown: {format_path(list(self.where)) or 'state'} truncated{was})"
+
+
+def _unknown(placeholder: dict[str, Any], where: list[str | int]) -> Unknown:
+    size = placeholder[TRUNCATED_KEY]
+    return Unknown(tuple(where), size if type(size) is int else None)
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _json = msgspec.json.Encoder()
@@ -67,8 +94,10 @@ def format_path(parts: list[str | int]) -> str:
 
 
 def lookup(value: Any, parts: list[str | int]) -> Any:
-    """The value at ``parts`` inside ``value``, or `MISSING`."""
-    for p in parts:
+    """The value at ``parts`` inside ``value``, `MISSING`, or `Unknown` past a truncation."""
+    for depth, p in enumerate(parts):
+        if is_truncated(value):
+            return _unknown(value, parts[:depth])
         if isinstance(value, dict):
             if not isinstance(p, str) or p not in value:
                 return MISSING
@@ -83,14 +112,28 @@ def lookup(value: Any, parts: list[str | int]) -> Any:
             value = value[i]
         else:
             return MISSING
-    return value
+    return _unknown(value, parts) if is_truncated(value) else value
 
 
 def same(a: Any, b: Any) -> bool:
-    """JSON equality: ``1`` and ``True`` differ, key order does not matter, MISSING is itself."""
+    """JSON equality: ``1`` and ``True`` differ, key order does not matter, MISSING is itself.
+
+    An `Unknown` equals only the same `Unknown`: nothing says what it held.
+    """
     if a is MISSING or b is MISSING:
         return a is b
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return bool(a == b)
     return _canonical.encode(a) == _canonical.encode(b)
+
+
+def show_value(value: Any) -> str:
+    """A looked-up value on one line: JSON, ``(not set)`` or ``(unknown: … truncated …)``."""
+    if value is MISSING:
+        return "(not set)"
+    if isinstance(value, Unknown):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def pointer_parts(ptr: str, *docs: Any) -> list[str | int]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -35,7 +34,16 @@ from rich.text import Text
 from storage import END_KINDS, EVENT_KINDS, START_KINDS, Event, FlowtapeError, Span, make_patch
 
 from ._replayer import Replayer
-from ._statepath import MISSING, format_path, lookup, parse_state_path, pointer_parts, same
+from ._statepath import (
+    MISSING,
+    Unknown,
+    format_path,
+    lookup,
+    parse_state_path,
+    pointer_parts,
+    same,
+)
+from ._statepath import show_value as _show
 from ._timeline import Nesting, describe, event_line
 from .errors import EventNotFoundError
 
@@ -50,12 +58,6 @@ class UsageError(Exception):
 
 class Refused(Exception):
     """A command cannot run here (no events); the loop prints why."""
-
-
-def _show(value: Any) -> str:
-    if value is MISSING:
-        return "(not set)"
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class _Breakpoint(msgspec.Struct, kw_only=True):
@@ -374,9 +376,10 @@ class Stepper:
                            if bp.matches(event))
             if self.watches and event.kind in changing:
                 prev = self._seq_before(event)
-                reasons.extend(f"watch {text} changed" for text, parts in self.watches.items()
-                               if not same(self._value(parts, prev),
-                                            self._value(parts, event.seq)))
+                for text, parts in self.watches.items():
+                    was, now = self._value(parts, prev), self._value(parts, event.seq)
+                    if not same(was, now):
+                        reasons.append(f"watch {text} {_change(was, now)}")
             return bool(reasons)
 
         return hit, reasons
@@ -561,17 +564,38 @@ class Stepper:
         assert event is not None
         before = self._state_at(self._seq_before(event))
         after = self._state_at(event.seq)
+        head = f"seq {event.seq} ({event.kind})"
         if same(before, after):
-            self.message(f"seq {event.seq} ({event.kind}) did not change the state.")
+            self.message(f"{head} did not change the state.")
+            return False
+        # A truncated state is unknown as a whole: no patch can be told to or from it.
+        was_all, now_all = lookup(before, []), lookup(after, [])
+        if isinstance(now_all, Unknown):
+            self.message(f"{head} changed the state to one the recording does not hold:")
+            self.message(f"  state: {now_all}")
+            return False
+        if isinstance(was_all, Unknown):
+            size = f", was {was_all.size} bytes" if was_all.size is not None else ""
+            self.message(f"{head} set the state; the state before it is unknown "
+                         f"(truncated{size}):")
+            self.message(f"  state = {_show(now_all)}")
             return False
         ops = make_patch(before, after) if before is not None else \
             [{"op": "add", "path": "", "value": after}]
-        self.message(f"seq {event.seq} ({event.kind}) changed:")
+        self.message(f"{head} changed:")
+        shown: set[tuple[str | int, ...]] = set()
         for op in ops:
             parts = pointer_parts(op.get("path", ""), before, after)
-            path = format_path(parts) or "state"
             was, now = lookup(before, parts), lookup(after, parts)
-            if op["op"] == "remove" or now is MISSING:
+            for side in (was, now):  # a patch into a truncated value is a change of all of it
+                if isinstance(side, Unknown) and len(side.where) < len(parts):
+                    parts = list(side.where)
+                    was, now = lookup(before, parts), lookup(after, parts)
+            if tuple(parts) in shown:
+                continue
+            shown.add(tuple(parts))
+            path = format_path(parts) or "state"
+            if now is MISSING:
                 self.message(f"  {path}: removed (was {_show(was)})")
             elif was is MISSING:
                 self.message(f"  {path}: added {_show(now)}")
@@ -689,8 +713,19 @@ class Stepper:
             was = self._value(parts, r[i - 1].seq if i > 0 else None)
             if same(was, self._value(parts, event.seq)):
                 continue
-            self.message(f"{label} = {_show(now)} was last set at seq {event.seq} "
-                         f"(was {_show(was)}):")
+            if isinstance(now, Unknown):
+                what = "the state" if not now.where else \
+                    "it" if list(now.where) == parts else format_path(list(now.where))
+                size = f" (was {now.size} bytes)" if now.size is not None else ""
+                self.message(f"{label} is unknown at seq {self._cursor_seq()}: {what} was "
+                             f"truncated at seq {event.seq}{size}:")
+            elif isinstance(was, Unknown):
+                size = f", was {was.size} bytes" if was.size is not None else ""
+                self.message(f"{label} = {_show(now)} was set at seq {event.seq} or earlier: "
+                             f"the state before it is unknown (truncated{size}):")
+            else:
+                self.message(f"{label} = {_show(now)} was last set at seq {event.seq} "
+                             f"(was {_show(was)}):")
             self.message(self._line(event, " "))
             self.message(f"j {event.seq} takes you there.")
             return False
@@ -745,3 +780,12 @@ class Stepper:
 
 def _usage(func: Callable[..., Any]) -> str:
     return (func.__doc__ or "").splitlines()[0].strip()
+
+
+def _change(was: Any, now: Any) -> str:
+    """How a watched value changed, when a truncated state makes one side unknown."""
+    if isinstance(now, Unknown) and not isinstance(was, Unknown):
+        return "became unknown"
+    if isinstance(was, Unknown) and not isinstance(now, Unknown):
+        return "is known again"
+    return "changed"

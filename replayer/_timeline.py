@@ -15,7 +15,8 @@ from typing import Any
 import msgspec
 from rich.text import Text
 
-from storage import START_KINDS, Event, Span
+from storage import START_KINDS, Event, Span, is_truncated
+from storage.placeholders import TRUNCATED_KEY
 
 from ._statepath import format_path
 
@@ -31,6 +32,7 @@ __all__ = [
     "plural",
     "preview",
     "status_style",
+    "truncation_note",
 ]
 
 _json = msgspec.json.Encoder(order="sorted")
@@ -100,8 +102,19 @@ def status_style(status: str) -> str:
             "running": "yellow", "timed_out": "red", "cancelled": "red"}.get(status, "")
 
 
+def truncation_note(placeholder: dict[str, Any]) -> str:
+    """What a ``$truncated`` stand-in means: the value is not in the recording."""
+    size = placeholder.get(TRUNCATED_KEY)
+    return "unknown: truncated" + (f", was {size} bytes" if type(size) is int else "")
+
+
 def preview(value: Any, width: int = 60) -> str:
-    """``value`` as compact JSON, cut to ``width`` characters with an ellipsis."""
+    """``value`` as compact JSON, cut to ``width`` characters with an ellipsis.
+
+    A truncated payload reads as unknown, not as the stand-in's keys.
+    """
+    if is_truncated(value):
+        return truncation_note(value)
     try:
         text = value if isinstance(value, str) else _json.encode(value).decode()
     except (TypeError, msgspec.EncodeError):

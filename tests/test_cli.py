@@ -282,6 +282,20 @@ def test_replay_show_data_and_state(cli: Run, recs: Recordings) -> None:
     assert 'state {"page": 1, "title": "p1"}' in out
 
 
+def test_replay_truncated_state_is_unknown(cli: Run, store: Path) -> None:
+    """A state over max_payload_bytes reads as unknown in the timeline and in --show-state."""
+    from test_stepper import record_truncated
+
+    code, out, _ = cli("replay", record_truncated(store), "--show-state")
+    assert code == 0
+    assert "$truncated" not in out and "$preview" not in out
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[0] == "2")
+    assert lines[at].endswith("state  keyframe unknown: truncated, was 521 bytes")
+    assert lines[at + 1].strip() == "state (unknown: state truncated, was 521 bytes)"
+    assert lines[at + 2].split()[0] == "3"  # a checkpoint: the state is not shown again
+
+
 def test_replay_unknown_kind(cli: Run, recs: Recordings) -> None:
     """An unknown --kind is one error line naming the known kinds."""
     code, _, err = cli("replay", recs.ok, "--kind", "node_begin")

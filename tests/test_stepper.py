@@ -55,6 +55,11 @@ def checkout(cart: dict) -> None:
     raise ValueError("card declined")
 
 
+@node
+def big_list(n: int) -> list[int]:
+    return list(range(n))
+
+
 def record_shop(store: Path) -> str:
     with record_workflow("shop", store=store) as rec:
         cart = load_cart("ann")
@@ -724,3 +729,102 @@ def test_bad_state_paths(text: str) -> None:
     """Text that is not a path is a ValueError naming it."""
     with pytest.raises(ValueError, match="not a state path"):
         parse_state_path(text)
+
+
+def record_truncated(store: Path) -> str:
+    """States 1, 2 (over max_payload_bytes: truncated), a checkpoint, then 3."""
+    with record_workflow("big", store=store, max_payload_bytes=200) as rec:
+        rec.snapshot({"total": 1, "blob": "x"})
+        rec.snapshot({"total": 2, "blob": "x" * 500})  # 521 bytes encoded
+        rec.checkpoint("mid")
+        rec.snapshot({"total": 3, "blob": "y"})
+    assert rec.path is not None
+    return rec.path
+
+
+def test_truncated_state_is_unknown(store: Path) -> None:
+    """A truncated state is unknown to s, d, watch, c and why — never a `$truncated` key."""
+    with Replayer.open(record_truncated(store)) as r:
+        assert screen(r, [
+            "j 1",
+            "watch total",
+            "n",            # into the truncated state: the watch becomes unknown
+            "s",            # the whole state
+            "s total",      # a value inside it
+            "d",            # what seq 2 changed: all of it, to something unknown
+            "n",
+            "why total",    # who made it unknown
+            "d",            # a checkpoint inside the unknown stretch changes nothing
+            "c",            # known again at seq 4
+            "d",            # what seq 4 changed cannot be told from an unknown state
+            "why total",    # set at seq 4, or earlier: the state before is unknown
+            "rc",           # back to where it became unknown
+        ]) == expect("""
+            big <ID> · 6 events · completed · h for help, q to quit
+            >    0 +T  workflow_start big
+            (flowtape) j 1
+            >    1 +T  state  keyframe {"blob":"x","total":1}
+            (flowtape) watch total
+            Watching total = 1
+            (flowtape) n
+            >    2 +T  state  keyframe unknown: truncated, was 521 bytes
+              watch total = (unknown: state truncated, was 521 bytes)  (was 1)
+            (flowtape) s
+            state = (unknown: state truncated, was 521 bytes)
+            (flowtape) s total
+            total = (unknown: state truncated, was 521 bytes)
+            (flowtape) d
+            seq 2 (state) changed the state to one the recording does not hold:
+              state: (unknown: state truncated, was 521 bytes)
+            (flowtape) n
+            >    3 +T  checkpoint  mid
+              watch total = (unknown: state truncated, was 521 bytes)
+            (flowtape) why total
+            total is unknown at seq 3: the state was truncated at seq 2 (was 521 bytes):
+                 2 +T  state  keyframe unknown: truncated, was 521 bytes
+            j 2 takes you there.
+            (flowtape) d
+            seq 3 (checkpoint) did not change the state.
+            (flowtape) c
+            watch total is known again at seq 4
+            >    4 +T  state  keyframe {"blob":"y","total":3}
+              watch total = 3  (was (unknown: state truncated, was 521 bytes))
+            (flowtape) d
+            seq 4 (state) set the state; the state before it is unknown (truncated, was 521 bytes):
+              state = {"total": 3, "blob": "y"}
+            (flowtape) why total
+            total = 3 was set at seq 4 or earlier: the state before it is unknown (truncated, \
+was 521 bytes):
+                 4 +T  state  keyframe {"blob":"y","total":3}
+            j 4 takes you there.
+            (flowtape) rc
+            watch total became unknown at seq 2
+            >    2 +T  state  keyframe unknown: truncated, was 521 bytes
+              watch total = (unknown: state truncated, was 521 bytes)  (was 3)
+            """).replace("\\\n", "")
+
+
+def test_truncated_output_is_unknown_without_state_events(store: Path) -> None:
+    """Folded node outputs: a truncated output is unknown at its path and below it."""
+    with record_workflow("fold", store=store, max_payload_bytes=200) as rec:
+        price("kiwi")
+        load_cart("x" * 300)  # the inputs are truncated; the outputs are small
+        big_list(300)         # outputs over the limit
+    with Replayer.open(rec.path) as r:
+        assert screen(r, ["j -2", "d", "s big_list[0]", "s price", "why big_list"]) == expect("""
+            fold <ID> · 8 events · completed · h for help, q to quit
+            >    0 +T  workflow_start fold
+            (flowtape) j -2
+            >    6 +T  node_complete big_list  D  outputs=unknown: truncated, was 1091 bytes
+            (flowtape) d
+            seq 6 (node_complete) changed:
+              big_list: added (unknown: big_list truncated, was 1091 bytes)
+            (flowtape) s big_list[0]
+            big_list[0] = (unknown: big_list truncated, was 1091 bytes)
+            (flowtape) s price
+            price = 3
+            (flowtape) why big_list
+            big_list is unknown at seq 6: it was truncated at seq 6 (was 1091 bytes):
+                 6 +T  node_complete big_list  D  outputs=unknown: truncated, was 1091 bytes
+            j 6 takes you there.
+            """)
