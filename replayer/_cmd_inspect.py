@@ -57,13 +57,15 @@ def describe_recording(r: Replayer) -> dict[str, Any]:
             spans = []
     timed = sorted((s for s in spans if s.kind != "workflow" and s.duration_ns is not None),
                    key=lambda s: -(s.duration_ns or 0))
-    summary = r.summary
+    summary = msgspec.to_builtins(r.summary)
+    # Without a footer: running while the writer holds the file, else incomplete.
+    summary["status"] = reader.status
     footer = r.footer
     return {
         "recording_id": r.recording_id,
         "path": r.path,
         "header": msgspec.to_builtins(r.header),
-        "summary": msgspec.to_builtins(summary),
+        "summary": summary,
         "ended_at": footer.ended_at if footer is not None else None,
         "kinds": dict(sorted(kinds.items())),
         "spans": len(spans),
@@ -87,9 +89,12 @@ def integrity_note(info: dict[str, Any]) -> Text:
     if i["skipped_frames"]:
         return Text(f"{len(i['skipped_frames'])} damaged frame(s) skipped; run `flowtape "
                     "verify --recover` for the list", style="bold red")
+    if not i["footer"] and info["summary"]["status"] == "running":
+        return Text("no footer yet: the run is still being recorded (its writer holds the "
+                    "file)", style="yellow")
     if not i["footer"]:
         extra = f", {i['tail_garbage']} unreadable bytes at the end" if i["tail_garbage"] else ""
-        return Text("no footer: the run crashed or is still being written" + extra,
+        return Text("no footer: the writer is gone (the run crashed or was killed)" + extra,
                     style="yellow")
     if i["trailer"] is False:
         return Text("footer present but no trailer (found by scanning)", style="yellow")

@@ -98,16 +98,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
 def headline(r: Replayer) -> Text:
     """``workflow · id · status · N events · duration``."""
     s = r.summary
+    status = r.reader.status  # running or incomplete when there is no footer
     return Text.assemble((r.header.workflow, "bold"), f" · {r.recording_id} · ",
-                         (s.status, status_style(s.status)), f" · {s.event_count} events · "
+                         (status, status_style(status)), f" · {s.event_count} events · "
                          f"{fmt_ns(s.duration_ns)}")
 
 
 def endline(r: Replayer) -> Text:
     """How the run ended, after the last event."""
     s = r.summary
-    if s.status == "incomplete":
-        text = "incomplete: no footer (the run crashed or is still being written)"
+    if r.footer is None and r.reader.status == "running":
+        return Text("running: no footer yet (the writer is still recording; --follow tails "
+                    "it)", style="yellow")
+    if r.footer is None:
+        text = "incomplete: no footer, and the writer is gone (the run crashed or was killed)"
         if s.unreadable_tail_bytes:
             text += f"; {s.unreadable_tail_bytes} unreadable bytes at the end"
         return Text(text, style="yellow")

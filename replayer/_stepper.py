@@ -177,10 +177,9 @@ class Stepper:
         """Say what is open and show the event at the cursor."""
         r = self.r
         head = r.header
-        s = r.summary
         self.message(Text.assemble(
             (head.workflow, "bold"), f" {r.recording_id} · {len(r)} events · ",
-            (s.status, "bold"), " · h for help, q to quit"))
+            (r.reader.status, "bold"), " · h for help, q to quit"))
         if len(r) == 0:
             self.message("The recording has no events.")
         else:

@@ -234,6 +234,47 @@ def test_inspect_json(cli: Run, recs: Recordings) -> None:
     assert len(info["slowest"]) == 5
 
 
+def test_inspect_and_replay_say_running_while_the_writer_lives(
+        cli: Run, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A footerless file whose writer still holds it is running, in inspect and replay."""
+    monkeypatch.setattr(sys, "stdin", StringIO("q\n"))
+    with record_workflow("live", store=store) as rec:
+        rec.event("started")
+        code, out, _ = cli("inspect", str(rec.path))
+        assert code == 0
+        assert status_row(out) == "running"
+        assert "no footer yet: the run is still being recorded" in out
+        code, out, _ = cli("inspect", str(rec.path), "--json")
+        assert json.loads(out)["summary"]["status"] == "running"
+        code, out, _ = cli("replay", str(rec.path))
+        assert code == 0 and " · running · " in out.splitlines()[0]
+        assert out.splitlines()[-1].startswith("running: no footer yet")
+        code, out, _ = cli("replay", str(rec.path), "--step")
+        assert code == 0 and " events · running · " in out.splitlines()[0]
+
+
+def test_inspect_and_replay_say_incomplete_once_the_writer_is_gone(
+        cli: Run, recs: Recordings, tmp_path: Path) -> None:
+    """A footerless file nobody writes any more (crashed, killed, cut) is incomplete."""
+    with Replayer.open(recs.report) as r:
+        cut = r.reader.frames[2].offset  # the header and two event frames; no footer
+    path = tmp_path / "crashed.jsonl.zst"
+    path.write_bytes(Path(recs.report).read_bytes()[:cut])
+    code, out, _ = cli("inspect", str(path))
+    assert code == 0
+    assert status_row(out) == "incomplete"
+    assert "no footer: the writer is gone (the run crashed or was killed)" in out
+    code, out, _ = cli("replay", str(path))
+    assert " · incomplete · " in out.splitlines()[0]
+    assert out.splitlines()[-1].startswith("incomplete: no footer, and the writer is gone")
+
+
+def status_row(inspect_output: str) -> str:
+    """The value of inspect's ``status`` row."""
+    row = next(line for line in inspect_output.splitlines() if line.startswith("status"))
+    return row.split(maxsplit=1)[1].strip()
+
+
 def test_ids_by_prefix_latest_and_path(cli: Run, recs: Recordings) -> None:
     """An id prefix, `latest` and a file path all open the same kind of thing."""
     full = recs.id_of(recs.report)
