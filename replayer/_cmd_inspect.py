@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import msgspec
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from storage import CorruptRecordingError, EventView, build_spans, iter_event_views
 from storage._integrity import trailer_present
 
 from ._replayer import Replayer
-from ._terminal import print_json, progress
+from ._terminal import print_json, progress, prose_width
 from ._timeline import error_summary, fmt_ns, fmt_size, plural, status_style
 
 NAME = "inspect"
@@ -102,6 +103,34 @@ def integrity_note(info: dict[str, Any]) -> Text:
                 style="green")
 
 
+def print_rows(console: Console, rows: list[tuple[str, Text]]) -> None:
+    """``label  value`` lines, values wrapped under themselves to the prose width.
+
+    Lines carry no trailing padding (a rich table pads every cell to its
+    column), so a pipe gets exactly the text. A word longer than the room
+    (a file path) stays whole, so it can be copied.
+    """
+    indent = max(len(name) for name, _ in rows) + 2
+    room = max(20, prose_width(console) - indent)
+    for name, value in rows:
+        for i, line in enumerate(value.divide(_breaks(value.plain, room))):
+            line.rstrip()
+            head = Text.assemble((name, "bold"), " " * (indent - len(name))) if i == 0 \
+                else Text(" " * indent)
+            console.print(head + line, soft_wrap=True)
+
+
+def _breaks(text: str, room: int) -> list[int]:
+    """Where to break ``text`` so lines fit in ``room`` cells; a longer word gets a line."""
+    breaks: list[int] = []
+    start = 0
+    for word in re.finditer(r"\S+", text):
+        if word.start() > start and cell_len(text[start:word.end()]) > room:
+            breaks.append(word.start())
+            start = word.start()
+    return breaks
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     with Replayer.open(args.recording, args.store, recover=args.recover) as r:
         info = describe_recording(r)
@@ -109,12 +138,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         print_json(console, info)
         return 0
     h, s = info["header"], info["summary"]
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    rows: list[tuple[str, Text]] = []
 
     def row(name: str, value: str | Text) -> None:
-        table.add_row(name, value if isinstance(value, Text) else Text(value))
+        rows.append((name, value if isinstance(value, Text) else Text(value)))
 
     row("recording", info["recording_id"])
     row("workflow", h["workflow"])
@@ -137,8 +164,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if h.get("tags"):
         row("tags", ", ".join(h["tags"]))
     f = info["file"]
-    row("file", f"{info['path']} ({fmt_size(f['size'])}, {f['codec']}, "
-        f"{plural(f['frames'], 'frame')}, {plural(f['keyframes'], 'state keyframe')})")
+    row("file", info["path"])
+    row("size", f"{fmt_size(f['size'])}, {f['codec']}, {plural(f['frames'], 'frame')}, "
+        f"{plural(f['keyframes'], 'state keyframe')}")
     row("host", f"{h.get('host') or '?'} pid {h.get('pid')} · Python {h.get('python') or '?'}")
     if h.get("config"):
         row("config", ", ".join(f"{k}={v}" for k, v in h["config"].items()))
@@ -152,5 +180,5 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for note in (*s.get("dropped", []), *s.get("degraded", [])):
         row("note", Text(note, style="yellow"))
     row("integrity", integrity_note(info))
-    console.print(table)
+    print_rows(console, rows)
     return 0

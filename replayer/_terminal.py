@@ -2,8 +2,10 @@
 
 Tables and reports go to stdout through one rich `Console`; progress bars go
 to stderr, and only when stderr is a terminal, so piped output stays clean.
-When stdout is not a terminal, lines are neither wrapped nor cut (a pipe into
-``grep`` should see whole lines).
+When stdout is not a terminal, table lines are neither wrapped nor cut (a
+pipe into ``grep`` should see whole lines, and ids whole); prose — reports
+laid out in label/value rows — wraps to `prose_width`: the terminal's width,
+else ``$COLUMNS``, else 80.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-__all__ = ["PROGRESS_THRESHOLD", "make_console", "print_json", "printable", "progress"]
+__all__ = ["PROGRESS_THRESHOLD", "make_console", "print_json", "printable", "progress",
+           "prose_width"]
 
 #: Work smaller than this (events or frames) finishes before a bar would be worth drawing.
 PROGRESS_THRESHOLD = 20_000
@@ -27,6 +30,8 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))
 _CONTROLS_ONE_LINE = {**_CONTROLS, 0x09: "\\t", 0x0A: "\\n"}
 #: Width assumed for output into a pipe or file (rich would assume 80 and squeeze tables).
 _PIPE_WIDTH = 200
+#: Width of prose into a pipe or file when $COLUMNS does not say.
+_PROSE_PIPE_WIDTH = 80
 
 
 class _Console(Console):
@@ -35,6 +40,9 @@ class _Console(Console):
     rich's own handling exits with status 1, which `flowtape compare` uses for
     "regression"; `cli.main` turns the error into 141, as shells expect.
     """
+
+    #: True when the width was raised to `_PIPE_WIDTH` for tables in a pipe.
+    widened_for_pipe = False
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -48,7 +56,15 @@ def make_console(*, stderr: bool = False) -> Console:
         console.soft_wrap = True
         if "COLUMNS" not in os.environ:
             console.width = _PIPE_WIDTH  # tables keep their natural width in a pipe
+            console.widened_for_pipe = True
     return console
+
+
+def prose_width(console: Console) -> int:
+    """The width to wrap prose to: the console's, unless it was widened for tables in a pipe."""
+    if isinstance(console, _Console) and console.widened_for_pipe:
+        return _PROSE_PIPE_WIDTH
+    return console.width
 
 
 def printable(text: str, *, one_line: bool = False) -> str:

@@ -269,6 +269,25 @@ def test_inspect_and_replay_say_incomplete_once_the_writer_is_gone(
     assert out.splitlines()[-1].startswith("incomplete: no footer, and the writer is gone")
 
 
+@pytest.mark.parametrize(("columns", "width"), [(None, 80), ("60", 60), ("132", 132)])
+def test_inspect_fits_the_width_when_piped(cli: Run, recs: Recordings,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           columns: str | None, width: int) -> None:
+    """Piped, inspect lays out to $COLUMNS or 80: no line longer, none padded with spaces."""
+    if columns is not None:
+        monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = cli("inspect", recs.failed)
+    assert code == 0
+    lines = out.splitlines()
+    wide = [line for line in lines if len(line) > width]
+    assert all(line.split() == ["file", recs.failed] for line in wide)  # a path stays whole
+    assert max(len(line) for line in lines if line not in wide) > width - 20  # wrapped near
+    assert all(line == line.rstrip() for line in lines)
+    joined = " ".join(line.strip() for line in lines)
+    assert "max_payload_bytes=1048576" in joined  # wrapped, not cut
+    assert recs.id_of(recs.failed) in out
+
+
 def status_row(inspect_output: str) -> str:
     """The value of inspect's ``status`` row."""
     row = next(line for line in inspect_output.splitlines() if line.startswith("status"))
