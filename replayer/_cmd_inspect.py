@@ -88,13 +88,14 @@ def integrity_note(info: dict[str, Any]) -> Text:
     """One line on how whole the file is (`flowtape verify` checks every frame)."""
     i = info["integrity"]
     if i["skipped_frames"]:
-        return Text(f"{len(i['skipped_frames'])} damaged frame(s) skipped; run `flowtape "
+        return Text(f"{plural(len(i['skipped_frames']), 'damaged frame')} skipped; run `flowtape "
                     "verify --recover` for the list", style="bold red")
     if not i["footer"] and info["summary"]["status"] == "running":
         return Text("no footer yet: the run is still being recorded (its writer holds the "
                     "file)", style="yellow")
     if not i["footer"]:
-        extra = f", {i['tail_garbage']} unreadable bytes at the end" if i["tail_garbage"] else ""
+        extra = f", {plural(i['tail_garbage'], 'unreadable byte')} at the end" \
+            if i["tail_garbage"] else ""
         return Text("no footer: the writer is gone (the run crashed or was killed)" + extra,
                     style="yellow")
     if i["trailer"] is False:
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if info["ended_at"]:
         row("ended", info["ended_at"])
     row("duration", fmt_ns(s["duration_ns"]))
-    row("events", f"{s['event_count']} in {info['spans']} spans")
+    row("events", f"{s['event_count']} in {plural(info['spans'], 'span')}")
     row("counts", f"{plural(s['nodes'], 'node')} · {plural(s['teams'], 'team')} · "
         f"{plural(s['messages'], 'message')} · {plural(s['errors'], 'error')} · "
         f"max depth {s['max_depth']}")

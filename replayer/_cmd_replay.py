@@ -23,7 +23,7 @@ from storage import EVENT_KINDS, CorruptRecordingError, Event
 from ._replayer import Replayer
 from ._statepath import lookup, show_value
 from ._stepper import Stepper
-from ._terminal import progress
+from ._terminal import plural, progress
 from ._timeline import Nesting, describe, event_line, fmt_ns, status_style
 
 NAME = "replay"
@@ -100,7 +100,7 @@ def headline(r: Replayer) -> Text:
     s = r.summary
     status = r.reader.status  # running or incomplete when there is no footer
     return Text.assemble((r.header.workflow, "bold"), f" · {r.recording_id} · ",
-                         (status, status_style(status)), f" · {s.event_count} events · "
+                         (status, status_style(status)), f" · {plural(s.event_count, 'event')} · "
                          f"{fmt_ns(s.duration_ns)}")
 
 
@@ -113,11 +113,11 @@ def endline(r: Replayer) -> Text:
     if r.footer is None:
         text = "incomplete: no footer, and the writer is gone (the run crashed or was killed)"
         if s.unreadable_tail_bytes:
-            text += f"; {s.unreadable_tail_bytes} unreadable bytes at the end"
+            text += f"; {plural(s.unreadable_tail_bytes, 'unreadable byte')} at the end"
         return Text(text, style="yellow")
     line = Text.assemble((s.status, status_style(s.status)),
-                         f" in {fmt_ns(s.duration_ns)}: {s.event_count} events, {s.nodes} nodes, "
-                         f"{s.errors} error{'s' if s.errors != 1 else ''}")
+                         f" in {fmt_ns(s.duration_ns)}: {plural(s.event_count, 'event')}, "
+                         f"{plural(s.nodes, 'node')}, {plural(s.errors, 'error')}")
     if s.error:
         err = s.error
         line.append(f" ({err.get('type', 'error')}: {err.get('message', '')})", style="red")
@@ -196,8 +196,8 @@ def timeline(r: Replayer, args: argparse.Namespace, console: Console) -> int:
         if left_out is None and chunk:
             left_out = printer.show(chunk)
     if left_out is not None:
-        console.print(Text(f"… stopped after {printer.shown} events (--limit); continue with "
-                           f"--from {left_out.seq}", style="dim"))
+        console.print(Text(f"… stopped after {plural(printer.shown, 'event')} (--limit); "
+                           f"continue with --from {left_out.seq}", style="dim"))
     elif printer.shown == 0 and (args.kind or args.node or args.from_seq):
         console.print(Text("no events match", style="dim"))
     console.print(endline(r))
@@ -245,7 +245,8 @@ def follow(args: argparse.Namespace, console: Console) -> int:
                                style="yellow"))
             return 130
         if printer.full and reader.footer is None:
-            console.print(Text(f"… stopped after {printer.shown} events (--limit)", style="dim"))
+            console.print(Text(f"… stopped after {plural(printer.shown, 'event')} (--limit)",
+                               style="dim"))
             return 0
         console.print(endline(r))
     return 0

@@ -22,8 +22,10 @@ import msgspec
 from storage import is_truncated
 from storage.placeholders import TRUNCATED_KEY
 
+from ._terminal import plural
+
 __all__ = ["MISSING", "Unknown", "format_path", "lookup", "parse_state_path", "pointer_parts",
-           "same", "show_value"]
+           "same", "show_value", "unknown_of"]
 
 #: What `lookup` returns where a path leads nowhere (distinct from a stored null).
 MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
@@ -37,14 +39,19 @@ class Unknown(msgspec.Struct, frozen=True):
     size: int | None
     """Its encoded size in bytes when it was recorded (None if the file does not say)."""
 
+    @property
+    def size_note(self) -> str:
+        """``was 521 bytes`` (or that the file does not say)."""
+        return f"was {plural(self.size, 'byte')}" if self.size is not None else "size not recorded"
+
     def __str__(self) -> str:
-        was = f", was {self.size} bytes" if self.size is not None else ""
-        return f"(unknown: {format_path(list(self.where)) or 'state'} truncated{was})"
+        return f"(unknown: {format_path(list(self.where)) or 'state'} truncated, {self.size_note})"
 
 
-def _unknown(placeholder: dict[str, Any], where: list[str | int]) -> Unknown:
-    size = placeholder[TRUNCATED_KEY]
-    return Unknown(tuple(where), size if type(size) is int else None)
+def unknown_of(placeholder: dict[str, Any], where: list[str | int] | None = None) -> Unknown:
+    """The `Unknown` a ``$truncated`` stand-in at ``where`` stands for."""
+    size = placeholder.get(TRUNCATED_KEY)
+    return Unknown(tuple(where or ()), size if type(size) is int else None)
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _json = msgspec.json.Encoder()
@@ -97,7 +104,7 @@ def lookup(value: Any, parts: list[str | int]) -> Any:
     """The value at ``parts`` inside ``value``, `MISSING`, or `Unknown` past a truncation."""
     for depth, p in enumerate(parts):
         if is_truncated(value):
-            return _unknown(value, parts[:depth])
+            return unknown_of(value, parts[:depth])
         if isinstance(value, dict):
             if not isinstance(p, str) or p not in value:
                 return MISSING
@@ -112,7 +119,7 @@ def lookup(value: Any, parts: list[str | int]) -> Any:
             value = value[i]
         else:
             return MISSING
-    return _unknown(value, parts) if is_truncated(value) else value
+    return unknown_of(value, parts) if is_truncated(value) else value
 
 
 def same(a: Any, b: Any) -> bool:

@@ -44,6 +44,7 @@ from ._statepath import (
     same,
 )
 from ._statepath import show_value as _show
+from ._terminal import plural
 from ._timeline import Nesting, describe, event_line
 from .errors import EventNotFoundError
 
@@ -178,7 +179,7 @@ class Stepper:
         r = self.r
         head = r.header
         self.message(Text.assemble(
-            (head.workflow, "bold"), f" {r.recording_id} · {len(r)} events · ",
+            (head.workflow, "bold"), f" {r.recording_id} · {plural(len(r), 'event')} · ",
             (r.reader.status, "bold"), " · h for help, q to quit"))
         if len(r) == 0:
             self.message("The recording has no events.")
@@ -348,7 +349,8 @@ class Stepper:
         before = self._cursor_seq()
         if seq < 0:
             if not self.r.jump_to_position(len(self.r) + seq):
-                raise UsageError(f"there are only {len(self.r)} events")
+                raise UsageError(f"there {'is' if len(self.r) == 1 else 'are'} only "
+                                 f"{plural(len(self.r), 'event')}")
         elif not 0 <= seq <= self.r[-1].seq or not self._jump_seq(seq):
             self.error(f"no event has seq {seq} (seq {self.r[0].seq}..{self.r[-1].seq})")
             return False
@@ -574,9 +576,8 @@ class Stepper:
             self.message(f"  state: {now_all}")
             return False
         if isinstance(was_all, Unknown):
-            size = f", was {was_all.size} bytes" if was_all.size is not None else ""
             self.message(f"{head} set the state; the state before it is unknown "
-                         f"(truncated{size}):")
+                         f"(truncated, {was_all.size_note}):")
             self.message(f"  state = {_show(now_all)}")
             return False
         ops = make_patch(before, after) if before is not None else \
@@ -715,13 +716,11 @@ class Stepper:
             if isinstance(now, Unknown):
                 what = "the state" if not now.where else \
                     "it" if list(now.where) == parts else format_path(list(now.where))
-                size = f" (was {now.size} bytes)" if now.size is not None else ""
                 self.message(f"{label} is unknown at seq {self._cursor_seq()}: {what} was "
-                             f"truncated at seq {event.seq}{size}:")
+                             f"truncated at seq {event.seq} ({now.size_note}):")
             elif isinstance(was, Unknown):
-                size = f", was {was.size} bytes" if was.size is not None else ""
                 self.message(f"{label} = {_show(now)} was set at seq {event.seq} or earlier: "
-                             f"the state before it is unknown (truncated{size}):")
+                             f"the state before it is unknown (truncated, {was.size_note}):")
             else:
                 self.message(f"{label} = {_show(now)} was last set at seq {event.seq} "
                              f"(was {_show(was)}):")

@@ -19,8 +19,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-__all__ = ["PROGRESS_THRESHOLD", "make_console", "print_json", "printable", "progress",
-           "prose_width"]
+__all__ = ["PROGRESS_THRESHOLD", "make_console", "plural", "print_json", "printable",
+           "progress", "prose_width"]
 
 #: Work smaller than this (events or frames) finishes before a bar would be worth drawing.
 PROGRESS_THRESHOLD = 20_000
@@ -77,6 +77,11 @@ def printable(text: str, *, one_line: bool = False) -> str:
     """
     table = _CONTROLS_ONE_LINE if one_line else _CONTROLS
     return text.translate(table)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 frame``, ``2 frames``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def print_json(console: Console, value: Any) -> None:

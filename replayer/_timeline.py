@@ -16,9 +16,9 @@ import msgspec
 from rich.text import Text
 
 from storage import START_KINDS, Event, Span, is_truncated
-from storage.placeholders import TRUNCATED_KEY
 
-from ._statepath import format_path
+from ._statepath import format_path, unknown_of
+from ._terminal import plural
 
 __all__ = [
     "Nesting",
@@ -55,11 +55,6 @@ def fmt_ns(ns: int | None) -> str:
         return f"{minutes}m{seconds:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m{seconds:02d}s"
-
-
-def plural(n: int, word: str) -> str:
-    """``1 frame``, ``2 frames``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def fmt_offset(ts: int) -> str:
@@ -104,8 +99,7 @@ def status_style(status: str) -> str:
 
 def truncation_note(placeholder: dict[str, Any]) -> str:
     """What a ``$truncated`` stand-in means: the value is not in the recording."""
-    size = placeholder.get(TRUNCATED_KEY)
-    return "unknown: truncated" + (f", was {size} bytes" if type(size) is int else "")
+    return f"unknown: truncated, {unknown_of(placeholder).size_note}"
 
 
 def preview(value: Any, width: int = 60) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -286,6 +287,40 @@ def test_inspect_fits_the_width_when_piped(cli: Run, recs: Recordings,
     joined = " ".join(line.strip() for line in lines)
     assert "max_payload_bytes=1048576" in joined  # wrapped, not cut
     assert recs.id_of(recs.failed) in out
+
+
+#: A count of one followed by a plural noun ("1 nodes").
+ONE_THEN_PLURAL = re.compile(r"(?<![\d.,])1 (state keyframe|node|team|message|error|span|frame"
+                             r"|event|byte|unreadable byte)s\b")
+
+
+def test_counts_of_one_are_singular(cli: Run, store: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """inspect, replay (and its --limit note) and the stepper never print "1 nodes"."""
+    with pytest.raises(RuntimeError), record_workflow("bare", store=store) as bare:
+        raise RuntimeError("at once")  # one span, one error, one event frame
+    with record_workflow("single", store=store, flush_every=1) as single:
+        team = single.team("crew", members=["a"])
+        with team, team.member("a"):
+            team.message("a", "a", "hi")
+            extract(1)
+        single.snapshot({"n": 1})
+    with Replayer.open(single.path) as r:
+        cut = r.reader.frames[1].offset  # the header and the first event only
+    one_event = tmp_path / "one-event.jsonl.zst"
+    one_event.write_bytes(Path(str(single.path)).read_bytes()[:cut])
+    outputs = []
+    for path in (str(bare.path), str(single.path), str(one_event)):
+        outputs += [cli("inspect", path)[1], cli("replay", path)[1]]
+    outputs.append(cli("replay", str(single.path), "--limit", "1")[1])
+    monkeypatch.setattr(sys, "stdin", StringIO("j -5\nq\n"))
+    outputs.append(cli("replay", str(one_event), "--step")[1])
+    text = "\n".join(outputs)
+    assert ONE_THEN_PLURAL.findall(text) == []
+    for needle in ("1 node,", "1 node ·", "1 team", "1 message", "1 error", "in 1 span",
+                   "1 frame", "1 state keyframe", "1 event ·", "stopped after 1 event ",
+                   "there is only 1 event"):
+        assert needle in text, needle
 
 
 def status_row(inspect_output: str) -> str:
