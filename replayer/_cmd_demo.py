@@ -21,6 +21,7 @@ from storage import FlowtapeError
 
 from . import _cmd_replay
 from ._replayer import Replayer
+from ._terminal import printable
 
 NAME = "demo"
 HELP = "record the example workflow into the store and replay it"
@@ -52,8 +53,8 @@ def record(store: str) -> str:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     path = record(args.store)
-    console.print(Text.assemble("Recorded the demo workflow to ", (path, "bold"),
-                                "; here it is again:"))
+    console.print(Text.assemble("Recorded the demo workflow to ",
+                                (printable(path, one_line=True), "bold"), "; here it is again:"))
     replay = argparse.Namespace(
         recording=path, store=args.store, step=args.step, follow=False,
         show_data=args.show_data, show_state=False, from_seq=None, kind=[], node=None,

@@ -17,7 +17,7 @@ from storage import CorruptRecordingError, EventView, build_spans, iter_event_vi
 from storage._integrity import trailer_present
 
 from ._replayer import Replayer
-from ._terminal import print_json, progress, prose_width
+from ._terminal import json_text, print_json, printable, progress, prose_width
 from ._timeline import error_summary, fmt_ns, fmt_size, plural, status_style
 
 NAME = "inspect"
@@ -141,15 +141,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
     h, s = info["header"], info["summary"]
     rows: list[tuple[str, Text]] = []
 
-    def row(name: str, value: str | Text) -> None:
-        rows.append((name, value if isinstance(value, Text) else Text(value)))
+    def row(name: str, value: str | Text, style: str = "") -> None:
+        """One row; a plain string may hold recorded text, so it is made `printable`."""
+        if not isinstance(value, Text):
+            value = Text(printable(value, one_line=True), style=style)
+        rows.append((name, value))
 
     row("recording", info["recording_id"])
     row("workflow", h["workflow"])
-    row("status", Text(s["status"], style=status_style(s["status"])))
+    row("status", s["status"], status_style(s["status"]))
     if s.get("error"):
-        row("error", Text(error_summary({"error": s["error"]}) or str(s["error"]),
-                          style="red"))
+        row("error", error_summary({"error": s["error"]}) or str(s["error"]), "red")
     row("started", h["started_at"])
     if info["ended_at"]:
         row("ended", info["ended_at"])
@@ -175,11 +177,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if h.get(key):
             row(key, str(h[key]))
     if h.get("inputs") is not None:
-        row("inputs", msgspec.json.encode(h["inputs"]).decode())
+        row("inputs", json_text(h["inputs"]))
     if h.get("meta"):
-        row("meta", msgspec.json.encode(h["meta"]).decode())
+        row("meta", json_text(h["meta"]))
     for note in (*s.get("dropped", []), *s.get("degraded", [])):
-        row("note", Text(note, style="yellow"))
+        row("note", note, "yellow")
     row("integrity", integrity_note(info))
     print_rows(console, rows)
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
-import json
 import time
 from collections.abc import Callable, Iterable
 
@@ -23,7 +22,7 @@ from storage import EVENT_KINDS, CorruptRecordingError, Event
 from ._replayer import Replayer
 from ._statepath import lookup, show_value
 from ._stepper import Stepper
-from ._terminal import plural, progress
+from ._terminal import json_text, plural, printable, progress
 from ._timeline import Nesting, describe, event_line, fmt_ns, status_style
 
 NAME = "replay"
@@ -99,7 +98,8 @@ def headline(r: Replayer) -> Text:
     """``workflow · id · status · N events · duration``."""
     s = r.summary
     status = r.reader.status  # running or incomplete when there is no footer
-    return Text.assemble((r.header.workflow, "bold"), f" · {r.recording_id} · ",
+    return Text.assemble((printable(r.header.workflow, one_line=True), "bold"),
+                         f" · {r.recording_id} · ",
                          (status, status_style(status)), f" · {plural(s.event_count, 'event')} · "
                          f"{fmt_ns(s.duration_ns)}")
 
@@ -120,7 +120,8 @@ def endline(r: Replayer) -> Text:
                          f"{plural(s.nodes, 'node')}, {plural(s.errors, 'error')}")
     if s.error:
         err = s.error
-        line.append(f" ({err.get('type', 'error')}: {err.get('message', '')})", style="red")
+        line.append(printable(f" ({err.get('type', 'error')}: {err.get('message', '')})",
+                              one_line=True), style="red")
     return line
 
 
@@ -163,14 +164,10 @@ class _Printer:
                                       detail=detail, seq_width=self.seq_width))
         pad = " " * (self.seq_width + 13 + 2 * depth)
         if self.args.show_data and e.data is not None:
-            self.console.print(Text(pad + "data " + _dumps(e.data), style="dim"))
+            self.console.print(Text(pad + "data " + json_text(e.data), style="dim"))
         if self.args.show_state and e.kind == self.changing:
             state = lookup(self.r.get_state_at_event(e.seq), [])  # Unknown when truncated
             self.console.print(Text(pad + "state " + show_value(state), style="magenta"))
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def timeline(r: Replayer, args: argparse.Namespace, console: Console) -> int:
@@ -232,8 +229,8 @@ def follow(args: argparse.Namespace, console: Console) -> int:
     with _open_growing(args) as r:
         reader = r.reader
         printer = _Printer(r, args, console, Nesting())
-        console.print(Text.assemble((r.header.workflow, "bold"), f" · {r.recording_id} · ",
-                                    ("following", "yellow")))
+        console.print(Text.assemble((printable(r.header.workflow, one_line=True), "bold"),
+                                    f" · {r.recording_id} · ", ("following", "yellow")))
         try:
             printer.show(r.iter_events())
             while reader.footer is None and not printer.full:

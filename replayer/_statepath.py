@@ -3,7 +3,9 @@
 One grammar for reading what a person types and for printing paths back:
 dotted keys, ``[i]`` list indices (negative counts from the end), and
 ``["odd.key"]`` JSON-quoted keys for names that are not plain; the same
-spelling the diff report uses (`storage._valuediff.child_path`).
+spelling the diff report uses (`storage._valuediff.child_path`). What is
+printed back is safe on a terminal: a key's control characters come out as
+JSON escapes, which the parser reads back.
 
 Looking a path up tells three outcomes apart: a value, `MISSING` (the path
 leads nowhere), and `Unknown` — the path runs into a payload the recorder
@@ -22,7 +24,7 @@ import msgspec
 from storage import is_truncated
 from storage.placeholders import TRUNCATED_KEY
 
-from ._terminal import plural
+from ._terminal import json_text, plural
 
 __all__ = ["MISSING", "Unknown", "format_path", "lookup", "parse_state_path", "pointer_parts",
            "same", "show_value", "unknown_of"]
@@ -54,7 +56,6 @@ def unknown_of(placeholder: dict[str, Any], where: list[str | int] | None = None
     return Unknown(tuple(where or ()), size if type(size) is int else None)
 
 _canonical = msgspec.json.Encoder(order="sorted")
-_json = msgspec.json.Encoder()
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
 _PATH_TOKEN = re.compile(r'\[(-?\d+)\]|\[("(?:[^"\\]|\\.)*")\]|(\.)?([^.\[\]]+)')
 
@@ -96,7 +97,7 @@ def format_path(parts: list[str | int]) -> str:
         elif _PLAIN_KEY.fullmatch(p):
             out += ("." if out else "") + p
         else:
-            out += "[" + _json.encode(p).decode() + "]"
+            out += "[" + json_text(p) + "]"
     return out
 
 
@@ -140,7 +141,7 @@ def show_value(value: Any) -> str:
         return "(not set)"
     if isinstance(value, Unknown):
         return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json_text(value)
 
 
 def pointer_parts(ptr: str, *docs: Any) -> list[str | int]:

@@ -28,7 +28,6 @@ from typing import IO, Any
 
 import msgspec
 from rich.console import Console, RenderableType
-from rich.json import JSON
 from rich.text import Text
 
 from storage import END_KINDS, EVENT_KINDS, START_KINDS, Event, FlowtapeError, Span, make_patch
@@ -44,7 +43,7 @@ from ._statepath import (
     same,
 )
 from ._statepath import show_value as _show
-from ._terminal import plural
+from ._terminal import json_renderable, plural, printable
 from ._timeline import Nesting, describe, event_line
 from .errors import EventNotFoundError
 
@@ -107,12 +106,20 @@ class Stepper:
 
     # --- output --------------------------------------------------------------------
     def message(self, text: RenderableType = "") -> None:
-        """Print a line (or any rich renderable); plain strings are not read as markup."""
-        self.console.print(text, markup=False, highlight=False)
+        """Print a line (or any rich renderable).
+
+        A plain string may quote the recording: its control characters are
+        shown (`printable`) and it is never read as markup or emoji codes. A
+        `Text` is printed as built — whoever builds one from recorded text
+        makes that text printable.
+        """
+        if isinstance(text, str):
+            text = Text(printable(text))
+        self.console.print(text, highlight=False)
 
     def error(self, text: str) -> None:
         """Print a user's mistake, pdb-style (``*** ...``)."""
-        self.console.print(Text("*** " + text, style="red"), highlight=False)
+        self.console.print(Text("*** " + printable(text), style="red"), highlight=False)
 
     # --- the loop ---------------------------------------------------------------------
     def cmdloop(self, *, intro: bool = True) -> int:
@@ -145,7 +152,7 @@ class Stepper:
 
     def _echo(self, line: str) -> None:
         if not self.interactive:
-            self.message(Text(self.prompt + line.rstrip("\r\n")))
+            self.message(Text(printable(self.prompt + line.rstrip("\r\n"), one_line=True)))
 
     def _read_line(self) -> str | None:
         """The next command line, or None at the end of input (Ctrl-D)."""
@@ -179,7 +186,8 @@ class Stepper:
         r = self.r
         head = r.header
         self.message(Text.assemble(
-            (head.workflow, "bold"), f" {r.recording_id} · {plural(len(r), 'event')} · ",
+            (printable(head.workflow, one_line=True), "bold"),
+            f" {r.recording_id} · {plural(len(r), 'event')} · ",
             (r.reader.status, "bold"), " · h for help, q to quit"))
         if len(r) == 0:
             self.message("The recording has no events.")
@@ -403,7 +411,8 @@ class Stepper:
             self.message(f"No {what} {'after' if forward else 'before'} seq {before}; "
                          f"at the {'last' if forward else 'first'} event.")
         else:
-            self.message(Text("; ".join(reasons) + f" at seq {found.seq}", style="bold"))
+            self.message(Text(printable("; ".join(reasons), one_line=True) +
+                              f" at seq {found.seq}", style="bold"))
         self.show_current(before)
 
     def do_continue(self, arg: str) -> bool:
@@ -555,7 +564,7 @@ class Stepper:
             self.message(f"{label} = {text}")
         else:
             self.message(f"{label} =")
-            self.message(JSON.from_data(value, indent=2, default=str))
+            self.message(json_renderable(value))
 
     def do_delta(self, arg: str) -> bool:
         """d(elta)
@@ -625,9 +634,9 @@ class Stepper:
                 and isinstance(data["error"].get("traceback"), str):
             traceback = data["error"]["traceback"]
             data = {**data, "error": {k: v for k, v in data["error"].items() if k != "traceback"}}
-        self.message(JSON.from_data(data, indent=2, default=str))
+        self.message(json_renderable(data))
         if traceback:
-            self.message(Text(traceback.rstrip("\n"), style="dim"))
+            self.message(Text(printable(traceback.rstrip("\n")), style="dim"))
         return False
 
     def do_where(self, arg: str) -> bool:
@@ -654,8 +663,8 @@ class Stepper:
         for depth, s in enumerate(chain):
             innermost = depth == len(chain) - 1
             line = Text("> " if innermost else "  ")
-            line.append("  " * depth + s.kind + " ")
-            line.append(s.node, style="bold")
+            line.append("  " * depth + printable(s.kind, one_line=True) + " ")
+            line.append(printable(s.node, one_line=True), style="bold")
             line.append(f"  (seq {s.start_seq}", style="dim")
             if s.attempt > 1:
                 line.append(f", attempt {s.attempt}", style="dim")

@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.highlighter import JSONHighlighter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
-__all__ = ["PROGRESS_THRESHOLD", "make_console", "plural", "print_json", "printable",
-           "progress", "prose_width"]
+__all__ = ["PROGRESS_THRESHOLD", "json_renderable", "json_text", "make_console", "plural",
+           "print_json", "printable", "progress", "prose_width"]
 
 #: Work smaller than this (events or frames) finishes before a bar would be worth drawing.
 PROGRESS_THRESHOLD = 20_000
@@ -28,10 +30,13 @@ PROGRESS_THRESHOLD = 20_000
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))
              if c not in (0x09, 0x0A)}
 _CONTROLS_ONE_LINE = {**_CONTROLS, 0x09: "\\t", 0x0A: "\\n"}
+#: What `json.dumps` leaves raw (DEL and C1; it escapes C0 itself), as JSON escapes.
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
 #: Width assumed for output into a pipe or file (rich would assume 80 and squeeze tables).
 _PIPE_WIDTH = 200
 #: Width of prose into a pipe or file when $COLUMNS does not say.
 _PROSE_PIPE_WIDTH = 80
+_JSON_HIGHLIGHTER = JSONHighlighter()
 
 
 class _Console(Console):
@@ -84,13 +89,32 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON that is safe on a terminal: every control character escaped.
+
+    `json.dumps` escapes C0 controls but leaves DEL and the C1 range (``U+009B``
+    is CSI to many terminals) raw; they become ``\\u00XX`` too. Non-ASCII text
+    stays readable, and the result is still JSON for the same value.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+    return text.translate(_JSON_CONTROLS)
+
+
+def json_renderable(value: Any, *, indent: int = 2) -> Text:
+    """`json_text` as rich text, coloured like `rich.json.JSON` on a terminal.
+
+    Not `rich.json.JSON` itself: it parses the text again and writes the
+    control characters back raw.
+    """
+    return _JSON_HIGHLIGHTER(Text(json_text(value, indent=indent)))
+
+
 def print_json(console: Console, value: Any) -> None:
     """``value`` as indented JSON (coloured on a terminal, plain in a pipe)."""
-    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     if console.is_terminal:
-        console.print_json(text)
+        console.print(json_renderable(value), soft_wrap=True)
     else:
-        console.out(text, highlight=False)
+        console.out(json_text(value, indent=2), highlight=False)
 
 
 @contextmanager

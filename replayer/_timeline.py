@@ -5,7 +5,9 @@ indentation is the event's depth in the span tree (one level per enclosing
 span, from the ``parent`` links), end events carry the span's duration, and
 colour follows the outcome (errors red, completes green, starts cyan). The
 same helpers render `replay`, `replay --follow` and the stepper's ``list``,
-so the three agree on what an event looks like.
+so the three agree on what an event looks like. Recorded text (kinds, names,
+payloads) goes through `printable` on its way into a line, so an escape
+sequence in a recording shows as ``\\x1b`` and never acts on the terminal.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rich.text import Text
 from storage import START_KINDS, Event, Span, is_truncated
 
 from ._statepath import format_path, unknown_of
-from ._terminal import plural
+from ._terminal import plural, printable
 
 __all__ = [
     "Nesting",
@@ -103,9 +105,10 @@ def truncation_note(placeholder: dict[str, Any]) -> str:
 
 
 def preview(value: Any, width: int = 60) -> str:
-    """``value`` as compact JSON, cut to ``width`` characters with an ellipsis.
+    """``value`` as compact JSON on one line, cut to ``width`` characters with an ellipsis.
 
-    A truncated payload reads as unknown, not as the stand-in's keys.
+    A truncated payload reads as unknown, not as the stand-in's keys; control
+    characters are shown (`printable`), newlines as spaces.
     """
     if is_truncated(value):
         return truncation_note(value)
@@ -113,7 +116,7 @@ def preview(value: Any, width: int = 60) -> str:
         text = value if isinstance(value, str) else _json.encode(value).decode()
     except (TypeError, msgspec.EncodeError):
         text = repr(value)
-    text = " ".join(text.split("\n"))
+    text = printable(" ".join(text.split("\n")), one_line=True)
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
@@ -217,10 +220,10 @@ def event_line(event: Event, *, depth: int = 0, duration: int | None = None,
     line.append(f"{event.seq:>{seq_width}}", style="dim")
     line.append(f" {fmt_offset(event.ts):>10}  ", style="dim")
     line.append("  " * depth)
-    line.append(event.kind, style=style)
+    line.append(printable(event.kind, one_line=True), style=style)
     if event.node is not None:
         line.append(" ")
-        line.append(event.node, style="bold")
+        line.append(printable(event.node, one_line=True), style="bold")
     if duration is not None:
         line.append(f"  {fmt_ns(duration)}", style="dim" if "red" not in style else style)
     if detail:

@@ -12,10 +12,10 @@ another change has not landed yet) is skipped; one that fails to import is
 still listed, and running it reports why it failed.
 
 Errors: a `storage.FlowtapeError`, an OSError or a ValueError becomes one
-line on stderr (``flowtape: error: ...``) and exit status 2; ``--debug``
-adds the traceback. Usage mistakes exit 2 through argparse, as usual. When
-the reader of stdout goes away (``flowtape list | head``), the command stops
-quietly with status 141.
+line on stderr (``flowtape: error: ...``, control characters shown as
+``\\x1b``) and exit status 2; ``--debug`` adds the traceback. Usage mistakes
+exit 2 through argparse, as usual. When the reader of stdout goes away
+(``flowtape list | head``), the command stops quietly with status 141.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from rich.text import Text
 
 from storage import FlowtapeError, default_store_url
 
-from ._terminal import make_console
+from ._terminal import make_console, printable
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
@@ -116,7 +116,8 @@ def build_parser(commands: Sequence[ModuleType | _Broken] | None = None
 def _error(message: str) -> None:
     err = make_console(stderr=True)
     err.soft_wrap = True  # one line, however narrow the terminal
-    one_line = " ".join(message.split())
+    # A message may quote a file name or recorded text: its control characters are shown.
+    one_line = printable(" ".join(message.split()), one_line=True)
     err.print(Text(f"flowtape: error: {one_line}"), highlight=False)
 
 
