@@ -175,6 +175,7 @@ def test_ctrl_c_in_a_real_terminal_discards_the_line(tmux: Tmux, store: Path) ->
     tmux.type("n")
     tmux.wait(prompt_ready(tmux, 2))
     tmux.type("j 10", enter=False)  # typed, not entered
+    tmux.wait(lambda: tmux.screen().endswith(PROMPT + "j 10\n"))  # on screen, as a user sees it
     tmux.ctrl_c()
     tmux.wait(prompt_ready(tmux, 3))
     tmux.type("")  # an empty line still repeats the last command run: n
