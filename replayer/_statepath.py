@@ -32,6 +32,10 @@ __all__ = ["MISSING", "Unknown", "format_path", "lookup", "parse_state_path", "p
 #: What `lookup` returns where a path leads nowhere (distinct from a stored null).
 MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
 
+_canonical = msgspec.json.Encoder(order="sorted")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
+_PATH_TOKEN = re.compile(r'\[(-?\d+)\]|\[("(?:[^"\\]|\\.)*")\]|(\.)?([^.\[\]]+)')
+
 
 class Unknown(msgspec.Struct, frozen=True):
     """What `lookup` returns where a path meets a truncated payload: the value is not recorded."""
@@ -54,10 +58,6 @@ def unknown_of(placeholder: dict[str, Any], where: list[str | int] | None = None
     """The `Unknown` a ``$truncated`` stand-in at ``where`` stands for."""
     size = placeholder.get(TRUNCATED_KEY)
     return Unknown(tuple(where or ()), size if type(size) is int else None)
-
-_canonical = msgspec.json.Encoder(order="sorted")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
-_PATH_TOKEN = re.compile(r'\[(-?\d+)\]|\[("(?:[^"\\]|\\.)*")\]|(\.)?([^.\[\]]+)')
 
 
 def parse_state_path(text: str) -> list[str | int]:

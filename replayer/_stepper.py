@@ -596,15 +596,16 @@ class Stepper:
         for op in ops:
             parts = pointer_parts(op.get("path", ""), before, after)
             was, now = lookup(before, parts), lookup(after, parts)
+            removed = op.get("op") == "remove"
             for side in (was, now):  # a patch into a truncated value is a change of all of it
                 if isinstance(side, Unknown) and len(side.where) < len(parts):
-                    parts = list(side.where)
+                    parts, removed = list(side.where), False
                     was, now = lookup(before, parts), lookup(after, parts)
             if tuple(parts) in shown:
                 continue
             shown.add(tuple(parts))
             path = format_path(parts) or "state"
-            if now is MISSING:
+            if removed or now is MISSING:
                 self.message(f"  {path}: removed (was {_show(was)})")
             elif was is MISSING:
                 self.message(f"  {path}: added {_show(now)}")
