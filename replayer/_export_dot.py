@@ -19,12 +19,13 @@ from storage import Span
 
 from ._export_scan import (
     Link,
+    SpanTree,
     cut,
     fmt_duration,
     link_messages,
     preview,
-    span_index,
     span_title,
+    span_tree,
     walk,
 )
 from ._replayer import Replayer
@@ -92,7 +93,7 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
     """
     found = walk(replayer, full=True)
     spans = found.spans
-    by_seq = span_index(spans)
+    tree = span_tree(spans)
     errors: dict[int, str] = {}
     for e in found.errors:
         if e.span is not None:
@@ -115,10 +116,9 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
     yield "  node [fontname=\"Helvetica\", fontsize=10, margin=\"0.12,0.04\"];\n"
     yield "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#666666\", arrowsize=0.7];\n"
 
-    roots = [s for s in spans if s.parent is None or s.parent not in by_seq]
-    yield from _nodes(roots, by_seq, errors, stand_ins)
+    yield from _nodes(tree, errors, stand_ins)
     yield from _stand_ins(stand_ins, None, 1)
-    yield from _edges(spans, by_seq)
+    yield from _edges(tree)
     yield from _message_edges(links, stand_ins)
     yield "}\n"
 
@@ -126,10 +126,11 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
 _CLOSE = -1
 
 
-def _nodes(roots: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
+def _nodes(tree: SpanTree, errors: dict[int, str],
            stand_ins: dict[tuple[int | None, str], str]) -> Iterator[str]:
     """Node statements, teams as nested clusters (an explicit stack: recursion can be deep)."""
-    stack: list[int] = [s.start_seq for s in reversed(roots)]
+    by_seq = tree.by_seq
+    stack: list[int] = [s.start_seq for s in reversed(tree.roots)]
     depth = 1
     while stack:
         seq = stack.pop()
@@ -150,7 +151,7 @@ def _nodes(roots: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
             yield from _stand_ins(stand_ins, seq, depth)
         else:
             yield pad + _node_stmt(s, errors.get(seq)) + "\n"
-        stack.extend(c for c in reversed(s.children) if c in by_seq)
+        stack.extend(reversed(tree.children.get(seq, ())))
 
 
 def _stand_ins(stand_ins: dict[tuple[int | None, str], str], team: int | None,
@@ -161,17 +162,15 @@ def _stand_ins(stand_ins: dict[tuple[int | None, str], str], team: int | None,
                    "shape=box, style=\"dashed\", color=\"#1565c0\", fontcolor=\"#1565c0\"];\n")
 
 
-def _edges(spans: list[Span], by_seq: dict[int, Span]) -> Iterator[str]:
+def _edges(tree: SpanTree) -> Iterator[str]:
     """Parent -> child edges, then each span to the next sibling that ran on its lane."""
-    for s in spans:
-        if s.parent is not None and s.parent in by_seq:
-            yield f"  s{s.parent} -> s{s.start_seq};\n"
-    for s in spans:
+    for parent, kids in tree.children.items():
+        for c in kids:
+            yield f"  s{parent} -> s{c};\n"
+    for kids in tree.children.values():
         last_on_lane: dict[str | None, int] = {}
-        for c in s.children:
-            child = by_seq.get(c)
-            if child is None:
-                continue
+        for c in kids:
+            child = tree.by_seq[c]
             prev = last_on_lane.get(child.lane)
             if prev is not None:
                 yield (f"  s{prev} -> s{c} [style=dotted, color=\"#9e9e9e\", "

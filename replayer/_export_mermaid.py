@@ -21,7 +21,16 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import cut, fmt_duration, link_messages, preview, span_index, span_title, walk
+from ._export_scan import (
+    SpanTree,
+    cut,
+    fmt_duration,
+    link_messages,
+    preview,
+    span_title,
+    span_tree,
+    walk,
+)
 from ._replayer import Replayer
 
 __all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "to_mermaid"]
@@ -74,7 +83,8 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
     all_spans = found.spans  # the first `limit` to start, then a few an error kept
     spans = all_spans[:limit]
     left_out = sum(found.counts.values()) - len(spans)
-    by_seq = span_index(spans)
+    tree = span_tree(spans)
+    by_seq = tree.by_seq
     errors: dict[int, str] = {}
     for e in found.errors:
         if e.span is not None:
@@ -93,11 +103,11 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
     title = " ".join(f"{header.workflow} · {summary.status} · "
                      f"{fmt_duration(summary.duration_ns)} · {header.recording_id}".split())
     yield f"  %% {title}\n"
-    yield from _boxes(spans, by_seq, errors, stand_ins)
+    yield from _boxes(tree, errors, stand_ins)
     yield from _stand_in_boxes(stand_ins, None, 1)
-    for s in spans:
-        if s.parent is not None and s.parent in by_seq:
-            yield f"  s{s.parent} --> s{s.start_seq}\n"
+    for parent, kids in tree.children.items():
+        for c in kids:
+            yield f"  s{parent} --> s{c}\n"
     for link in links:
         m = link.message
         a = f"s{link.sender}" if link.sender in by_seq else stand_ins[(link.team, m.sender)]
@@ -114,11 +124,11 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
 _END = -1
 
 
-def _boxes(spans: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
+def _boxes(tree: SpanTree, errors: dict[int, str],
            stand_ins: dict[tuple[int | None, str], str]) -> Iterator[str]:
     """Node lines, teams as nested subgraphs (an explicit stack: recursion can be deep)."""
-    roots = [s for s in spans if s.parent is None or s.parent not in by_seq]
-    stack = [s.start_seq for s in reversed(roots)]
+    by_seq = tree.by_seq
+    stack = [s.start_seq for s in reversed(tree.roots)]
     depth = 1
     while stack:
         seq = stack.pop()
@@ -136,7 +146,7 @@ def _boxes(spans: list[Span], by_seq: dict[int, Span], errors: dict[int, str],
             yield from _stand_in_boxes(stand_ins, seq, depth)
         else:
             yield "  " * depth + _box(s, errors.get(seq)) + "\n"
-        stack.extend(c for c in reversed(s.children) if c in by_seq)
+        stack.extend(reversed(tree.children.get(seq, ())))
 
 
 def _stand_in_boxes(stand_ins: dict[tuple[int | None, str], str], team: int | None,

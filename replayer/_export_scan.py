@@ -32,12 +32,15 @@ __all__ = [
     "Mark",
     "Message",
     "Scan",
+    "SpanTree",
     "end_ns",
     "fmt_duration",
     "headline",
     "link_messages",
+    "parent_seq",
     "preview",
     "span_index",
+    "span_tree",
     "walk",
 ]
 
@@ -203,7 +206,8 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
             open_[v.seq] = s
             if len(prefix) < first:
                 prefix[v.seq] = s
-                up = prefix.get(v.parent) if v.parent is not None else None
+                up = prefix.get(v.parent) if v.parent is not None and v.parent < v.seq \
+                    else None
                 if up is not None:
                     up.children.append(v.seq)
             counts[s.kind] = counts.get(s.kind, 0) + 1
@@ -275,8 +279,50 @@ def _totals(out: Scan, spans: list[Span], slowest: int) -> None:
 
 # --- spans -----------------------------------------------------------------------------
 def span_index(spans: Iterable[Span]) -> dict[int, Span]:
-    """Spans by ``start_seq``."""
-    return {s.start_seq: s for s in spans}
+    """Spans by ``start_seq`` (of spans a damaged file gives one start seq, the first)."""
+    out: dict[int, Span] = {}
+    for s in spans:
+        out.setdefault(s.start_seq, s)
+    return out
+
+
+def parent_seq(span: Span, by_seq: dict[int, Span]) -> int | None:
+    """``span``'s parent when it is a span that started before it, else None.
+
+    In a sound recording a parent always starts before its children. A
+    damaged one may name the span itself, a later span or a repeated seq;
+    taking only earlier parents makes every walk up or down the tree end.
+    """
+    p = span.parent
+    return p if p is not None and p < span.start_seq and p in by_seq else None
+
+
+class SpanTree(msgspec.Struct, kw_only=True):
+    """The spans as a tree that has no cycle, whatever the file says (see `span_tree`)."""
+
+    by_seq: dict[int, Span]
+    roots: list[Span]
+    """Spans without a (sound) parent among these spans, in start order."""
+    children: dict[int, list[int]]
+    """Start seqs of each span's children, in start order."""
+
+
+def span_tree(spans: Iterable[Span]) -> SpanTree:
+    """``spans`` as a tree to draw: children from the sound parent links (`parent_seq`).
+
+    A span whose parent is missing, itself or later becomes a root, so it is
+    still drawn, and nothing can loop.
+    """
+    by_seq = span_index(spans)
+    roots: list[Span] = []
+    children: dict[int, list[int]] = {}
+    for seq, s in by_seq.items():
+        parent = parent_seq(s, by_seq)
+        if parent is None:
+            roots.append(s)
+        else:
+            children.setdefault(parent, []).append(seq)
+    return SpanTree(by_seq=by_seq, roots=roots, children=children)
 
 
 def end_ns(span: Span, last_ts: int) -> int:
@@ -299,7 +345,8 @@ def _enclosing_team(msg: Message, by_seq: dict[int, Span]) -> Span | None:
     while s is not None:
         if s.kind == "team" and s.node == msg.team:
             return s
-        s = by_seq.get(s.parent) if s.parent is not None else None
+        up = parent_seq(s, by_seq)
+        s = by_seq[up] if up is not None else None
     return None
 
 

@@ -151,8 +151,10 @@ class _Side:
             if s is root:
                 continue
             parent = s.parent
-            # Children of the root, and orphans (a parent the file does not have).
-            if parent is None or parent == root_seq or parent not in by_start:
+            # Children of the root, and orphans: a parent the file does not have, or (in a
+            # damaged file) one that did not start before it — never a cycle to walk.
+            if parent is None or parent == root_seq or parent not in by_start \
+                    or parent >= s.start_seq:
                 top.append(s)
                 parent = root_seq
             lane = first_lane.setdefault(parent, s.lane)
@@ -165,7 +167,10 @@ class _Side:
         self._states = StateTracker(reader)
 
     def children(self, span: Span) -> list[Span]:
-        return [self.by_start[c] for c in span.children]
+        """``span``'s children; only spans that started after it (a damaged file may say
+        a span is its own child), so the walk always ends."""
+        start = span.start_seq
+        return [self.by_start[c] for c in span.children if c > start and c in self.by_start]
 
     def ref(self) -> RecordingRef:
         h = self.reader.header
