@@ -11,7 +11,8 @@ Everything shown is what the recording holds — payloads were redacted when
 they were recorded, and nothing is looked up anywhere else. Long values are
 cut (and say so) to keep the report to about a screen. Text from the run goes
 into code spans and fences long enough that no backtick, pipe or markup in a
-payload can break out of them.
+payload can break out of them, with its control characters shown (``\\x1b``)
+rather than passed raw to whatever displays the report.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ import msgspec
 from storage import Event, Span, StateTracker
 
 from ._export_failure import Failure, locate_failure
-from ._export_scan import ErrorMark, Scan, fmt_duration, headline, preview, walk
+from ._export_scan import ErrorMark, Scan, fmt_duration, headline, plain, preview, walk
 from ._export_summary import plural
 from ._replayer import Replayer
+from ._terminal import printable
 
 __all__ = ["iter_markdown", "to_markdown"]
 
@@ -44,7 +46,7 @@ _BACKTICKS = re.compile("`+")
 # --- safe Markdown pieces ---------------------------------------------------------------
 def code(text: str, *, table: bool = False) -> str:
     """``text`` as an inline code span, on one line (and safe in a table cell)."""
-    text = " ".join(text.split()) or " "
+    text = plain(" ".join(text.split())) or " "
     if table:
         text = text.replace("|", "\\|")
     ticks = "`" * (max((len(m) for m in _BACKTICKS.findall(text)), default=0) + 1)
@@ -54,6 +56,7 @@ def code(text: str, *, table: bool = False) -> str:
 
 def fence(text: str, lang: str = "") -> str:
     """``text`` in a fenced block whose fence is longer than any backtick run inside."""
+    text = printable(text)
     ticks = "`" * max(3, max((len(m) for m in _BACKTICKS.findall(text)), default=0) + 1)
     return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}\n"
 
@@ -160,7 +163,7 @@ def _events(replayer: Replayer, last: int) -> Iterator[str]:
     yield "| seq | at | kind | node | lane | detail |\n|---:|---:|---|---|---|---|\n"
     for e in replayer[start:last + 1]:
         detail = _detail(e)
-        yield (f"| {e.seq} | {fmt_duration(e.ts)} | {e.kind} | "
+        yield (f"| {e.seq} | {fmt_duration(e.ts)} | {code(e.kind, table=True)} | "
                f"{code(e.node, table=True) if e.node else ''} | "
                f"{code(e.lane, table=True) if e.lane else ''} | "
                f"{code(detail, table=True) if detail else ''} |\n")
@@ -178,8 +181,8 @@ def _facts(replayer: Replayer, found: Scan) -> Iterator[str]:
     yield f"| workflow | {code(header.workflow, table=True)} |\n"
     if header.tags:
         yield f"| tags | {', '.join(code(t, table=True) for t in header.tags)} |\n"
-    yield f"| status | **{summary.status}** |\n"
-    yield f"| started | {header.started_at} |\n"
+    yield f"| status | **{code(summary.status, table=True)}** |\n"
+    yield f"| started | {code(header.started_at, table=True)} |\n"
     yield f"| duration | {fmt_duration(summary.duration_ns)} |\n"
     yield f"| events | {summary.event_count} ({', '.join(counts)}) |\n"
     for note in [*summary.dropped, *summary.degraded][:5]:

@@ -24,6 +24,7 @@ from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_e
 from storage.spans import SPAN_KIND
 
 from ._replayer import Replayer
+from ._terminal import printable
 from ._timeline import fmt_ns
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "headline",
     "link_messages",
     "parent_seq",
+    "plain",
     "preview",
     "span_index",
     "span_tree",
@@ -405,6 +407,12 @@ def link_messages(messages: list[Message], spans: list[Span]) -> list[Link]:
 
 
 # --- text --------------------------------------------------------------------------------
+def plain(text: str) -> str:
+    """Recorded text for a line of a text export: control characters shown (``\\x1b``,
+    ``\\n``), never passed on raw to the terminal or pager that shows the export."""
+    return printable(text, one_line=True)
+
+
 def headline(error: dict[str, Any]) -> str:
     """An error payload as ``Type: message`` (``Type`` alone without a message)."""
     kind = str(error.get("type") or "error")

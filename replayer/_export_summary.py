@@ -2,7 +2,9 @@
 
 Status, duration and counts, the lanes it ran on, the error it ended with,
 the slowest spans and the errors along the way — what ``git log --stat``
-would say about a run. Plain text, no markup: it goes to files and pipes.
+would say about a run. Plain text, no markup: it goes to files and pipes,
+and to terminals, so recorded text has its control characters shown
+(``\\x1b``), never sent raw (`_export_scan.plain`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import fmt_duration, headline, preview, walk
+from ._export_scan import fmt_duration, headline, plain, preview, walk
 from ._replayer import Replayer
 
 __all__ = ["SLOWEST", "iter_summary", "plural", "to_summary"]
@@ -28,7 +30,7 @@ def plural(n: int, word: str) -> str:
 def _what(s: Span) -> str:
     mark = {"failed": "  ✗ failed", "running": "  … running"}.get(s.status, "")
     attempt = f" (attempt {s.attempt})" if s.attempt > 1 else ""
-    return f"{s.kind} {s.node}{attempt}{mark}"
+    return f"{s.kind} {plain(s.node)}{attempt}{mark}"
 
 
 def iter_summary(replayer: Replayer) -> Iterator[str]:
@@ -37,9 +39,9 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
     found = walk(replayer, full=False, messages=False, max_errors=_ERRORS_SHOWN,
                  slowest=SLOWEST)
     counts = found.counts
-    yield (f"{header.workflow} · {summary.status} · {fmt_duration(summary.duration_ns)} · "
-           f"{plural(summary.event_count, 'event')}\n")
-    yield f"recording {header.recording_id}, started {header.started_at}\n"
+    yield (f"{plain(header.workflow)} · {plain(summary.status)} · "
+           f"{fmt_duration(summary.duration_ns)} · {plural(summary.event_count, 'event')}\n")
+    yield f"recording {plain(header.recording_id)}, started {plain(header.started_at)}\n"
     parts = [plural(counts.get("node", 0), "node"), plural(counts.get("team", 0), "team"),
              plural(counts.get("member", 0), "member turn"),
              plural(found.message_count, "message")]
@@ -49,18 +51,18 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
     if footer is not None and footer.counts.states:
         parts.append(plural(footer.counts.states, "state snapshot"))
     yield "ran " + ", ".join(parts) + "\n"
-    names = [lane if lane is not None else "(no lane)" for lane in found.lanes]
+    names = [plain(lane) if lane is not None else "(no lane)" for lane in found.lanes]
     if names:
         shown = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
         yield f"on {plural(len(names), 'lane')}: {shown}\n"
     if summary.error:
-        yield f"error: {preview(headline(summary.error), 200)}\n"
+        yield f"error: {plain(preview(headline(summary.error), 200))}\n"
     if summary.status == "incomplete":
         yield ("no footer: the run crashed or is still being recorded"
                + (f" ({summary.unreadable_tail_bytes} unreadable bytes at the end)"
                   if summary.unreadable_tail_bytes else "") + "\n")
     for note in [*summary.dropped, *summary.degraded]:
-        yield f"note: {note}\n"
+        yield f"note: {plain(note)}\n"
 
     slowest = found.slowest
     if slowest:
@@ -71,7 +73,7 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
     if found.error_count:
         yield f"\n{plural(found.error_count, 'error')}:\n"
         for e in found.errors:
-            yield f"  seq {e.seq}  {e.node}  {preview(e.headline, 100)}\n"
+            yield f"  seq {e.seq}  {plain(e.node)}  {plain(preview(e.headline, 100))}\n"
         if found.error_count > len(found.errors):
             yield f"  … {found.error_count - len(found.errors)} more\n"
 

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from recorder import node, record_workflow
 from replayer import Replayer
-from replayer._export import STREAMS, iter_export
+from replayer._export import STREAMS, export, iter_export
 from storage import FlowtapeError
 
 FORMATS = sorted(STREAMS)
@@ -107,3 +108,68 @@ def test_compare_ends_on_spans_that_loop(tmp_path: Path, case: str) -> None:
         assert str(path) in done.stderr and "Traceback" not in done.stderr
     else:
         assert json.loads(done.stdout)["identical"] is True
+
+
+# --- control characters (10.13) ----------------------------------------------------------
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m"
+NASTY_NODE = f"fetch{ESCAPES}|x\n## heading"
+
+
+@node(NASTY_NODE)
+def nasty(v: str) -> None:
+    raise ValueError(f"boom {ESCAPES}\n```\n| a | b |")
+
+
+def _record_nasty(path: Path) -> Path:
+    with pytest.raises(ValueError), \
+            record_workflow(f"wf{ESCAPES}", path=str(path), tags=[f"t{ESCAPES}|"]) as rec:
+        rec.snapshot({"note": ESCAPES})
+        nasty(ESCAPES)
+    return path
+
+
+def _no_raw_controls(text: str) -> None:
+    raw = sorted({f"{ord(c):#04x}" for c in text
+                  if (ord(c) < 0x20 and c not in "\n") or 0x7F <= ord(c) < 0xA0})
+    assert not raw, f"raw control characters {raw} in the export"
+
+
+def test_summary_shows_control_characters_visibly(tmp_path: Path) -> None:
+    """The summary renders ESC and friends as visible \\x1b, never raw."""
+    with Replayer.open(_record_nasty(tmp_path / "n.jsonl.zst")) as r:
+        text = export(r, "summary")
+    _no_raw_controls(text)
+    assert "wf\\x1b]0;owned\\x07\\x1b[2J" in text.splitlines()[0]
+    assert "boom \\x1b]0;owned" in text
+    assert "fetch\\x1b]0;owned" in text
+
+
+def _table_rows(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("|")]
+
+
+def _cells(row: str) -> int:
+    """Cells of a GFM table row: pipes that are not escaped (``\\|``) separate them."""
+    return len(re.findall(r"(?<!\\)\|", row)) - 1
+
+
+def test_markdown_shows_control_characters_and_keeps_its_structure(tmp_path: Path) -> None:
+    """The report renders control characters visibly, and no name breaks a table or fence."""
+    with Replayer.open(_record_nasty(tmp_path / "n.jsonl.zst")) as r:
+        text = export(r, "markdown")
+    _no_raw_controls(text)
+    assert "\\x1b]0;owned\\x07" in text
+    assert not re.search(r"^## heading", text, flags=re.M), "a node name made a heading"
+    tables: list[list[str]] = []
+    previous = ""
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                tables.append([])
+            tables[-1].append(line)
+        previous = line
+    assert tables
+    for rows in tables:
+        assert len({_cells(row) for row in rows}) == 1, rows
+    fences = [ln for ln in text.splitlines() if re.match(r"^`{3,}", ln)]
+    assert len(fences) % 2 == 0
