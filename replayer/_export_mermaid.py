@@ -4,9 +4,11 @@ The same picture as the DOT export, in Mermaid's syntax: a box per span
 (ids ``s<start seq>``, only letters, digits and ``_``), teams as subgraphs,
 solid arrows from a span to what it started, dotted labelled arrows for team
 messages, and ``classDef`` styles per status (``:::failed`` and so on). Every
-label is a quoted string whose quotes, ``<``, ``>``, ``&``, ``#`` and backticks
-are written as Mermaid entity codes, so a payload shows as text and cannot
-close the label or inject markup.
+label is a quoted string whose quotes, ``<``, ``>``, ``&``, ``#``, ``|``, ``%``
+and backticks are written as Mermaid entity codes (``#quot;``, ``#37;``), so a
+payload shows as text and can neither close the label, inject markup, nor
+smuggle in a ``%%{init: …}%%`` directive (Mermaid finds those anywhere in the
+text, comments and labels included); the title comment is escaped the same way.
 
 GitHub refuses flowcharts with more than 500 edges, so only the first
 ``max_spans`` spans in start order are drawn (a closed prefix of the tree:
@@ -37,8 +39,10 @@ __all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "t
 
 DEFAULT_MAX_SPANS = 200
 _ENTITIES = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;",
-             "`": "#96;", "|": "#124;"}
-_ENTITY_RE = re.compile("[\"<>&#`|]")
+             "`": "#96;", "|": "#124;", "%": "#37;"}
+_ENTITY_RE = re.compile("[\"<>&#`|%]")
+#: Characters a JavaScript lexer may take for a line break (the label must stay one token).
+_BREAKS = str.maketrans({"\u0085": " ", "\u2028": " ", "\u2029": " "})
 _CLASSES = (
     "  classDef completed fill:#e8f5e9,stroke:#2e7d32,color:#1b1b1b\n"
     "  classDef failed fill:#ffebee,stroke:#c62828,stroke-width:2px,color:#1b1b1b\n"
@@ -51,7 +55,7 @@ _TEXT_LIMIT = 40
 
 def mermaid_text(text: str) -> str:
     """``text`` as the inside of a quoted Mermaid label (line breaks become ``<br/>``)."""
-    text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group()], text)
+    text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group()], text).translate(_BREAKS)
     text = "".join(c if c >= " " or c == "\n" else " " for c in text)
     return text.replace("\r\n", "\n").replace("\n", "<br/>")
 
@@ -102,7 +106,7 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
     yield "flowchart TD\n"
     title = " ".join(f"{header.workflow} · {summary.status} · "
                      f"{fmt_duration(summary.duration_ns)} · {header.recording_id}".split())
-    yield f"  %% {title}\n"
+    yield f"  %% {mermaid_text(title)}\n"
     yield from _boxes(tree, errors, stand_ins)
     yield from _stand_in_boxes(stand_ins, None, 1)
     for parent, kids in tree.children.items():

@@ -173,3 +173,33 @@ def test_markdown_shows_control_characters_and_keeps_its_structure(tmp_path: Pat
         assert len({_cells(row) for row in rows}) == 1, rows
     fences = [ln for ln in text.splitlines() if re.match(r"^`{3,}", ln)]
     assert len(fences) % 2 == 0
+
+
+# --- Mermaid directives (10.14) ----------------------------------------------------------
+DIRECTIVE = '%%{init: {"theme": "dark", "securityLevel": "loose"}}%%'
+
+
+def test_mermaid_names_cannot_inject_a_directive_or_close_a_label(tmp_path: Path) -> None:
+    """Directives and quotes in workflow, node and message text stay inside their labels."""
+    hostile = f'x"]\n{DIRECTIVE}\nclick s0 call alert(1)\n%% "y'
+
+    @node(hostile)
+    def step() -> str:
+        return "ok"
+
+    path = tmp_path / "m.jsonl.zst"
+    with record_workflow(f"wf {DIRECTIVE} \"q\"", path=str(path)) as rec:
+        step()
+        with rec.team("t", members=["a"]) as team, team.member("a"):
+            team.message("a", hostile, hostile)
+    with Replayer.open(path) as r:
+        text = export(r, "mermaid")
+    assert "%%{" not in text and "}%%" not in text and "init:" in text.replace("#", "")
+    lines = text.splitlines()
+    assert lines[1].startswith("  %% ") and lines[1].count("%%") == 1, lines[1]
+    for line in lines[2:]:
+        assert "%%" not in line, line  # only the title line is a comment
+        assert not line.strip().startswith("click"), line
+        # Labels are whole quoted strings: quotes come in pairs on every line.
+        assert line.count('"') % 2 == 0, line
+    assert "#quot;" in text and "#37;#37;{init" in text
