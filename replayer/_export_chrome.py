@@ -10,7 +10,10 @@ would overlap another on its lane without nesting goes to an extra track of
 that lane (``"MainThread (2)"``). Errors, team messages, checkpoints and custom
 events are instant events (``ph: "i"``); a message also becomes a flow
 (``ph: "s"`` / ``"f"``) from the sender's execution to the receiver's, drawn
-as an arrow. Failed spans carry ``cname: "terrible"`` and their error in ``args``.
+as an arrow. Every span's ``args.status`` says how it ended (completed, failed,
+cancelled, timed_out; running or incomplete without an end); failed spans carry
+``cname: "terrible"``, timed-out ones ``"bad"``, cancelled ones ``"grey"``, and
+each carries its error, if any, in ``args``.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from typing import Any
 
 import msgspec
 
-from ._export_scan import ErrorMark, end_ns, link_messages, span_index, walk
+from ._export_scan import ErrorMark, Scan, end_ns, link_messages, span_index, walk
 from ._replayer import Replayer
 
 __all__ = ["iter_chrome", "to_chrome"]
 
 _enc = msgspec.json.Encoder()
 _PID = 1
+#: The trace viewer's reserved colour names for the statuses worth a colour.
+_CNAMES = {"failed": "terrible", "timed_out": "bad", "cancelled": "grey"}
 
 
 def _us(ns: int) -> float:
@@ -74,11 +79,10 @@ class _Lanes:
         return fresh
 
 
-def _trace_events(replayer: Replayer) -> Iterator[dict[str, Any]]:
+def _trace_events(replayer: Replayer, found: Scan) -> Iterator[dict[str, Any]]:
     header = replayer.header
     yield {"name": "process_name", "ph": "M", "pid": _PID,
            "args": {"name": f"{header.workflow} ({header.recording_id})"}}
-    found = walk(replayer, full=True, marks=True)
     spans = found.spans
     errors: dict[int, ErrorMark] = {}
     for e in found.errors:
@@ -96,11 +100,11 @@ def _trace_events(replayer: Replayer) -> Iterator[dict[str, Any]]:
         event: dict[str, Any] = {"name": s.node, "cat": s.kind, "ph": "X",
                                  "ts": _us(s.start_ns), "dur": _us(end - s.start_ns),
                                  "pid": _PID, "tid": tid, "args": args}
-        if s.status == "failed":
-            event["cname"] = "terrible"
-            err = errors.get(s.start_seq)
-            if err is not None:
-                args["error"] = {k: v for k, v in err.error.items() if k in ("type", "message")}
+        if s.status in _CNAMES:
+            event["cname"] = _CNAMES[s.status]
+        err = errors.get(s.start_seq)
+        if err is not None:
+            args["error"] = {k: v for k, v in err.error.items() if k in ("type", "message")}
         yield event
 
     by_seq = span_index(spans)
@@ -150,12 +154,13 @@ def iter_chrome(replayer: Replayer) -> Iterator[str]:
     """The trace document of ``replayer``'s run, in pieces (see the module docstring)."""
     yield '{"traceEvents":[\n'
     sep = ""
-    for event in _trace_events(replayer):
+    found = walk(replayer, full=True, marks=True)
+    for event in _trace_events(replayer, found):
         yield sep + _enc.encode(event).decode("utf-8")
         sep = ",\n"
     header, summary = replayer.header, replayer.summary
     other = {"recording_id": header.recording_id, "workflow": header.workflow,
-             "started_at": header.started_at, "status": summary.status,
+             "started_at": header.started_at, "status": found.status,
              "event_count": summary.event_count, "duration_ns": summary.duration_ns}
     yield '\n],\n"displayTimeUnit":"ms",\n"otherData":' + _enc.encode(other).decode() + "}\n"
 

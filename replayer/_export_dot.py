@@ -1,7 +1,9 @@
 """The ``dot`` export: a Graphviz digraph of a run that ``dot -Tsvg`` renders.
 
 One graph node per span — the workflow, each node execution, team, member
-and recursion level — coloured by status, with its duration on the label.
+and recursion level — coloured by status (`STATUS_COLOURS`: completed,
+failed, cancelled, timed out, running, or incomplete — never ended), with
+its duration on the label.
 Solid edges go from a span to the spans it started, dotted ones from a span
 to the next sibling on the same lane (the order things ran in), dashed blue
 ones carry team messages between members. Each team is a ``cluster_`` subgraph
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from storage import Span
 
 from ._export_scan import (
+    STATUS_MARKS,
     Link,
     SpanTree,
     cut,
@@ -26,6 +29,8 @@ from ._export_scan import (
     preview,
     span_title,
     span_tree,
+    span_when,
+    status_words,
     walk,
 )
 from ._replayer import Replayer
@@ -36,7 +41,10 @@ __all__ = ["STATUS_COLOURS", "dot_id", "dot_string", "iter_dot", "to_dot"]
 STATUS_COLOURS = {
     "completed": ("#e8f5e9", "#2e7d32"),
     "failed": ("#ffebee", "#c62828"),
+    "cancelled": ("#eceff1", "#546e7a"),
+    "timed_out": ("#fff3e0", "#e65100"),
     "running": ("#fff8e1", "#f9a825"),
+    "incomplete": ("#f5f5f5", "#757575"),
 }
 _SHAPES = {"workflow": "box", "node": "box", "member": "box", "team": "tab",
            "recursion": "box"}
@@ -69,16 +77,17 @@ def _label(s: Span, error: str | None) -> str:
     name = span_title(s, _NAME_LIMIT)
     kind = f"recursion depth {s.depth} · " if s.kind == "recursion" \
         else _KIND_WORDS.get(s.kind, "")
-    lines = [name, f"{kind}{fmt_duration(s.duration_ns) if s.status != 'running' else 'running'}"]
+    lines = [name, f"{kind}{span_when(s)}"]
+    mark = STATUS_MARKS.get(s.status, "✗")
     if error is not None:
-        lines.append("✗ " + preview(error, _TEXT_LIMIT))
-    elif s.status == "failed":
-        lines.append("✗ failed")
+        lines.append(f"{mark} " + preview(error, _TEXT_LIMIT))
+    elif s.status not in ("completed", "running", "incomplete"):
+        lines.append(f"{mark} {status_words(s.status)}")
     return "\n".join(lines)
 
 
 def _node_stmt(s: Span, error: str | None) -> str:
-    fill, border = STATUS_COLOURS.get(s.status, STATUS_COLOURS["running"])
+    fill, border = STATUS_COLOURS.get(s.status, STATUS_COLOURS["incomplete"])
     seqs = f"seq {s.start_seq}..{s.end_seq if s.end_seq is not None else ''}"
     tooltip = f"{s.kind} {s.node} · {s.status} · {seqs}" + (f" · {s.lane}" if s.lane else "")
     return (f"s{s.start_seq} [label={dot_string(_label(s, error))}, "
@@ -109,7 +118,7 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
 
     header, summary = replayer.header, replayer.summary
     yield f"digraph {dot_id(graph_name or header.workflow or 'workflow')} {{\n"
-    title = (f"{header.workflow} · {summary.status} · {fmt_duration(summary.duration_ns)} · "
+    title = (f"{header.workflow} · {found.status} · {fmt_duration(summary.duration_ns)} · "
              f"{summary.event_count} events\n{header.recording_id}")
     yield (f"  graph [label={dot_string(title)}, labelloc=t, fontname=\"Helvetica\", "
            "fontsize=12, rankdir=TB, nodesep=0.3, ranksep=0.4];\n")
@@ -141,7 +150,7 @@ def _nodes(tree: SpanTree, errors: dict[int, str],
         s = by_seq[seq]
         pad = "  " * depth
         if s.kind == "team":
-            border = STATUS_COLOURS.get(s.status, STATUS_COLOURS["running"])[1]
+            border = STATUS_COLOURS.get(s.status, STATUS_COLOURS["incomplete"])[1]
             yield (f"{pad}subgraph cluster_s{seq} {{\n{pad}  label="
                    f"{dot_string('team ' + cut(s.node, _NAME_LIMIT))}; style=\"rounded,dashed\";"
                    f" color=\"{border}\"; fontname=\"Helvetica\"; fontsize=10;\n")

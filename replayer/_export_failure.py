@@ -24,7 +24,7 @@ class Failure(msgspec.Struct, kw_only=True):
     error: ErrorMark | None
     """The error the report is about; None when the run has no error event."""
     span: Span | None
-    """The span that error ended (or, with no error, the innermost span still running)."""
+    """The span that error ended (or, with no error, the innermost span never ended)."""
     path: list[Span]
     """The spans from the root down to ``span``."""
     handled: list[ErrorMark]
@@ -43,7 +43,9 @@ def path_to(span: Span | None, by_seq: dict[int, Span]) -> list[Span]:
     return path
 
 
-_CAN_FAIL = ("workflow", "node", "team")  # member and recursion spans always end "completed"
+_CAN_FAIL = ("workflow", "node", "team", "member")  # recursion levels always complete
+#: The statuses of a span that an error ended (storage.outcomes.end_status).
+_ENDED_BADLY = ("failed", "cancelled", "timed_out")
 
 
 def _same_or_cause(inner: ErrorMark, outer: ErrorMark) -> bool:
@@ -65,11 +67,11 @@ def _propagated(e: ErrorMark, by_seq: dict[int, Span], by_span: dict[int, ErrorM
     for s in reversed(path_to(span, by_seq)[:-1]):
         if s.kind not in _CAN_FAIL:
             continue
-        if s.status != "failed":
+        if s.status not in _ENDED_BADLY:
             return False
         outer = by_span.get(s.start_seq)
         if outer is None:
-            continue  # a team (its error is not an error event) or a lost error event
+            continue  # an end that carries no error (a team's success: false) or a lost one
         if not _same_or_cause(current, outer):
             return False
         current = outer
@@ -80,12 +82,13 @@ def locate_failure(spans: list[Span], errors: list[ErrorMark], status: str) -> F
     """The error a report should lead with, and the path of spans down to it.
 
     For a run that did not complete, that is the first error on the failing
-    path: the first error event that propagated to the top — each enclosing
-    node, team and workflow failed with that error or one caused by it — so
+    path: the first error that propagated to the top — each enclosing node,
+    member, team and workflow failed (or was cancelled or timed out) with that
+    error or one caused by it — so
     an earlier error that was retried or caught is not mistaken for the
     cause; failing that, the first error. For a completed run, the first
     (handled) error, if any. A run with no error event that did not finish
-    points at the innermost span still running when the recording stopped.
+    points at the innermost span still open when the recording stopped.
     """
     by_seq = span_index(spans)
     by_span: dict[int, ErrorMark] = {}
@@ -103,5 +106,5 @@ def locate_failure(spans: list[Span], errors: list[ErrorMark], status: str) -> F
                        handled=[e for e in errors if e is not chosen])
     running = None
     if status != "completed":
-        running = next((s for s in reversed(spans) if s.status == "running"), None)
+        running = next((s for s in reversed(spans) if s.end_seq is None), None)
     return Failure(error=None, span=running, path=path_to(running, by_seq), handled=[])

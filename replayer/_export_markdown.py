@@ -26,7 +26,17 @@ import msgspec
 from storage import Event, Span, StateTracker
 
 from ._export_failure import Failure, locate_failure
-from ._export_scan import ErrorMark, Scan, fmt_duration, headline, plain, preview, walk
+from ._export_scan import (
+    STATUS_MARKS,
+    ErrorMark,
+    Scan,
+    fmt_duration,
+    headline,
+    plain,
+    preview,
+    span_when,
+    walk,
+)
 from ._export_summary import plural
 from ._replayer import Replayer
 from ._terminal import printable
@@ -39,7 +49,6 @@ _JSON_LINES = 25
 _LINE_CHARS = 160
 _TRACEBACK_LINES = 30
 _PATH_SPANS = 12
-_ICONS = {"completed": "✓", "failed": "✗", "incomplete": "…", "running": "…"}
 _BACKTICKS = re.compile("`+")
 
 
@@ -83,7 +92,7 @@ def _json_block(value: Any) -> str:
 # --- the parts --------------------------------------------------------------------------
 def _span_line(s: Span, error: ErrorMark | None, *, target: bool) -> str:
     attempt = f", attempt {s.attempt}" if s.attempt > 1 else ""
-    when = fmt_duration(s.duration_ns) if s.status != "running" else "still running"
+    when = span_when(s)
     ends = f"{s.start_seq}..{s.end_seq if s.end_seq is not None else ''}"
     line = (f"{s.kind} {code(s.node)} — {s.status}, {when}{attempt} "
             f"(seq {ends}{', lane ' + code(s.lane) if s.lane else ''})")
@@ -124,7 +133,7 @@ def _error(e: ErrorMark) -> Iterator[str]:
     module = err.get("module")
     where = f" (from {code(str(module))})" if module and module != "builtins" else ""
     yield f"{code(kind)}{where} in {code(e.node)}, event {e.seq}:\n\n"
-    yield fence(_clip_lines(f"{kind}: {err.get('message', '')}", 12), "text")
+    yield fence(_clip_lines(headline(err), 12), "text")
     causes = err.get("causes")
     if isinstance(causes, list) and causes:
         yield "\nCaused by:\n\n"
@@ -140,7 +149,7 @@ def _error(e: ErrorMark) -> Iterator[str]:
 
 def _detail(e: Event) -> str:
     d = e.data if isinstance(e.data, dict) else {}
-    if e.kind.endswith("_error") and isinstance(d.get("error"), dict):
+    if isinstance(d.get("error"), dict):  # node and workflow errors, members and teams
         err = d["error"]
         return preview(f"{err.get('type', 'error')}: {err.get('message', '')}", 70)
     if e.kind == "team_message":
@@ -181,7 +190,7 @@ def _facts(replayer: Replayer, found: Scan) -> Iterator[str]:
     yield f"| workflow | {code(header.workflow, table=True)} |\n"
     if header.tags:
         yield f"| tags | {', '.join(code(t, table=True) for t in header.tags)} |\n"
-    yield f"| status | **{code(summary.status, table=True)}** |\n"
+    yield f"| status | **{code(found.status, table=True)}** |\n"
     yield f"| started | {code(header.started_at, table=True)} |\n"
     yield f"| duration | {fmt_duration(summary.duration_ns)} |\n"
     yield f"| events | {summary.event_count} ({', '.join(counts)}) |\n"
@@ -193,26 +202,28 @@ def iter_markdown(replayer: Replayer) -> Iterator[str]:
     """The report, in pieces (see the module docstring)."""
     header, summary = replayer.header, replayer.summary
     found = walk(replayer, full=False, messages=False, slowest=3)
-    failure = locate_failure(found.spans, found.errors, summary.status)
-    icon = _ICONS.get(summary.status, "✗")
-    ok = summary.status == "completed"
+    status = found.status
+    failure = locate_failure(found.spans, found.errors, status)
+    title = f"# {STATUS_MARKS.get(status, '✗')} {code(header.workflow)} {plain(status)}"
+    ok = status == "completed"
     if ok or (failure.error is None and failure.span is None):
-        yield f"# {icon} {code(header.workflow)} {summary.status}\n\n"
+        yield f"{title}\n\n"
     elif failure.error is not None:
-        yield (f"# {icon} {code(header.workflow)} {summary.status}: "
-               f"{code(str(failure.error.error.get('type') or 'error'))} in "
+        yield (f"{title}: {code(str(failure.error.error.get('type') or 'error'))} in "
                f"{code(failure.error.node)}\n\n")
     else:
-        yield (f"# {icon} {code(header.workflow)} {summary.status}: stopped in "
-               f"{code(failure.path[-1].node)}\n\n")
+        yield f"{title}: stopped in {code(failure.path[-1].node)}\n\n"
     yield from _facts(replayer, found)
 
     if ok:
         yield from _completed(found.slowest, failure)
         return
-    if summary.status == "incomplete":
-        yield ("\nThe recording has no footer: the run crashed or is still being recorded; "
+    if status == "running":
+        yield ("\nThe recording has no footer yet: its writer is still recording the run; "
                "this is what it holds so far.\n")
+    elif status == "incomplete":
+        yield ("\nThe recording has no footer and nothing writes to it any more: the run "
+               "crashed or was killed; this is what it holds.\n")
     if summary.error and failure.error is None:
         yield "\n## Error\n\n" + fence(preview(headline(summary.error), 500), "text")
     on_path = {s.start_seq for s in failure.path}

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from storage import Span
 
 from ._export_scan import (
+    STATUS_MARKS,
     SpanTree,
     cut,
     fmt_duration,
@@ -31,6 +32,7 @@ from ._export_scan import (
     preview,
     span_title,
     span_tree,
+    span_when,
     walk,
 )
 from ._replayer import Replayer
@@ -46,9 +48,14 @@ _BREAKS = str.maketrans({"\u0085": " ", "\u2028": " ", "\u2029": " "})
 _CLASSES = (
     "  classDef completed fill:#e8f5e9,stroke:#2e7d32,color:#1b1b1b\n"
     "  classDef failed fill:#ffebee,stroke:#c62828,stroke-width:2px,color:#1b1b1b\n"
+    "  classDef cancelled fill:#eceff1,stroke:#546e7a,stroke-width:2px,color:#1b1b1b\n"
+    "  classDef timed_out fill:#fff3e0,stroke:#e65100,stroke-width:2px,color:#1b1b1b\n"
     "  classDef running fill:#fff8e1,stroke:#f9a825,stroke-dasharray:4 2,color:#1b1b1b\n"
+    "  classDef incomplete fill:#f5f5f5,stroke:#757575,stroke-dasharray:4 2,color:#1b1b1b\n"
     "  classDef standin fill:#ffffff,stroke:#1565c0,stroke-dasharray:3 3,color:#1565c0\n"
 )
+#: The span statuses that have a class (`_CLASSES`).
+_STATUSES = ("completed", "failed", "cancelled", "timed_out", "running", "incomplete")
 _NAME_LIMIT = 80
 _TEXT_LIMIT = 40
 
@@ -70,13 +77,13 @@ def _box(s: Span, error: str | None) -> str:
     name = span_title(s, _NAME_LIMIT)
     what = {"workflow": "workflow · ", "team": "team · ", "member": "member · ",
             "recursion": f"recursion depth {s.depth} · "}.get(s.kind, "")
-    lines = [name, what + (fmt_duration(s.duration_ns) if s.status != "running" else "running")]
+    lines = [name, what + span_when(s)]
     if error is not None:
-        lines.append("✗ " + preview(error, _TEXT_LIMIT))
+        lines.append(f"{STATUS_MARKS.get(s.status, '✗')} " + preview(error, _TEXT_LIMIT))
     label = '"' + mermaid_text("\n".join(lines)) + '"'
     left, right = {"workflow": ("([", "])"), "member": ("(", ")"), "team": ("[/", "/]"),
                    "recursion": ("{{", "}}")}.get(s.kind, ("[", "]"))
-    status = s.status if s.status in ("completed", "failed", "running") else "running"
+    status = s.status if s.status in _STATUSES else "incomplete"
     return f"s{s.start_seq}{left}{label}{right}:::{status}"
 
 
@@ -104,7 +111,7 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
 
     header, summary = replayer.header, replayer.summary
     yield "flowchart TD\n"
-    title = " ".join(f"{header.workflow} · {summary.status} · "
+    title = " ".join(f"{header.workflow} · {found.status} · "
                      f"{fmt_duration(summary.duration_ns)} · {header.recording_id}".split())
     yield f"  %% {mermaid_text(title)}\n"
     yield from _boxes(tree, errors, stand_ins)

@@ -6,9 +6,12 @@ custom events. `walk` reads all of it in one pass over slim event views
 (only the few kinds that need it have their payload decoded), so exporting
 a big recording never holds its decoded events; the text reports, which need
 totals and the spans around an error rather than every span, keep only
-those. `link_messages` finds which member executions a message went from and
-to, and the small formatting helpers keep durations and previews the same
-in every format.
+those. Each span's status follows `storage.outcomes.end_status` (a member or
+team says how it ended in its end event; a cancelled run is ``cancelled``),
+and a span that never ended is ``running`` only while the recording's writer
+lives, ``incomplete`` after. `link_messages` finds which member executions a
+message went from and to, and the small formatting helpers keep durations,
+statuses and previews the same in every format.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import msgspec
 
 from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_event_views
+from storage.outcomes import OUTCOME_KINDS, end_status
 from storage.spans import SPAN_KIND
 
 from ._replayer import Replayer
@@ -28,6 +32,7 @@ from ._terminal import printable
 from ._timeline import fmt_ns
 
 __all__ = [
+    "STATUS_MARKS",
     "ErrorMark",
     "Link",
     "Mark",
@@ -41,8 +46,11 @@ __all__ = [
     "parent_seq",
     "plain",
     "preview",
+    "run_status",
     "span_index",
     "span_tree",
+    "span_when",
+    "status_words",
     "walk",
 ]
 
@@ -50,8 +58,9 @@ _data = msgspec.json.Decoder()
 _json = msgspec.json.Encoder()
 
 #: Kinds whose payload a scan decodes (everything else stays undecoded bytes).
-_MESSAGE, _ERRORS, _MARKS = "team_message", ("node_error", "workflow_error"), ("checkpoint",
-                                                                                "custom")
+_MESSAGE, _MARKS = "team_message", ("checkpoint", "custom")
+#: End kinds that may carry an error: always (``*_error``), or when a member or team says so.
+_ERRORS = frozenset({"node_error", "workflow_error", "team_complete", "team_member_complete"})
 
 
 class Message(msgspec.Struct, kw_only=True, gc=False):
@@ -68,7 +77,8 @@ class Message(msgspec.Struct, kw_only=True, gc=False):
 
 
 class ErrorMark(msgspec.Struct, kw_only=True, gc=False):
-    """One ``node_error`` / ``workflow_error`` event and its error payload."""
+    """An end event that carries an error, and its error payload: a ``node_error`` or
+    ``workflow_error``, or a ``team_member_complete`` / ``team_complete`` with ``data.error``."""
 
     seq: int
     ts: int
@@ -101,6 +111,8 @@ class Mark(msgspec.Struct, kw_only=True, gc=False):
 class Scan(msgspec.Struct, kw_only=True):
     """What one pass over a recording found (see `walk`)."""
 
+    status: str = "incomplete"
+    """How the run ended, as the reader tells it (`run_status`)."""
     spans: list[Span] = []
     """Every span (``full=True``), else only the first ``first`` spans and those an error
     or the end of the recording left open: an error's span and its enclosing spans,
@@ -114,7 +126,7 @@ class Scan(msgspec.Struct, kw_only=True):
     """Spans per kind (``node``, ``team``, ``member``, ``recursion``, ``workflow``)."""
     message_count: int = 0
     error_count: int = 0
-    """Error events seen (``errors`` holds at most ``max_errors`` of them)."""
+    """Ends with an error seen (``errors`` holds at most ``max_errors`` of them)."""
     lanes: list[str | None] = []
     """The lanes spans ran on, in order of first appearance."""
     max_depth: int = 0
@@ -137,9 +149,22 @@ class _Collector:
     def __init__(self, out: Scan, messages: bool, errors: int, marks: bool) -> None:
         self.out, self.messages, self.errors, self.marks = out, messages, errors, marks
 
-    def see(self, v: EventView) -> None:
+    def see(self, v: EventView) -> Any:
+        """Take what ``v`` holds for the scan; returns its decoded data for `OUTCOME_KINDS`."""
         kind, out = v.kind, self.out
         out.last_ts = max(out.last_ts, v.ts)
+        if kind in _ERRORS:
+            data = _decode(v.data)
+            err = data.get("error") if isinstance(data, dict) else None
+            if err is None and not kind.endswith("_error"):
+                return data  # a member or team that ended without an error
+            out.error_count += 1
+            if len(out.errors) < self.errors:
+                out.errors.append(ErrorMark(
+                    seq=v.seq, ts=v.ts, kind=kind, node=v.node or "", span=v.span, lane=v.lane,
+                    error=err if isinstance(err, dict) else {"message": "" if err is None
+                                                             else str(err)}))
+            return data
         if kind == _MESSAGE:
             out.message_count += 1
             if self.messages:
@@ -149,21 +174,12 @@ class _Collector:
                     seq=v.seq, ts=v.ts, lane=v.lane, parent=v.parent, team=v.node or "",
                     sender=str(d.get("from", "")), receiver=str(d.get("to", "")),
                     message=d.get("message")))
-        elif kind in _ERRORS:
-            out.error_count += 1
-            if len(out.errors) >= self.errors:
-                return
-            data = _decode(v.data)
-            err = data.get("error") if isinstance(data, dict) else None
-            out.errors.append(ErrorMark(
-                seq=v.seq, ts=v.ts, kind=kind, node=v.node or "", span=v.span, lane=v.lane,
-                error=err if isinstance(err, dict) else {"message": "" if err is None
-                                                         else str(err)}))
         elif kind in _MARKS and self.marks:
             d = _decode(v.data)
             d = d if isinstance(d, dict) else {}
             out.marks.append(Mark(seq=v.seq, ts=v.ts, kind=kind, name=str(d.get("name", kind)),
                                   lane=v.lane, parent=v.parent, value=d.get("value")))
+        return None
 
 
 def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = True,
@@ -171,26 +187,35 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
     """One pass over ``replayer``'s events: spans, what the flags ask for, and totals.
 
     Messages are kept when ``messages``, checkpoints and custom events when
-    ``marks``, and the first ``max_errors`` error events with their payloads.
+    ``marks``, and the first ``max_errors`` ends with an error, with their payloads.
 
-    With ``full`` the spans are exactly `Replayer.spans` (built by the same
-    `storage.build_spans`, fed as the events go by). Without, only the
-    spans a failure report needs are kept — each error's span with the
-    spans enclosing it, and the spans still open at the end — plus the
-    first ``first`` spans to start (with ``children`` among themselves), and
-    the rest are counted and forgotten, so a summary of a 1M-event run stays
-    small.
+    With ``full`` the spans are those of `Replayer.spans` (built by the same
+    `storage.build_spans`, fed as the events go by), with the statuses of the
+    module docstring. Without, only the spans a failure report needs are
+    kept — each span that did not complete with the spans enclosing it, and
+    the spans still open at the end — plus the first ``first`` spans to start
+    (with ``children`` among themselves), and the rest are counted and
+    forgotten, so a summary of a 1M-event run stays small.
     """
-    out = Scan()
+    out = Scan(status=run_status(replayer))
     collect = _Collector(out, messages, max_errors, marks)
     views = _views(replayer)
     if full:
+        outcomes: dict[int, tuple[int, str]] = {}  # span start -> (end seq, status)
+
         def tap() -> Iterator[EventView]:
             for v in views:
-                collect.see(v)
+                data = collect.see(v)
+                if v.kind in OUTCOME_KINDS and v.span is not None:
+                    outcomes[v.span] = (v.seq, end_status(v.kind, data))
                 yield v
 
         out.spans = build_spans(tap())
+        for s in out.spans:
+            end = outcomes.get(s.start_seq)
+            if end is not None and end[0] == s.end_seq:
+                s.status = end[1]
+        _settle(out)
         _totals(out, out.spans, slowest)
         return out
     counts: dict[str, int] = {}
@@ -200,7 +225,7 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
     prefix: dict[int, Span] = {}
     heap: list[tuple[int, int, Span]] = []
     for v in views:
-        collect.see(v)
+        data = collect.see(v)
         kind = v.kind
         if kind in START_KINDS:
             s = Span(kind=SPAN_KIND[kind], node=v.node or "", start_seq=v.seq, start_ns=v.ts,
@@ -220,9 +245,8 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
             if ended is None:
                 continue
             ended.end_seq, ended.end_ns, ended.duration_ns = v.seq, v.ts, v.ts - ended.start_ns
-            failed = kind.endswith("_error") or _team_failed(v)
-            ended.status = "failed" if failed else "completed"
-            if kind in _ERRORS:  # keep the failed span and every span enclosing it
+            ended.status = end_status(kind, data)
+            if ended.status != "completed":  # keep it, and every span enclosing it
                 chain: Span | None = ended
                 while chain is not None and chain.start_seq not in kept:
                     kept[chain.start_seq] = chain
@@ -237,9 +261,25 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
     kept.update(open_)  # still running when the recording stops
     kept.update(prefix)
     out.spans = sorted(kept.values(), key=lambda s: s.start_seq)
+    _settle(out)
     out.counts, out.lanes = counts, list(lanes)
     out.slowest = [s for _, _, s in sorted(heap, reverse=True)]
     return out
+
+
+def run_status(replayer: Replayer) -> str:
+    """How the run ended: the footer's status; without one, ``running`` while its writer
+    lives and ``incomplete`` once it is gone (`storage.LogReader.status`)."""
+    return replayer.reader.status
+
+
+def _settle(out: Scan) -> None:
+    """Spans that never ended are ``incomplete`` unless the run is still running."""
+    if out.status == "running":
+        return
+    for s in out.spans:
+        if s.end_seq is None:
+            s.status = "incomplete"
 
 
 def _views(replayer: Replayer) -> Iterator[EventView]:
@@ -256,14 +296,6 @@ def _views(replayer: Replayer) -> Iterator[EventView]:
 
 
 _NO_DATA = msgspec.Raw(b"")
-
-
-def _team_failed(v: EventView) -> bool:
-    """A ``team_complete`` whose ``data.success`` is false (as `storage.build_spans` reads it)."""
-    if v.kind != "team_complete":
-        return False
-    data = _decode(v.data)
-    return isinstance(data, dict) and data.get("success") is False
 
 
 def _totals(out: Scan, spans: list[Span], slowest: int) -> None:
@@ -411,6 +443,23 @@ def plain(text: str) -> str:
     """Recorded text for a line of a text export: control characters shown (``\\x1b``,
     ``\\n``), never passed on raw to the terminal or pager that shows the export."""
     return printable(text, one_line=True)
+
+
+#: A mark for each span and run status, the same in every text export.
+STATUS_MARKS = {"completed": "✓", "failed": "✗", "cancelled": "⊘", "timed_out": "⏱",
+                "running": "…", "incomplete": "…"}
+
+
+def status_words(status: str) -> str:
+    """A status as words: ``timed out`` for ``timed_out``."""
+    return status.replace("_", " ")
+
+
+def span_when(s: Span) -> str:
+    """How long ``s`` took; for a span with no end, ``still running`` or ``never ended``."""
+    if s.end_seq is not None:
+        return fmt_duration(s.duration_ns)
+    return "still running" if s.status == "running" else "never ended"
 
 
 def headline(error: dict[str, Any]) -> str:

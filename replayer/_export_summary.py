@@ -13,7 +13,15 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import fmt_duration, headline, plain, preview, walk
+from ._export_scan import (
+    STATUS_MARKS,
+    fmt_duration,
+    headline,
+    plain,
+    preview,
+    status_words,
+    walk,
+)
 from ._replayer import Replayer
 
 __all__ = ["SLOWEST", "iter_summary", "plural", "to_summary"]
@@ -28,7 +36,12 @@ def plural(n: int, word: str) -> str:
 
 
 def _what(s: Span) -> str:
-    mark = {"failed": "  ✗ failed", "running": "  … running"}.get(s.status, "")
+    if s.status == "completed":
+        mark = ""
+    elif s.status == "incomplete":
+        mark = f"  {STATUS_MARKS[s.status]} never ended"
+    else:
+        mark = f"  {STATUS_MARKS.get(s.status, '✗')} {status_words(s.status)}"
     attempt = f" (attempt {s.attempt})" if s.attempt > 1 else ""
     return f"{s.kind} {plain(s.node)}{attempt}{mark}"
 
@@ -39,7 +52,7 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
     found = walk(replayer, full=False, messages=False, max_errors=_ERRORS_SHOWN,
                  slowest=SLOWEST)
     counts = found.counts
-    yield (f"{plain(header.workflow)} · {plain(summary.status)} · "
+    yield (f"{plain(header.workflow)} · {plain(found.status)} · "
            f"{fmt_duration(summary.duration_ns)} · {plural(summary.event_count, 'event')}\n")
     yield f"recording {plain(header.recording_id)}, started {plain(header.started_at)}\n"
     parts = [plural(counts.get("node", 0), "node"), plural(counts.get("team", 0), "team"),
@@ -57,8 +70,9 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
         yield f"on {plural(len(names), 'lane')}: {shown}\n"
     if summary.error:
         yield f"error: {plain(preview(headline(summary.error), 200))}\n"
-    if summary.status == "incomplete":
-        yield ("no footer: the run crashed or is still being recorded"
+    if found.status in ("running", "incomplete"):
+        yield ("no footer: " + ("the run is still being recorded" if found.status == "running"
+                                else "the run crashed or was killed")
                + (f" ({summary.unreadable_tail_bytes} unreadable bytes at the end)"
                   if summary.unreadable_tail_bytes else "") + "\n")
     for note in [*summary.dropped, *summary.degraded]:
