@@ -6,8 +6,10 @@ rich's markup, so a payload holding ``[bold]`` stays as it is — or, with
 (an interrupted export leaves no half file). Like the recording it comes
 from, the file is readable by its owner only: payloads may hold secrets that
 redaction did not catch. Without ``--format`` the format
-comes from FILE's suffix (``.dot``, ``.mmd``, ``.md``, ``.json``, ``.txt``),
-else it is ``summary``.
+comes from FILE's suffix (SPEC §8: ``.dot``/``.gv``, ``.json``, ``.mmd``,
+``.md``, ``.txt``; ``.svg`` and ``.png`` draw the DOT export with Graphviz),
+and an unknown suffix is an error (exit 2) listing the known ones; without
+``-o`` the default is ``summary``.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import argparse
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from typing import IO
 
 from rich.console import Console
 from rich.text import Text
 
-from ._export import FORMAT_SUFFIXES, STREAMS, write_export
+from ._export import STREAMS, format_for_file, write_export
+from ._export_graphviz import GRAPHVIZ_FORMATS, render_graphviz
 from ._replayer import Replayer
 
 NAME = "export"
@@ -37,7 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(flowchart), json (the whole recording), summary (text) or markdown (failure "
         "report); default: from the -o suffix, else summary")
     parser.add_argument("--output", "-o", metavar="FILE", default=None,
-                        help="write to FILE instead of stdout (`-` for stdout)")
+                        help="write to FILE instead of stdout (`-` for stdout); without "
+                        "--format its suffix says the format: .dot/.gv, .json, .mmd, .md, "
+                        ".txt, or .svg/.png drawn by Graphviz")
     parser.add_argument("--recover", action="store_true",
                         help="skip damaged frames instead of stopping at the first")
 
@@ -57,9 +63,27 @@ def _format_for(args: argparse.Namespace) -> str:
     if args.format:
         return str(args.format)
     if args.output and args.output != "-":
-        suffix = os.path.splitext(args.output)[1].lower()
-        return FORMAT_SUFFIXES.get(suffix, "summary")
+        return format_for_file(args.output)
     return "summary"
+
+
+def _replace(path: str, shown_as: str, write: Callable[[int, str], None]) -> None:
+    """Have ``write(fd, tmp)`` fill a private temporary file beside ``path``, then move it
+    there: an interrupted or failed export leaves no half file."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                                   dir=os.path.dirname(path))
+    except OSError as exc:
+        raise OSError(f"cannot write {shown_as}: {exc.strerror or exc}") from exc
+    try:
+        write(fd, tmp)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OSError(f"cannot write {shown_as}: {exc.strerror or exc}") from exc
+        raise
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -75,22 +99,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 _quiet(console.file)
                 return 141
             return 0
-        path = os.path.abspath(args.output)
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                                       suffix=".part", dir=os.path.dirname(path))
-        except OSError as exc:
-            raise OSError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        try:
+        shown_as = str(args.output)
+
+        def text(fd: int, tmp: str) -> None:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 write_export(r, fmt, f)
-            os.replace(tmp, path)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError):
-                raise OSError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-            raise
+
+        def picture(fd: int, tmp: str) -> None:
+            os.close(fd)  # `dot -o` writes it (keeping its owner-only mode)
+            render_graphviz(r, fmt, tmp, shown_as=shown_as)
+
+        _replace(os.path.abspath(shown_as), shown_as,
+                 picture if fmt in GRAPHVIZ_FORMATS else text)
         console.print(Text(f"wrote the {fmt} export of {r.recording_id} to {args.output}"),
                       highlight=False, soft_wrap=True)
     return 0

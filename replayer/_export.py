@@ -10,7 +10,9 @@ whole text. One module per format: ``_export_dot``, ``_export_chrome``,
 ``_export_mermaid``, ``_export_json``, ``_export_summary``, ``_export_markdown``;
 what they share — one pass over the events, message matching, wording — is
 in ``_export_scan``, and finding the error a report leads with in
-``_export_failure``.
+``_export_failure``. Pictures (``svg``, ``png``) are the DOT export drawn by
+Graphviz (``_export_graphviz``); `format_for_file` tells a format from a file
+name, as ``flowtape export -o FILE`` does without ``--format``.
 
 ::
 
@@ -22,18 +24,21 @@ in ``_export_scan``, and finding the error a report leads with in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import IO
 
 from ._export_chrome import iter_chrome
 from ._export_dot import iter_dot
+from ._export_graphviz import GRAPHVIZ_FORMATS
 from ._export_json import iter_json
 from ._export_markdown import iter_markdown
 from ._export_mermaid import iter_mermaid
 from ._export_summary import iter_summary
 from ._replayer import Replayer
 
-__all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STREAMS", "export", "iter_export", "write_export"]
+__all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STREAMS", "export", "format_for_file", "iter_export",
+           "write_export"]
 
 #: Each format's text, in pieces.
 STREAMS: dict[str, Callable[[Replayer], Iterator[str]]] = {
@@ -59,9 +64,35 @@ def _joined(stream: Callable[[Replayer], Iterator[str]]) -> Callable[[Replayer],
 EXPORTERS: dict[str, Callable[[Replayer], str]] = {name: _joined(fn)
                                                    for name, fn in STREAMS.items()}
 
-#: The format a file name suggests (``flowtape export ID -o run.dot``).
+#: The format a file name suggests (``flowtape export ID -o run.dot``; SPEC §8): a text
+#: format of `STREAMS`, or a picture of `GRAPHVIZ_FORMATS`. ``.html`` names the html
+#: export, which only some versions have.
 FORMAT_SUFFIXES = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid",
-                   ".json": "json", ".md": "markdown", ".txt": "summary"}
+                   ".json": "json", ".md": "markdown", ".txt": "summary", ".html": "html",
+                   ".svg": "svg", ".png": "png"}
+
+
+def format_for_file(name: str) -> str:
+    """The format ``name``'s suffix (any case) asks for: a `STREAMS` key, ``svg`` or ``png``.
+
+    Raises ValueError — listing the known suffixes, and ``--format`` as the
+    way out — for a name whose suffix is unknown or missing, or names a
+    format this version does not have.
+    """
+    suffix = os.path.splitext(name)[1].lower()
+    fmt = FORMAT_SUFFIXES.get(suffix)
+    if fmt is not None and (fmt in STREAMS or fmt in GRAPHVIZ_FORMATS):
+        return fmt
+    known = ", ".join(s for s, f in FORMAT_SUFFIXES.items() if f in STREAMS
+                      or f in GRAPHVIZ_FORMATS)
+    if fmt is not None:
+        why = f"the {fmt} export that {suffix} asks for is not available in this version"
+    elif suffix:
+        why = f"its suffix {suffix} is not one flowtape knows"
+    else:
+        why = "it has no suffix"
+    raise ValueError(f"cannot tell the export format for {name}: {why}; use one of {known}, "
+                     f"or choose the format with --format ({', '.join(STREAMS)})")
 
 
 def _stream(fmt: str) -> Callable[[Replayer], Iterator[str]]:
