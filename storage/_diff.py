@@ -51,7 +51,8 @@ from ._diffmodel import (
     TimingRegression,
 )
 from ._reader import LogReader
-from ._valuediff import ABSENT, IgnoreRules, ValueDiffer
+from ._valuediff import ABSENT, IgnoreRules, ValueDiffer, unknown_sides
+from .outcomes import OUTCOME_KINDS, end_status
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker
 
@@ -127,6 +128,7 @@ class _Side:
         self.reader = reader
         views = list(iter_event_views(reader))
         self.spans = build_spans(views)
+        _settle_statuses(self.spans, views, running=reader.status == "running")
         self._dense = bool(views) and views[0].seq == 0 and views[-1].seq == len(views) - 1
         #: Event views by seq (a list when seqs are dense, as in any finished file).
         self.views: list[EventView] | dict[int, EventView] = (
@@ -318,7 +320,8 @@ class _Engine:
     def _collect(self, node: str, changes: list[Change]) -> None:
         for c in changes:
             part = c.path.split(".", 1)[0].split("[", 1)[0]
-            self.changes[part].append(NodeChange(node=node, path=c.path, a=c.a, b=c.b))
+            self.changes[part].append(NodeChange(node=node, path=c.path, a=c.a, b=c.b,
+                                                 unknown=c.unknown))
 
     def _check_timing(self, sa: Span, sb: Span) -> None:
         if sa.kind != "node":
@@ -328,7 +331,9 @@ class _Engine:
             return
         if tb > ta * self.timing_tolerance and tb - ta > self.min_timing_ns:
             self.timing.append(TimingRegression(node=sa.node, a_ns=ta, b_ns=tb,
-                                                ratio=round(tb / max(ta, 1), 3)))
+                                                ratio=round(tb / max(ta, 1), 3),
+                                                a_seq=sa.start_seq, b_seq=sb.start_seq,
+                                                attempt=sa.attempt))
 
     # --- ordering and fingerprints ------------------------------------------------------------
     def _fingerprint(self, side: _Side, span: Span) -> tuple[str, str, int, int]:
@@ -411,17 +416,15 @@ class _Engine:
         differ = self.differ
         if start_a.data != start_b.data:
             da, db = _decode(start_a), _decode(start_b)
-            for path, va, vb in differ.diff(_inputs_of(sa, da), _inputs_of(sb, db), "inputs",
-                                            node):
-                out.append(Change(path, va, vb))
+            out += _changes(differ.diff(_inputs_of(sa, da), _inputs_of(sb, db), "inputs", node))
         if not same_end:
             ea = _decode(end_a) if end_a is not None else None
             eb = _decode(end_b) if end_b is not None else None
-            for path, va, vb in differ.diff(_part(ea, "outputs"), _part(eb, "outputs"),
-                                            "outputs", node):
-                out.append(Change(path, va, vb))
-            for path, va, vb in differ.diff(_error_of(ea), _error_of(eb), "error", node):
-                out.append(Change(path, va, vb))
+            out += _changes(differ.diff(_part(ea, "outputs"), _part(eb, "outputs"), "outputs",
+                                        node))
+            out += _changes(differ.diff(
+                _error_of(end_a.kind if end_a is not None else None, ea),
+                _error_of(end_b.kind if end_b is not None else None, eb), "error", node))
         return out
 
     # --- the result ----------------------------------------------------------------------------
@@ -430,7 +433,7 @@ class _Engine:
         differ = self.differ
         end_a = a.state_at(a.last_seq) if a.state_seqs else ABSENT
         end_b = b.state_at(b.last_seq) if b.state_seqs else ABSENT
-        at_end = [Change(p, va, vb) for p, va, vb in differ.diff(end_a, end_b, "state")]
+        at_end = _changes(differ.diff(end_a, end_b, "state"))
         first = None
         at_first: list[Change] = []
         if self.first is not None:
@@ -439,8 +442,7 @@ class _Engine:
             if a.state_seqs or b.state_seqs:
                 state_a = a.state_at(_end(sa) if sa is not None else anc_a)
                 state_b = b.state_at(_end(sb) if sb is not None else anc_b)
-                at_first = [Change(p, va, vb)
-                            for p, va, vb in differ.diff(state_a, state_b, "state")]
+                at_first = _changes(differ.diff(state_a, state_b, "state"))
         ra, rb = a.reader, b.reader
         metadata = DiffMetadata(
             status=Delta(ra.status, rb.status),
@@ -530,6 +532,30 @@ def _pair_concurrent_leftovers(rows: Alignment, ordered_a: list[Span], ordered_b
     return [(i, j) for i, j in out if not (i is None and j in taken)]
 
 
+def _settle_statuses(spans: list[Span], views: list[EventView], *, running: bool) -> None:
+    """Give each span the status its end event says (`storage.outcomes.end_status`: a member
+    or team that failed, a cancelled run), and one that never ended ``incomplete`` unless
+    the recording is still being written."""
+    ends = {v.seq: v for v in views if v.kind in OUTCOME_KINDS}
+    for s in spans:
+        if s.end_seq is None:
+            if not running:
+                s.status = "incomplete"
+            continue
+        end = ends.get(s.end_seq)
+        if end is not None and end.span == s.start_seq:
+            s.status = end_status(end.kind, _decode(end))
+
+
+def _changes(found: list[tuple[str, Any, Any]]) -> list[Change]:
+    """`ValueDiffer.diff` results as `Change` values, saying which sides are unknown."""
+    out: list[Change] = []
+    for path, a, b in found:
+        unknown = unknown_sides(a, b)
+        out.append(Change(path, a, b, unknown) if unknown else Change(path, a, b))
+    return out
+
+
 def _decode(view: EventView) -> Any:
     # The view decoder has already parsed the whole line, so this cannot fail.
     return _json.decode(view.data) if view.data else None
@@ -549,14 +575,23 @@ def _inputs_of(span: Span, data: Any) -> Any:
     return data if data is not None else ABSENT
 
 
-def _error_of(data: Any) -> Any:
-    """The compared fields of ``data.error``; ``{}`` when there is none (fields diff one by one)."""
+def _error_of(kind: str | None, data: Any) -> Any:
+    """The compared fields of an end event's ``data.error`` — ``{}`` when there is none (fields
+    diff one by one) — plus ``status`` when the error alone does not tell how the execution
+    ended: ``cancelled``, ``timed_out``, or ``failed`` with no error recorded (a team's
+    ``success: false``). ``kind`` is the end event's kind (None: the span never ended)."""
     err = _part(data, "error")
     if err is ABSENT or err is None:
-        return {}
-    if not isinstance(err, dict):
+        fields: dict[str, Any] = {}
+    elif not isinstance(err, dict):
         return err
-    return {k: err[k] for k in _ERROR_FIELDS if k in err and not (k == "causes" and not err[k])}
+    else:
+        fields = {k: err[k] for k in _ERROR_FIELDS
+                  if k in err and not (k == "causes" and not err[k])}
+    status = end_status(kind, data) if kind is not None else "completed"
+    if status in ("cancelled", "timed_out") or (status == "failed" and not fields):
+        fields["status"] = status
+    return fields
 
 
 def _side(span: Span | None) -> DivergenceSide | None:

@@ -5,7 +5,8 @@ field), as Temporal's replay results are: the caller decides whether a
 difference is an error. `RecordingDiff.to_dict` is the stable JSON shape of
 SPEC §6 (docs/diff.md documents it key by key); `RecordingDiff.to_text` is
 a plain-text report for places that cannot use rich (the pytest plugin,
-logs). The engine that fills these in is `storage._diff`.
+logs), written by `storage._difftext`. The engine that fills these in is
+`storage._diff`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from ._difftext import format_value, text_report
 from ._valuediff import ABSENT
 
 __all__ = [
@@ -54,6 +56,10 @@ class Change(msgspec.Struct, frozen=True, gc=False):
     """The value in A; `msgspec.UNSET` (omitted from JSON) when A has nothing there."""
     b: Any = ABSENT
     """The value in B; `msgspec.UNSET` (omitted from JSON) when B has nothing there."""
+    unknown: list[str] | msgspec.UnsetType = ABSENT
+    """The sides (``"a"``, ``"b"``) whose value is not known: the recording holds a
+    ``{"$truncated": size, "$preview": …}`` stand-in there (the value was over the
+    recorder's size limit). Omitted (`msgspec.UNSET`) when both values are known."""
 
 
 class NodeChange(msgspec.Struct, frozen=True, gc=False):
@@ -67,6 +73,8 @@ class NodeChange(msgspec.Struct, frozen=True, gc=False):
     """The value in A (`msgspec.UNSET` when absent)."""
     b: Any = ABSENT
     """The value in B (`msgspec.UNSET` when absent)."""
+    unknown: list[str] | msgspec.UnsetType = ABSENT
+    """The sides whose value is a ``$truncated`` stand-in (see `Change.unknown`)."""
 
 
 class Step(msgspec.Struct, frozen=True):
@@ -127,6 +135,12 @@ class TimingRegression(msgspec.Struct, frozen=True, gc=False):
     """Duration in B, nanoseconds."""
     ratio: float
     """``b_ns / a_ns`` (A's duration taken as at least 1 ns)."""
+    a_seq: int
+    """Start ``seq`` of the node's span in A (which of its executions this is)."""
+    b_seq: int
+    """Start ``seq`` of the paired span in B."""
+    attempt: int = 1
+    """The execution's attempt number (the same on both sides: it is part of the key)."""
 
 
 class Delta(msgspec.Struct, frozen=True, gc=False):
@@ -302,83 +316,10 @@ class RecordingDiff(msgspec.Struct, frozen=True, kw_only=True):
         raw = msgspec.json.encode(self.to_dict())
         return msgspec.json.format(raw, indent=indent).decode() if indent else raw.decode()
 
-    def to_text(self, *, max_lines: int = 200) -> str:
-        """A plain-text report: verdict, first divergence, changes, state, timing, metadata."""
-        return "\n".join(_text_report(self, max_lines))
+    def to_text(self, *, max_lines: int = 200, width: int | None = None) -> str:
+        """A plain-text report: verdict, first divergence, changes, state, timing, metadata.
 
-
-def format_value(value: Any, limit: int = 120) -> str:
-    """A value as short JSON text; ``(absent)`` for a missing side."""
-    if value is ABSENT:
-        return "(absent)"
-    try:
-        text = msgspec.json.encode(value).decode()
-    except (TypeError, msgspec.EncodeError):
-        text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _ms(ns: int | None) -> str:
-    return "-" if ns is None else f"{ns / 1e6:.1f} ms"
-
-
-def _text_report(d: RecordingDiff, max_lines: int) -> list[str]:
-    a, b = d.a_recording, d.b_recording
-    reasons = d.regression_reasons()
-    if d.regression:
-        verdict = "REGRESSION: " + "; ".join(reasons)
-    elif d.identical:
-        verdict = "identical" + (" (timing differs)" if d.timing_regressions else "")
-    else:
-        verdict = "no regression (the differences below are not counted by the policy)"
-    lines = [
-        f"flowtape diff: {verdict}",
-        f"  A: {a.workflow} {a.recording_id} ({d.metadata.status.a})  {a.path}",
-        f"  B: {b.workflow} {b.recording_id} ({d.metadata.status.b})  {b.path}",
-    ]
-    fd = d.first_divergence
-    if fd is not None:
-        lines += ["", f"First divergence at step {fd.position}:"]
-        for label, side in (("A", fd.a), ("B", fd.b)):
-            lines.append(f"  {label}: " + (f"{side.node} (seq {side.seq}, {side.status})"
-                                           if side is not None else "(nothing)"))
-    budget = max_lines
-    body: list[str] = []
-    for i, s in enumerate(d.steps):
-        if s.op == "equal":
-            continue
-        if budget <= 0:
-            rest = sum(1 for t in d.steps[i:] if t.op != "equal")
-            body.append(f"  … {rest} more differing step(s) (see the JSON report)")
-            break
-        mark = {"changed": "~", "only_in_a": "-", "only_in_b": "+"}[s.op]
-        where = " ".join(f"{k}#{v}" for k, v in (("A", s.a), ("B", s.b)) if v is not None)
-        label = {"changed": "changed", "only_in_a": "only in A", "only_in_b": "only in B"}[s.op]
-        body.append(f"  {mark} step {i} {s.node} [{where}] {label}")
-        budget -= 1
-        for c in s.changes:
-            body.append(f"      {c.path}: {format_value(c.a)} -> {format_value(c.b)}")
-            budget -= 1
-    if body:
-        lines += ["", "Steps that differ:", *body]
-    if d.moved:
-        lines.append(f"  (moved, i.e. in both runs at different places: {', '.join(d.moved)})")
-    for title, changes in (("Final state", d.state_changes.at_end),
-                           ("State at the first divergence", d.state_changes.at_first_divergence)):
-        if changes:
-            lines += ["", f"{title}:"]
-            lines += [f"  {c.path}: {format_value(c.a)} -> {format_value(c.b)}"
-                      for c in changes[:max_lines]]
-            if len(changes) > max_lines:
-                lines.append(f"  … {len(changes) - max_lines} more")
-    if d.timing_regressions:
-        lines += ["", "Timing regressions (slowest ratio first):"]
-        lines += [f"  {t.node}: {_ms(t.a_ns)} -> {_ms(t.b_ns)} ({t.ratio:.1f}x)"
-                  for t in d.timing_regressions[:max_lines]]
-    m = d.metadata
-    lines += ["", "Metadata (A -> B):",
-              f"  status: {m.status.a} -> {m.status.b}",
-              f"  duration: {_ms(m.duration_ns.a)} -> {_ms(m.duration_ns.b)}",
-              f"  events: {m.event_count.a} -> {m.event_count.b}",
-              f"  nodes: {m.node_count.a} -> {m.node_count.b}"]
-    return lines
+        Lines fit in ``width`` columns (default: the terminal's, else 120): a long value
+        is shown around its first difference (see `storage._difftext.show_pair`).
+        """
+        return "\n".join(text_report(self, max_lines, width))

@@ -10,6 +10,11 @@ An ignore rule is a glob over such paths where ``*`` matches any characters,
 dots included, optionally prefixed by a node glob and a colon
 (``fetch_*:outputs.headers``). A rule that matches a path also matches
 everything below it, so ``state.cache`` ignores ``state.cache.hits``.
+
+A ``$truncated`` stand-in (a payload over the recorder's size limit) is an
+unknown value, not a dict: it is compared as a whole, never key by key, and
+two equal stand-ins (same size, same preview) count as equal — nothing more
+can be known. `unknown_sides` says which sides of a difference are such.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["ABSENT", "IgnoreRules", "ValueDiffer", "child_path", "index_path"]
+from .placeholders import is_truncated
+
+__all__ = ["ABSENT", "IgnoreRules", "ValueDiffer", "child_path", "index_path", "unknown_sides"]
 
 #: Stands for "no value here" (a key missing on one side); encoders omit it.
 ABSENT: Any = msgspec.UNSET
@@ -107,6 +114,12 @@ class IgnoreRules:
                    for r in self.rules)
 
 
+def unknown_sides(a: Any, b: Any) -> list[str]:
+    """``["a"]``, ``["b"]``, both or neither: the sides whose value is a ``$truncated``
+    stand-in, i.e. not known (see the module docstring)."""
+    return [side for side, v in (("a", a), ("b", b)) if is_truncated(v)]
+
+
 def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
@@ -146,6 +159,10 @@ class ValueDiffer:
               out: list[tuple[str, Any, Any]]) -> None:
         rules = self.rules
         if rules and rules.ignored(node, path):
+            return
+        if is_truncated(a) or is_truncated(b):  # unknown: one change here, or none if equal
+            if a != b:
+                out.append((path, a, b))
             return
         if isinstance(a, dict) and isinstance(b, dict):
             for k, va in a.items():
