@@ -8,8 +8,9 @@ recording through `Replayer.iter_events` / `Replayer.spans` as it goes, so
 `write_export` sends even a 1M-event recording to a file without holding the
 whole text. One module per format: ``_export_dot``, ``_export_chrome``,
 ``_export_mermaid``, ``_export_json``, ``_export_summary``, ``_export_markdown``;
-what they share — one pass over the events, message matching, wording — is
-in ``_export_scan``, and finding the error a report leads with in
+what they share is one pass over the events (``_export_scan``), the spans as
+a sound tree and message matching (``_export_tree``) and wording
+(``_export_text``); finding the error a report leads with is in
 ``_export_failure``. Pictures (``svg``, ``png``) are the DOT export drawn by
 Graphviz (``_export_graphviz``); `format_for_file` tells a format from a file
 name, as ``flowtape export -o FILE`` does without ``--format``.

@@ -23,7 +23,8 @@ from typing import Any
 
 import msgspec
 
-from ._export_scan import ErrorMark, Scan, end_ns, link_messages, span_index, walk
+from ._export_scan import ErrorMark, Scan, walk
+from ._export_tree import end_ns, link_messages, span_index
 from ._replayer import Replayer
 
 __all__ = ["iter_chrome", "to_chrome"]

@@ -19,20 +19,17 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import (
+from ._export_scan import walk
+from ._export_text import (
     STATUS_MARKS,
-    Link,
-    SpanTree,
     cut,
     fmt_duration,
-    link_messages,
     preview,
     span_title,
-    span_tree,
     span_when,
     status_words,
-    walk,
 )
+from ._export_tree import Link, SpanTree, link_messages, span_tree
 from ._replayer import Replayer
 
 __all__ = ["STATUS_COLOURS", "dot_id", "dot_string", "iter_dot", "to_dot"]

@@ -26,18 +26,9 @@ import msgspec
 from storage import Event, Span, StateTracker
 
 from ._export_failure import Failure, locate_failure
-from ._export_scan import (
-    STATUS_MARKS,
-    ErrorMark,
-    Scan,
-    fmt_duration,
-    headline,
-    plain,
-    preview,
-    span_when,
-    walk,
-)
+from ._export_scan import ErrorMark, Scan, walk
 from ._export_summary import plural
+from ._export_text import STATUS_MARKS, fmt_duration, headline, plain, preview, span_when
 from ._replayer import Replayer
 from ._terminal import printable
 

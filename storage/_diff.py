@@ -26,7 +26,6 @@ How it works, and why it is fast enough for 100k-event runs:
 
 from __future__ import annotations
 
-import bisect
 import gc
 import os
 from collections.abc import Iterable, Iterator
@@ -44,24 +43,20 @@ from ._diffmodel import (
     FirstDivergence,
     NodeChange,
     RecordingDiff,
-    RecordingRef,
     RegressionPolicy,
     StateChanges,
     Step,
     TimingRegression,
 )
+from ._diffside import Side, changes_of, decode_data, duration, error_of, inputs_of, part
 from ._reader import LogReader
-from ._valuediff import ABSENT, IgnoreRules, ValueDiffer, unknown_sides
-from .outcomes import OUTCOME_KINDS, end_status
-from .spans import EventView, Span, build_spans, iter_event_views
-from .state import StateTracker
+from ._valuediff import ABSENT, IgnoreRules, ValueDiffer
+from .spans import Span
 
 __all__ = ["diff_recordings"]
 
 _json = msgspec.json.Decoder()
 _enc = msgspec.json.Encoder()
-#: Error fields compared; the traceback is not (its line numbers move with any edit).
-_ERROR_FIELDS = ("type", "message", "causes")
 
 
 def diff_recordings(
@@ -115,80 +110,10 @@ def diff_recordings(
                 readers.append(src)
             else:
                 readers.append(stack.enter_context(LogReader.open(src)))
-        engine = _Engine(_Side(readers[0]), _Side(readers[1]), differ,
+        engine = _Engine(Side(readers[0]), Side(readers[1]), differ,
                          timing_tolerance=timing_tolerance, min_timing_ns=int(min_timing_ns),
                          compare_timing=compare_timing)
         return engine.run(policy if policy is not None else RegressionPolicy())
-
-
-class _Side:
-    """One recording, as the engine needs it: spans, event views by seq, state events."""
-
-    def __init__(self, reader: LogReader) -> None:
-        self.reader = reader
-        views = list(iter_event_views(reader))
-        self.spans = build_spans(views)
-        _settle_statuses(self.spans, views, running=reader.status == "running")
-        self._dense = bool(views) and views[0].seq == 0 and views[-1].seq == len(views) - 1
-        #: Event views by seq (a list when seqs are dense, as in any finished file).
-        self.views: list[EventView] | dict[int, EventView] = (
-            views if self._dense else {v.seq: v for v in views})
-        self.last_seq = views[-1].seq if views else 0
-        self.last_ts = views[-1].ts if views else 0
-        self.state_seqs = [v.seq for v in views if v.kind == "state"]
-        self.by_start = {s.start_seq: s for s in self.spans}
-        root = self.spans[0] if self.spans and self.spans[0].kind == "workflow" \
-            and self.spans[0].parent is None else None
-        self.root = root
-        top: list[Span] = []
-        by_start = self.by_start
-        root_seq = root.start_seq if root is not None else -1
-        first_lane: dict[int, str | None] = {}
-        #: Start seqs of the spans whose children ran on more than one lane.
-        self.multi_lane: set[int] = set()
-        node_count = 0
-        for s in self.spans:
-            if s.kind == "node":
-                node_count += 1
-            if s is root:
-                continue
-            parent = s.parent
-            # Children of the root, and orphans: a parent the file does not have, or (in a
-            # damaged file) one that did not start before it — never a cycle to walk.
-            if parent is None or parent == root_seq or parent not in by_start \
-                    or parent >= s.start_seq:
-                top.append(s)
-                parent = root_seq
-            lane = first_lane.setdefault(parent, s.lane)
-            if lane != s.lane:
-                self.multi_lane.add(parent)
-        self.top = top
-        self.node_count = node_count
-        self._fp: dict[int, int] = {}
-        self._state_cache: dict[int, Any] = {}
-        self._states = StateTracker(reader)
-
-    def children(self, span: Span) -> list[Span]:
-        """``span``'s children; only spans that started after it (a damaged file may say
-        a span is its own child), so the walk always ends."""
-        start = span.start_seq
-        return [self.by_start[c] for c in span.children if c > start and c in self.by_start]
-
-    def ref(self) -> RecordingRef:
-        h = self.reader.header
-        return RecordingRef(path=self.reader.path, recording_id=h.recording_id,
-                            workflow=h.workflow)
-
-    # --- state -------------------------------------------------------------------------
-    def state_at(self, seq: int) -> Any:
-        """The recorded state after event ``seq`` (`ABSENT` before the first state event)."""
-        k = bisect.bisect_right(self.state_seqs, seq) - 1
-        if k < 0:
-            return ABSENT
-        target = self.state_seqs[k]
-        if target not in self._state_cache:
-            self._state_cache[target] = self._states.state_at(target)
-        return self._state_cache[target]
 
 
 def _end(span: Span) -> int:
@@ -196,7 +121,7 @@ def _end(span: Span) -> int:
 
 
 class _Engine:
-    def __init__(self, a: _Side, b: _Side, differ: ValueDiffer, *, timing_tolerance: float,
+    def __init__(self, a: Side, b: Side, differ: ValueDiffer, *, timing_tolerance: float,
                  min_timing_ns: int, compare_timing: bool) -> None:
         self.a, self.b = a, b
         self.differ = differ
@@ -336,20 +261,20 @@ class _Engine:
                                                 attempt=sa.attempt))
 
     # --- ordering and fingerprints ------------------------------------------------------------
-    def _fingerprint(self, side: _Side, span: Span) -> tuple[str, str, int, int]:
-        fp = side._fp.get(span.start_seq)
+    def _fingerprint(self, side: Side, span: Span) -> tuple[str, str, int, int]:
+        fp = side.fingerprints.get(span.start_seq)
         if fp is None:
             raw = side.views[span.start_seq].data
             if self.scrub_inputs and raw:
                 data = _json.decode(raw)
-                inputs = self.differ.scrub(_inputs_of(span, data), "inputs", span.node)
+                inputs = self.differ.scrub(inputs_of(span, data), "inputs", span.node)
                 fp = hash(_enc.encode(inputs))
             else:
                 fp = hash(bytes(raw))
-            side._fp[span.start_seq] = fp
+            side.fingerprints[span.start_seq] = fp
         return (span.kind, span.node, span.attempt, fp)
 
-    def _canonical(self, side: _Side, kids: list[Span], parent: Span | None
+    def _canonical(self, side: Side, kids: list[Span], parent: Span | None
                    ) -> tuple[list[Span], list[bool]]:
         """Children in a canonical order, and which of them ran concurrently.
 
@@ -415,16 +340,16 @@ class _Engine:
         out: list[Change] = []
         differ = self.differ
         if start_a.data != start_b.data:
-            da, db = _decode(start_a), _decode(start_b)
-            out += _changes(differ.diff(_inputs_of(sa, da), _inputs_of(sb, db), "inputs", node))
+            da, db = decode_data(start_a), decode_data(start_b)
+            out += changes_of(differ.diff(inputs_of(sa, da), inputs_of(sb, db), "inputs", node))
         if not same_end:
-            ea = _decode(end_a) if end_a is not None else None
-            eb = _decode(end_b) if end_b is not None else None
-            out += _changes(differ.diff(_part(ea, "outputs"), _part(eb, "outputs"), "outputs",
+            ea = decode_data(end_a) if end_a is not None else None
+            eb = decode_data(end_b) if end_b is not None else None
+            out += changes_of(differ.diff(part(ea, "outputs"), part(eb, "outputs"), "outputs",
                                         node))
-            out += _changes(differ.diff(
-                _error_of(end_a.kind if end_a is not None else None, ea),
-                _error_of(end_b.kind if end_b is not None else None, eb), "error", node))
+            out += changes_of(differ.diff(
+                error_of(end_a.kind if end_a is not None else None, ea),
+                error_of(end_b.kind if end_b is not None else None, eb), "error", node))
         return out
 
     # --- the result ----------------------------------------------------------------------------
@@ -433,7 +358,7 @@ class _Engine:
         differ = self.differ
         end_a = a.state_at(a.last_seq) if a.state_seqs else ABSENT
         end_b = b.state_at(b.last_seq) if b.state_seqs else ABSENT
-        at_end = _changes(differ.diff(end_a, end_b, "state"))
+        at_end = changes_of(differ.diff(end_a, end_b, "state"))
         first = None
         at_first: list[Change] = []
         if self.first is not None:
@@ -442,11 +367,11 @@ class _Engine:
             if a.state_seqs or b.state_seqs:
                 state_a = a.state_at(_end(sa) if sa is not None else anc_a)
                 state_b = b.state_at(_end(sb) if sb is not None else anc_b)
-                at_first = _changes(differ.diff(state_a, state_b, "state"))
+                at_first = changes_of(differ.diff(state_a, state_b, "state"))
         ra, rb = a.reader, b.reader
         metadata = DiffMetadata(
             status=Delta(ra.status, rb.status),
-            duration_ns=Delta(_duration(a), _duration(b)),
+            duration_ns=Delta(duration(a), duration(b)),
             event_count=Delta(ra.event_count, rb.event_count),
             node_count=Delta(a.node_count, b.node_count),
         )
@@ -532,74 +457,7 @@ def _pair_concurrent_leftovers(rows: Alignment, ordered_a: list[Span], ordered_b
     return [(i, j) for i, j in out if not (i is None and j in taken)]
 
 
-def _settle_statuses(spans: list[Span], views: list[EventView], *, running: bool) -> None:
-    """Give each span the status its end event says (`storage.outcomes.end_status`: a member
-    or team that failed, a cancelled run), and one that never ended ``incomplete`` unless
-    the recording is still being written."""
-    ends = {v.seq: v for v in views if v.kind in OUTCOME_KINDS}
-    for s in spans:
-        if s.end_seq is None:
-            if not running:
-                s.status = "incomplete"
-            continue
-        end = ends.get(s.end_seq)
-        if end is not None and end.span == s.start_seq:
-            s.status = end_status(end.kind, _decode(end))
-
-
-def _changes(found: list[tuple[str, Any, Any]]) -> list[Change]:
-    """`ValueDiffer.diff` results as `Change` values, saying which sides are unknown."""
-    out: list[Change] = []
-    for path, a, b in found:
-        unknown = unknown_sides(a, b)
-        out.append(Change(path, a, b, unknown) if unknown else Change(path, a, b))
-    return out
-
-
-def _decode(view: EventView) -> Any:
-    # The view decoder has already parsed the whole line, so this cannot fail.
-    return _json.decode(view.data) if view.data else None
-
-
-def _part(data: Any, name: str) -> Any:
-    if isinstance(data, dict):
-        return data.get(name, ABSENT)
-    return ABSENT
-
-
-def _inputs_of(span: Span, data: Any) -> Any:
-    """A node's (or the workflow's) ``data.inputs``; for teams, members and recursion levels
-    the start event's whole data (formation, members, context / team, role / operation)."""
-    if span.kind in ("node", "workflow"):
-        return _part(data, "inputs")
-    return data if data is not None else ABSENT
-
-
-def _error_of(kind: str | None, data: Any) -> Any:
-    """The compared fields of an end event's ``data.error`` — ``{}`` when there is none (fields
-    diff one by one) — plus ``status`` when the error alone does not tell how the execution
-    ended: ``cancelled``, ``timed_out``, or ``failed`` with no error recorded (a team's
-    ``success: false``). ``kind`` is the end event's kind (None: the span never ended)."""
-    err = _part(data, "error")
-    if err is ABSENT or err is None:
-        fields: dict[str, Any] = {}
-    elif not isinstance(err, dict):
-        return err
-    else:
-        fields = {k: err[k] for k in _ERROR_FIELDS
-                  if k in err and not (k == "causes" and not err[k])}
-    status = end_status(kind, data) if kind is not None else "completed"
-    if status in ("cancelled", "timed_out") or (status == "failed" and not fields):
-        fields["status"] = status
-    return fields
-
-
 def _side(span: Span | None) -> DivergenceSide | None:
     if span is None:
         return None
     return DivergenceSide(node=span.node, seq=span.start_seq, status=span.status)
-
-
-def _duration(side: _Side) -> int:
-    footer = side.reader.footer
-    return footer.duration_ns if footer is not None else side.last_ts
