@@ -100,7 +100,9 @@ class DivergenceSide(msgspec.Struct, frozen=True, gc=False):
     seq: int
     """Its span's start ``seq``."""
     status: str
-    """``completed``, ``failed`` or ``running`` (never finished)."""
+    """How the execution ended (`storage.outcomes.end_status`): ``completed``, ``failed``,
+    ``cancelled``, ``timed_out``; never ended: ``running`` while the recording is being
+    written, ``incomplete`` once its writer is gone."""
 
 
 class FirstDivergence(msgspec.Struct, frozen=True, gc=False):
