@@ -131,6 +131,10 @@ class _Collector:
         kind, out = v.kind, self.out
         out.last_ts = max(out.last_ts, v.ts)
         if kind in _ERRORS:
+            outcome = kind in OUTCOME_KINDS
+            if not outcome and len(out.errors) >= self.errors:
+                out.error_count += 1  # a node error past those kept: no need to decode it
+                return None
             data = _decode(v.data)
             err = data.get("error") if isinstance(data, dict) else None
             if err is None and not kind.endswith("_error"):
@@ -141,7 +145,7 @@ class _Collector:
                     seq=v.seq, ts=v.ts, kind=kind, node=v.node or "", span=v.span, lane=v.lane,
                     error=err if isinstance(err, dict) else {"message": "" if err is None
                                                              else str(err)}))
-            return data
+            return data if outcome else None
         if kind == _MESSAGE:
             out.message_count += 1
             if self.messages:
