@@ -171,9 +171,22 @@ class CatalogStore(abc.ABC):
         """When the recording last grew (for writers on other hosts), if known."""
         return None
 
-    def _is_present(self) -> bool:
-        """False when the store does not exist yet (reads then find nothing)."""
-        return True
+    def _absence(self) -> str | None:
+        """Why there is no store to read here (a message naming it), or None when there is."""
+        return None
+
+    def _prepare_read(self, id_or_prefix: str | None = None) -> None:
+        """Before a read: check the id, check there is a store, bring the catalog up to date.
+
+        A store that is not there is a `StoreError` naming it, never an empty
+        answer (SPEC §8); writing (`path_for`) creates a file store instead.
+        """
+        if id_or_prefix is not None and id_or_prefix != "latest":
+            validate_id(id_or_prefix)
+        reason = self._absence()
+        if reason is not None:
+            raise StoreError(reason)
+        self._sync()
 
     def _uncatalogued(self, recording_id: str) -> CatalogRow | None:
         """The row of a recording named ``recording_id`` that the catalog lacks, if any."""
@@ -310,9 +323,7 @@ class CatalogStore(abc.ABC):
 
     def list(self, query: RecordingQuery | None = None) -> list[RecordingInfo]:
         """Recordings matching ``query`` (all, newest first, by default), from the catalog."""
-        if not self._is_present():
-            return []
-        self._sync()
+        self._prepare_read()
         with self._conn() as conn:
             self._reconcile(conn)
             rows = Catalog.query(conn, query or RecordingQuery())
@@ -324,11 +335,7 @@ class CatalogStore(abc.ABC):
         Raises `InvalidIdError`, `AmbiguousIdError` (listing the candidates),
         `RecordingNotFoundError`.
         """
-        if not self._is_present():
-            if id_or_prefix != "latest":
-                validate_id(id_or_prefix)
-            raise RecordingNotFoundError(id_or_prefix, f"the store {self.url} does not exist")
-        self._sync()
+        self._prepare_read(id_or_prefix)
         with self._conn() as conn:
             self._reconcile(conn)
             return self._info(self._resolve(conn, id_or_prefix))
@@ -339,9 +346,7 @@ class CatalogStore(abc.ABC):
 
     def local_path(self, id_or_prefix: str) -> str:
         """A local file holding the recording (see `get` for the errors)."""
-        if not self._is_present():
-            return self.get(id_or_prefix).path  # raises
-        self._sync()
+        self._prepare_read(id_or_prefix)
         with self._conn() as conn:
             row = self._resolve(conn, id_or_prefix)
             try:
@@ -362,11 +367,7 @@ class CatalogStore(abc.ABC):
         A recording still being written is refused with `StoreError` unless
         ``force``. Raises `InvalidIdError` and `AmbiguousIdError` like `get`.
         """
-        if not self._is_present():
-            if id_or_prefix != "latest":
-                validate_id(id_or_prefix)
-            return False
-        self._sync()
+        self._prepare_read(id_or_prefix)
         with self._conn() as conn:
             try:
                 row = self._resolve(conn, id_or_prefix)
@@ -383,9 +384,7 @@ class CatalogStore(abc.ABC):
 
     def stats(self, query: RecordingQuery | None = None) -> StoreStats:
         """Totals, outcomes, sizes, duration percentiles, workflows, oldest/newest, errors."""
-        if not self._is_present():
-            return StoreStats()
-        self._sync()
+        self._prepare_read()
         with self._conn() as conn:
             self._reconcile(conn)
             return compute_stats(conn, query)
@@ -399,10 +398,7 @@ class CatalogStore(abc.ABC):
         were deleted meanwhile by another process are handled correctly, and
         a ``running`` recording is never touched.
         """
-        if not self._is_present():
-            return RetentionResult(policy=policy, dry_run=dry_run, deleted=[],
-                                   total_recordings=0, total_size_bytes=0, protected=0)
-        self._sync()
+        self._prepare_read()
         with self._conn() as conn:
             self._reconcile(conn)
             rows = Catalog.where(conn)

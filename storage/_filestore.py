@@ -82,6 +82,8 @@ class FileStore(CatalogStore):
     def path_for(self, recording_id: str, codec: str) -> str:
         """``root/<id><suffix>`` for a new recording (the directory is created)."""
         name = validate_id(recording_id) + suffix_for_codec(codec)
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise StoreError(self._absence() or self.root)
         os.makedirs(self.root, exist_ok=True)
         return os.path.join(self.root, name)
 
@@ -115,8 +117,15 @@ class FileStore(CatalogStore):
         except OSError:
             return None
 
-    def _is_present(self) -> bool:
-        return os.path.isdir(self.root)
+    def _absence(self) -> str | None:
+        if os.path.isdir(self.root):
+            return None
+        if os.path.exists(self.root):
+            return (f"{self.root} is a file, not a store directory; give a store directory as "
+                    "--store (or $FLOWTAPE_STORE), or pass a recording file's path in place "
+                    "of an id")
+        return (f"no store at {self.root}: the directory does not exist; check the path given "
+                "as --store (or $FLOWTAPE_STORE); recording into it creates it")
 
     def _uncatalogued(self, recording_id: str) -> CatalogRow | None:
         for suffix in RECORDING_SUFFIXES:
@@ -172,8 +181,7 @@ class FileStore(CatalogStore):
         catalog is moved aside (``catalog.sqlite.damaged-<time>``) and rebuilt.
         Safe while other processes record into the store.
         """
-        if not self._is_present():
-            return ReindexResult()
+        self._prepare_read()
         try:
             with self._conn(bootstrap=False) as conn:
                 return self._reindex(conn, progress)
@@ -237,9 +245,8 @@ class FileStore(CatalogStore):
         corrected (``fixed``). With ``deep``, every frame of every recording
         is decoded and failures are reported in ``corrupt``.
         """
+        self._prepare_read()
         result = VerifyResult()
-        if not self._is_present():
-            return result
         with self._conn() as conn:
             result.fixed = self._reconcile(conn)
             rows = Catalog.where(conn)

@@ -309,9 +309,14 @@ class FsspecStore(CatalogStore):
             self.fs.invalidate_cache(self._root)
             entries = self.fs.ls(self._root, detail=True)
         except FileNotFoundError:
-            return {}
+            self._check_bucket()
+            return {}  # an empty prefix: object stores have no empty directories
         except Exception as exc:
             raise StoreError(f"cannot list {self.url}: {exc}") from None
+        if [(e.get("type"), str(e.get("name", "")).rstrip("/")) for e in entries] == [
+                ("file", self._root)]:
+            raise StoreError(f"{self.url} is an object, not a store prefix; give the prefix "
+                             "that holds the recordings as --store (or $FLOWTAPE_STORE)")
         out: dict[str, int] = {}
         for entry in entries:
             if entry.get("type") != "file":
@@ -320,6 +325,18 @@ class FsspecStore(CatalogStore):
             if recording_name_id(name):
                 out[name] = int(entry.get("size") or 0)
         return out
+
+    def _check_bucket(self) -> None:
+        """Raise `StoreError` when the bucket (the URL's first part) does not exist."""
+        bucket = self._root.split("/", 1)[0]
+        try:
+            there = bool(self.fs.exists(bucket))
+        except Exception as exc:
+            raise StoreError(f"cannot reach {self.url}: {exc}") from None
+        if not there:
+            raise StoreError(f"no store at {self.url}: the bucket {bucket!r} does not exist; "
+                             "check the URL given as --store (or $FLOWTAPE_STORE) and the "
+                             "endpoint, or create the bucket")
 
     def refresh(self, *, full: bool = False, progress: Progress | None = None
                 ) -> tuple[list[CatalogRow], list[str], list[tuple[str, str]]]:

@@ -41,6 +41,12 @@ class MemoryStore(FileStore):
     def __repr__(self) -> str:
         return f"MemoryStore({self.name!r})"
 
+    def _absence(self) -> str | None:
+        if os.path.isdir(self.root):
+            return None
+        return (f"the memory store {self.url} was closed and its recordings are gone; "
+                "open a new one with open_store('memory://…')")
+
     def clear(self) -> None:
         """Forget every recording (files and catalog)."""
         shutil.rmtree(self.root, ignore_errors=True)

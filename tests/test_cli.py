@@ -186,7 +186,9 @@ def test_list_sort_and_limit(cli: Run, recs: Recordings) -> None:
 
 
 def test_list_empty_store(cli: Run, tmp_path: Path) -> None:
-    """An empty (or missing) store lists nothing and exits 0; --json gives []."""
+    """An empty store lists nothing and exits 0; --json gives [] (a missing one is an error:
+    test_cli_store.py::test_a_bad_store_is_an_error)."""
+    (tmp_path / "nothing-here").mkdir()
     empty = str(tmp_path / "nothing-here")
     code, out, _ = cli("list", "--store", empty, store_arg=False)
     assert code == 0 and "No recordings" in out

@@ -485,3 +485,25 @@ def test_store_progress_draws_on_a_terminal_only() -> None:
         report(1, 2)
         report(2, 2)
     assert small.getvalue() == ""
+
+
+# --- a --store that is not a store -------------------------------------------------------------
+#: Every command that reads a store; the id commands look "abcd" up in the store.
+STORE_READERS = [["list"], ["list", "--json"], ["stats"], ["stats", "--json"],
+                 ["cleanup", "--max-count", "1"], ["reindex"], ["verify"], ["verify", "--deep"],
+                 ["verify", "abcd"], ["inspect", "abcd"], ["replay", "abcd"],
+                 ["export", "abcd", "--format", "json"], ["compare", "abcd", "abce"]]
+
+
+@pytest.mark.parametrize("argv", STORE_READERS, ids=" ".join)
+@pytest.mark.parametrize("kind", ["file", "missing"])
+def test_a_bad_store_is_an_error(cli: Run, tmp_path: Path, kind: str, argv: list[str]) -> None:
+    """--store naming a file or a missing directory: one line naming it and the way out, exit 2."""
+    bad = tmp_path / ("some_file.py" if kind == "file" else "no/such/dir")
+    if kind == "file":
+        bad.write_text("print('not a store')\n")
+    code, out, err = cli("--store", str(bad), *argv)
+    needle = "is a file, not a store directory" if kind == "file" else "does not exist"
+    assert_one_line_error(code, err, str(bad), needle, "--store")
+    assert out == ""
+    assert not (tmp_path / "no").exists()  # reading never creates a store

@@ -17,6 +17,7 @@ from storage import (
     FsspecStore,
     MemoryStore,
     RecordingNotFoundError,
+    RetentionPolicy,
     Store,
     StoreError,
     open_store,
@@ -166,16 +167,6 @@ def test_open_reads_the_recording(store: Path) -> None:
             "workflow_start", "node_start", "node_complete", "workflow_complete"]
 
 
-def test_missing_store_directory_reads_as_empty(tmp_path: Path) -> None:
-    """Reading a store that does not exist finds nothing and creates nothing."""
-    s = open_store(tmp_path / "nowhere")
-    assert s.list() == []
-    assert s.stats().total == 0
-    with pytest.raises(RecordingNotFoundError):
-        s.get("latest")
-    assert not (tmp_path / "nowhere").exists()
-
-
 def test_directory_without_catalog_is_indexed_on_first_use(store: Path) -> None:
     """Recordings made before the catalog existed are indexed when a catalog is created."""
     s = open_store(store)
@@ -269,3 +260,43 @@ def test_memory_store_clear_forgets_everything() -> None:
         assert [i.recording_id for i in m.list()] == [rid]
     finally:
         m.close()
+
+
+READS = {
+    "list": lambda s: s.list(),
+    "stats": lambda s: s.stats(),
+    "get": lambda s: s.get("latest"),
+    "open": lambda s: s.open("abcd"),
+    "local_path": lambda s: s.local_path("abcd"),
+    "delete": lambda s: s.delete("abcd"),
+    "apply_retention": lambda s: s.apply_retention(RetentionPolicy(max_count=0)),
+    "reindex": lambda s: s.reindex(),
+    "verify": lambda s: s.verify(),
+}
+
+
+@pytest.mark.parametrize("call", sorted(READS))
+def test_reading_a_missing_store_is_an_error(tmp_path: Path, call: str) -> None:
+    """A store directory that does not exist is a StoreError naming it; nothing is created."""
+    where = tmp_path / "nowhere"
+    with pytest.raises(StoreError, match=f"no store at {where}: the directory does not exist"):
+        READS[call](open_store(where))
+    assert not where.exists()
+
+
+@pytest.mark.parametrize("call", sorted(READS))
+def test_a_file_is_not_a_store(tmp_path: Path, call: str) -> None:
+    """A store path that is a file is a StoreError saying so; the file is left as it was."""
+    where = tmp_path / "some_file.py"
+    where.write_text("x = 1\n")
+    with pytest.raises(StoreError, match=f"{where} is a file, not a store directory"):
+        READS[call](open_store(where))
+    assert where.read_text() == "x = 1\n"
+
+
+def test_recording_into_a_missing_store_creates_it(tmp_path: Path) -> None:
+    """The first recording into a store directory that does not exist yet creates it."""
+    where = tmp_path / "new" / "store"
+    with record_workflow("etl", store=where) as rec:
+        double(1)
+    assert [i.recording_id for i in open_store(where).list()] == [rec.recording_id]

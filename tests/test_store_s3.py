@@ -29,6 +29,7 @@ from storage import (
     RecordingNotFoundError,
     RecordingQuery,
     RetentionPolicy,
+    StoreError,
     open_store,
 )
 
@@ -212,7 +213,9 @@ def test_failed_upload_keeps_the_spool_until_reindex(s3: str, caplog: pytest.Log
     assert "stays in the spool" in caplog.text
     store = open_store(url)
     assert isinstance(store, FsspecStore)
-    assert store.get(rid).path.startswith(store.spool_dir)
+    assert os.path.exists(os.path.join(store.spool_dir, f"{rid}.jsonl.zst"))
+    with pytest.raises(StoreError, match="the bucket 'flowtape-missing-bucket' does not exist"):
+        store.get(rid)  # reading a store whose bucket is missing is an error, not silence
     store.fs.mkdir("flowtape-missing-bucket")
     try:
         result = store.reindex()
@@ -233,3 +236,12 @@ def test_deleting_and_vanished_objects(s3: str) -> None:
     assert store.list() == []
     with pytest.raises(RecordingNotFoundError):
         store.get(b)
+
+
+def test_an_object_is_not_a_store(s3: str) -> None:
+    """A store URL naming an object rather than a prefix is a StoreError saying so."""
+    rid = record(s3, 1)
+    url = f"{s3}/{rid}.jsonl.zst"
+    for read in (lambda s: s.list(), lambda s: s.stats(), lambda s: s.verify()):
+        with pytest.raises(StoreError, match="is an object, not a store prefix"):
+            read(open_store(url))
