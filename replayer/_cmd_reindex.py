@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import msgspec
 from rich.console import Console
@@ -68,32 +68,43 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+#: The style of a group that is a problem (marked ✗ rather than •).
+PROBLEM = "bold red"
+
+Group = tuple[str, str, Sequence[str | tuple[str, str]], str]
+"""(label, what it means, its items: ids or paths, or (id or path, reason); style)."""
+
+
 def render(result: ReindexResult, console: Console, *, store: str) -> None:
     """How many recordings are catalogued now, and each group that needs a word."""
     console.print(Text.assemble(("reindex ", "bold"), store))
     console.print(Text.assemble(("  ✓ ", "green"),
                                 f"{plural(result.indexed, 'recording')} indexed"))
-    groups: list[tuple[str, str, list[str]]] = [
-        ("uploaded", "spooled recordings uploaded first", result.uploaded),
+    render_groups(console, [
+        ("uploaded", "spooled recordings uploaded first", result.uploaded, "green"),
         ("adopted", "kept under their final name (their writer died before deciding)",
-         result.adopted),
-        ("running", "still being written", result.running),
+         result.adopted, "green"),
+        ("running", "still being written", result.running, "yellow"),
         ("incomplete", "no footer and their writer is gone (crashed or killed)",
-         result.incomplete),
+         result.incomplete, "yellow"),
         ("dropped", "catalog rows whose recording no longer exists, removed",
-         result.dropped),
-    ]
-    for label, meaning, ids in groups:
-        if not ids:
+         result.dropped, "yellow"),
+        ("unreadable", "not readable recordings, left alone and not indexed",
+         result.unreadable, PROBLEM),
+    ])
+
+
+def render_groups(console: Console, groups: Sequence[Group]) -> int:
+    """Print each non-empty group as a headline and one line per item; returns the number
+    of items in groups styled `PROBLEM`."""
+    problems = 0
+    for label, meaning, items, style in groups:
+        if not items:
             continue
-        style = "yellow" if label in ("running", "incomplete", "dropped") else "green"
-        console.print(Text.assemble(("  • ", style), (f"{len(ids)} {label}", "bold"),
+        mark = "  ✗ " if style == PROBLEM else "  • "
+        console.print(Text.assemble((mark, style), (f"{len(items)} {label}", "bold"),
                                     f": {meaning}"))
-        for recording_id in ids:
-            console.print(Text(f"      {recording_id}"))
-    if result.unreadable:
-        console.print(Text.assemble(
-            ("  ✗ ", "bold red"), (f"{len(result.unreadable)} unreadable", "bold"),
-            ": not readable recordings, left alone and not indexed"))
-        for path, reason in result.unreadable:
-            console.print(Text(f"      {path}: {reason}"))
+        for item in items:
+            console.print(Text("      " + (item if isinstance(item, str) else ": ".join(item))))
+        problems += len(items) if style == PROBLEM else 0
+    return problems

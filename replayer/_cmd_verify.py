@@ -18,7 +18,7 @@ from rich.text import Text
 from storage import CorruptRecordingError, VerifyResult, open_store
 from storage._integrity import IntegrityReport, check_file, frame_total
 
-from ._cmd_reindex import store_progress
+from ._cmd_reindex import PROBLEM, render_groups, store_progress
 from ._terminal import print_json, progress
 from ._timeline import plural
 
@@ -123,32 +123,19 @@ def render_store(result: VerifyResult, console: Console, *, store: str, deep: bo
     console.print(Text.assemble(("  ✓ ", "green"),
                                 f"{plural(result.checked, 'catalogued recording')} checked "
                                 f"({how})"))
-    if result.fixed:
-        console.print(Text.assemble(
-            ("  • ", "yellow"), f"{len(result.fixed)} fixed: catalog rows corrected "
-            "(writers that died, files whose size changed)"))
-        for recording_id in result.fixed:
-            console.print(Text(f"      {recording_id}"))
-    if result.missing:
-        console.print(Text.assemble(
-            ("  ✗ ", "bold red"), f"{len(result.missing)} missing: the recording vanished; "
-            "its catalog row was dropped"))
-        for recording_id in result.missing:
-            console.print(Text(f"      {recording_id}"))
-    if result.uncatalogued:
-        console.print(Text.assemble(
-            ("  ✗ ", "bold red"), f"{len(result.uncatalogued)} uncatalogued: recordings the "
-            "catalog does not know (run `flowtape reindex`)"))
-        for path in result.uncatalogued:
-            console.print(Text(f"      {path}"))
-    if result.corrupt:
-        console.print(Text.assemble(("  ✗ ", "bold red"),
-                                    f"{len(result.corrupt)} corrupt: recordings that fail "
-                                    "to read (`flowtape verify ID` shows where)"))
-        for recording_id, reason in result.corrupt:
-            console.print(Text(f"      {recording_id}: {reason}"))
+    n = render_groups(console, [
+        ("fixed", "catalog rows corrected (writers that died, files whose size changed)",
+         result.fixed, "yellow"),
+        ("missing", "the recording vanished; its catalog row was dropped", result.missing,
+         PROBLEM),
+        ("uncatalogued", "recordings the catalog does not know (run `flowtape reindex`)",
+         result.uncatalogued, PROBLEM),
+        ("corrupt", "recordings that fail to read (`flowtape verify ID` shows where)",
+         result.corrupt, PROBLEM),
+        ("unreadable", "files in the store that are not readable recordings (left alone)",
+         result.unreadable, PROBLEM),
+    ])
     if result.ok:
         console.print(Text("OK", style="bold green"))
     else:
-        n = len(result.missing) + len(result.uncatalogued) + len(result.corrupt)
         console.print(Text(f"DAMAGED: {n} problem{'s' if n != 1 else ''}", style="bold red"))

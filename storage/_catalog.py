@@ -17,6 +17,7 @@ sqlite3 exception leaves this module: they become `StoreError`.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -385,6 +386,7 @@ class _Pooled:
     def __init__(self, path: str) -> None:
         self.pid = os.getpid()
         self.lock = threading.RLock()
+        _make_private(path)
         self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                     check_same_thread=False)
         self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never torn
@@ -402,6 +404,21 @@ class _Pooled:
             except sqlite3.Error:
                 pass  # read-only or busy: statistics wait for another time
             self.conn.close()
+
+
+def _make_private(path: str) -> None:
+    """Create the catalog file 0600 (SQLite gives its -wal and -shm the same mode), and take
+    group and other access away from one an older flowtape left open. Best effort: a
+    catalog in a read-only directory is still read."""
+    with contextlib.suppress(OSError):  # there already (or not creatable: sqlite3 says why)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            st = os.stat(name)
+            if st.st_mode & 0o077 and st.st_uid == os.getuid():
+                os.chmod(name, 0o600)
+        except OSError:
+            continue
 
 
 # Connections are kept per process and catalog file, not per store object: opening one

@@ -80,11 +80,14 @@ class VerifyResult(msgspec.Struct, kw_only=True):
     an object whose header cannot be read has no id, and is named by its URL instead."""
     fixed: list[str] = []
     """Ids whose rows were corrected (dead writers, changed sizes)."""
+    unreadable: list[tuple[str, str]] = []
+    """(path, reason) for files in the store that are not readable recordings, and links
+    that are not followed (left alone)."""
 
     @property
     def ok(self) -> bool:
-        """True when nothing was missing, uncatalogued or corrupt."""
-        return not (self.missing or self.uncatalogued or self.corrupt)
+        """True when nothing was missing, uncatalogued, corrupt or unreadable."""
+        return not (self.missing or self.uncatalogued or self.corrupt or self.unreadable)
 
 
 _HOST = socket.gethostname()

@@ -100,7 +100,21 @@ class FileStore(CatalogStore):
         return path if path[:1] == os.sep else self._prefix + path
 
     def _local_file(self, row: CatalogRow) -> str:
-        return self._locate(row)
+        path = self._locate(row)
+        if not self._external(row):
+            self._refuse_link_out(path)
+        return path
+
+    def _refuse_link_out(self, path: str) -> None:
+        """Raise `StoreError` when ``path`` is a symbolic link that leads out of the store."""
+        if not os.path.islink(path):
+            return
+        target = os.path.realpath(path)
+        root = os.path.realpath(self.root)
+        if os.path.commonpath([root, target]) != root:
+            raise StoreError(f"{path} is a symbolic link to {target}, outside the store; "
+                             "flowtape does not follow links out of a store: open that file "
+                             "by its path if you trust it, or remove the link")
 
     def _exists(self, row: CatalogRow) -> bool:
         return os.path.isfile(self._locate(row))
@@ -131,6 +145,7 @@ class FileStore(CatalogStore):
         for suffix in RECORDING_SUFFIXES:
             name = recording_id + suffix
             path = os.path.join(self.root, name)
+            self._refuse_link_out(path)
             if os.path.isfile(path):
                 try:
                     return self._read_row(path, rel=name, location="local")
@@ -144,11 +159,22 @@ class FileStore(CatalogStore):
             self._reindex(conn, None)
 
     def _names(self) -> list[str]:
-        """Recording file names in the root (not dot files, not the catalog)."""
+        """Recording file names in the root (not dot files, not the catalog, not links)."""
+        return sorted(name for name, link in self._entries() if not link)
+
+    def _links(self) -> list[tuple[str, str]]:
+        """(path, reason) for each link named like a recording: walks never follow them."""
+        return [(path, f"a symbolic link to {os.path.realpath(path)}; links in a store are "
+                 "not followed: move or copy the recording itself into the store")
+                for path in (os.path.join(self.root, name)
+                             for name, link in self._entries() if link)]
+
+    def _entries(self) -> list[tuple[str, bool]]:
+        """(name, is a link) of the entries in the root named like recordings."""
         try:
             with os.scandir(self.root) as it:
-                return sorted(e.name for e in it
-                              if recording_name_id(e.name) and e.is_file(follow_symlinks=False))
+                return [(e.name, e.is_symlink()) for e in it if recording_name_id(e.name)
+                        and (e.is_symlink() or e.is_file(follow_symlinks=False))]
         except FileNotFoundError:
             return []
 
@@ -197,7 +223,7 @@ class FileStore(CatalogStore):
             return self._reindex(conn, progress)
 
     def _reindex(self, conn: sqlite3.Connection, progress: Progress | None) -> ReindexResult:
-        result = ReindexResult(adopted=self._adopt_partials())
+        result = ReindexResult(adopted=self._adopt_partials(), unreadable=self._links())
         names = self._names()
         rows: list[CatalogRow] = []
         for i, name in enumerate(names, 1):
@@ -260,6 +286,7 @@ class FileStore(CatalogStore):
             known = {r.path for r in rows}
             result.uncatalogued = [os.path.join(self.root, n) for n in self._names()
                                    if n not in known]
+            result.unreadable = self._links()
             resized = []
             gone = {r.recording_id for r in missing}
             present = [r for r in rows if r.recording_id not in gone]
@@ -272,7 +299,10 @@ class FileStore(CatalogStore):
                     except OSError:
                         pass
                 if deep:
-                    reason = _check_frames(path)
+                    try:
+                        reason = _check_frames(self._local_file(row))
+                    except StoreError as exc:
+                        reason = str(exc)
                     if reason is not None:
                         result.corrupt.append((row.recording_id, reason))
                 if progress is not None:
