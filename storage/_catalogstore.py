@@ -7,17 +7,17 @@ temporary directory) and `FsspecStore` (a local spool and a remote prefix).
 
 A row says ``running`` from `Store.begin` until `Store.finish`. A writer that
 died in between (SIGKILL, power loss) never calls ``finish``, so before
-answering, the store checks the few ``running`` rows: a writer on this host
-is alive when its pid exists, is not a zombie, and started before the
-recording did (so a reused pid does not count); a writer on another host is
-taken as alive until its file has not changed for ``stale_after`` seconds.
-Rows of dead writers are re-read from their files and become ``incomplete``
-(or whatever their footer says).
+answering, the store checks the few ``running`` rows the way `LogReader.status`
+does: the writer holds an exclusive ``flock`` on its file until it closes it,
+and the kernel drops it when the process dies (`writer_alive`). Rows whose
+file is no longer locked are re-read from their files and become
+``incomplete`` (or whatever their footer says).
 """
 
 from __future__ import annotations
 
 import abc
+import fcntl
 import os
 import socket
 import sqlite3
@@ -42,7 +42,8 @@ from .errors import (
 from .events import Header
 from .ids import validate_id
 
-__all__ = ["CatalogStore", "ReindexResult", "VerifyResult", "process_alive"]
+__all__ = ["CatalogStore", "ReindexResult", "VerifyResult", "process_alive", "writer_alive",
+           "writer_holds_lock"]
 
 Progress = Callable[[int, int], None]
 DEFAULT_STALE_AFTER = 24 * 3600.0
@@ -107,6 +108,8 @@ def process_alive(host: str, pid: int, started_us: int) -> bool | None:
         return False
     except PermissionError:
         pass  # someone else's process: it exists
+    except OverflowError:
+        return False  # a pid no process can have (a damaged or hostile header)
     except OSError:
         return None
     try:
@@ -119,6 +122,55 @@ def process_alive(host: str, pid: int, started_us: int) -> bool | None:
     except (OSError, ValueError, IndexError):
         return True
     return started <= started_us / 1e6 + 5.0  # slack: boot time has 1 s resolution
+
+
+def writer_holds_lock(path: str) -> bool | None:
+    """True while a writer holds its lock on ``path``, False when none does, None when the
+    file cannot be opened or its file system has no locks (docs/format.md §Liveness)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # also releases the shared lock, if it was granted
+    return False
+
+
+def writer_alive(path: str, host: str, pid: int, started_us: int, *,
+                 stale_after: float = DEFAULT_STALE_AFTER) -> bool:
+    """Whether a process is still writing the recording file at ``path``.
+
+    The writer's lock answers, as it does for `LogReader.status`: held means
+    alive; not held means the writer closed the file or died, even if its
+    process lives on (a footer that could not be written is not ``running``
+    forever). Where the lock cannot tell (a file system without locks) the
+    header's pid is checked on this host; a writer on another host (a shared
+    directory, whose locks may not reach here) counts as alive until the file
+    has not grown for ``stale_after`` seconds.
+    """
+    held = writer_holds_lock(path)
+    if held is not None and (held or not _elsewhere(host)):
+        return held
+    if not os.path.exists(path):
+        return False
+    if not _elsewhere(host):
+        alive = process_alive(host, pid, started_us)
+        if alive is not None:
+            return alive
+    try:
+        return time.time() - os.path.getmtime(path) < stale_after
+    except OSError:
+        return False
+
+
+def _elsewhere(host: str) -> bool:
+    return bool(host) and host != _HOST
 
 
 _BOOT: list[float] = []
@@ -169,10 +221,6 @@ class CatalogStore(abc.ABC):
     def _external(self, row: CatalogRow) -> bool:
         """True for a file outside the store that only the catalog refers to."""
         return False
-
-    def _mtime(self, row: CatalogRow) -> float | None:
-        """When the recording last grew (for writers on other hosts), if known."""
-        return None
 
     def _absence(self) -> str | None:
         """Why there is no store to read here (a message naming it), or None when there is."""
@@ -239,17 +287,23 @@ class CatalogStore(abc.ABC):
         with LogReader.open(path, recover=True) as r:
             row = row_from_log(r.header, r.footer, r.event_count, r.size, path=rel,
                                location=location)
-        if row.status == "incomplete" and self._writer_alive(row, os.path.getmtime(path)):
+        if row.status == "incomplete" and self._live(path, row):
             row.status = "running"
         return row
 
-    def _writer_alive(self, row: CatalogRow, mtime: float | None = None) -> bool:
-        alive = process_alive(row.host, row.pid, row.started_us)
-        if alive is not None:
-            return alive
-        if mtime is None:
-            mtime = self._mtime(row)
-        return mtime is None or time.time() - mtime < self.stale_after
+    def _writer_alive(self, row: CatalogRow) -> bool:
+        """Whether the writer of ``row`` is still at work (uploaded objects are finished)."""
+        if row.location == "remote":
+            return False
+        try:
+            path = self._local_file(row)
+        except (StoreError, RecordingNotFoundError):
+            return False
+        return self._live(path, row)
+
+    def _live(self, path: str, row: CatalogRow) -> bool:
+        return writer_alive(path, row.host, row.pid, row.started_us,
+                            stale_after=self.stale_after)
 
     def _reread(self, row: CatalogRow) -> CatalogRow | None:
         """``row`` read again from its bytes (None when they are gone)."""

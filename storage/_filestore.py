@@ -30,7 +30,7 @@ from ._catalogstore import (
     Progress,
     ReindexResult,
     VerifyResult,
-    process_alive,
+    writer_alive,
 )
 from ._codec import suffix_for_codec
 from ._reader import LogReader
@@ -124,12 +124,6 @@ class FileStore(CatalogStore):
             return
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._locate(row))
-
-    def _mtime(self, row: CatalogRow) -> float | None:
-        try:
-            return os.path.getmtime(self._locate(row))
-        except OSError:
-            return None
 
     def _absence(self) -> str | None:
         if os.path.isdir(self.root):
@@ -260,7 +254,7 @@ class FileStore(CatalogStore):
         return result
 
     def _adopt_partials(self) -> list[str]:
-        return adopt_partials(self.root)
+        return adopt_partials(self.root, stale_after=self.stale_after)
 
     def verify(self, *, deep: bool = False, progress: Progress | None = None) -> VerifyResult:
         """Check the catalog against the files.
@@ -321,7 +315,7 @@ class FileStore(CatalogStore):
         return result
 
 
-def adopt_partials(directory: str) -> list[str]:
+def adopt_partials(directory: str, *, stale_after: float = DEFAULT_STALE_AFTER) -> list[str]:
     """Move ``.<name>.partial`` files of dead ``keep=`` runs in ``directory`` to their names.
 
     Such a run died before its keep policy could decide; a crash is worth
@@ -343,11 +337,11 @@ def adopt_partials(directory: str) -> list[str]:
         try:
             with LogReader.open(path, recover=True) as r:
                 header = r.header
-        except (RecordingReadError, OSError):
+            started = to_us(parse_started_at(header.started_at))
+        except (RecordingReadError, OSError, ValueError):
             continue
-        started = to_us(parse_started_at(header.started_at))
-        if process_alive(header.host, header.pid, started) is not False:
-            continue  # alive, or on another host: not ours to decide
+        if writer_alive(path, header.host, header.pid, started, stale_after=stale_after):
+            continue  # still deciding: not ours to decide
         try:
             os.replace(path, target)
         except OSError:

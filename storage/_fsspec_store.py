@@ -221,14 +221,6 @@ class FsspecStore(CatalogStore):
             raise StoreError(f"deleting {self._locate(row)} failed: {exc}") from None
         _unlink(os.path.join(self.objects_dir, row.path))
 
-    def _mtime(self, row: CatalogRow) -> float | None:
-        if row.location == "remote":
-            return None
-        try:
-            return os.path.getmtime(self._spool_path(row))
-        except OSError:
-            return None
-
     def _sync(self) -> None:
         self.refresh()
 
@@ -276,7 +268,7 @@ class FsspecStore(CatalogStore):
         Recordings still being written are left alone (``skipped``).
         """
         result = UploadResult()
-        adopt_partials(self.spool_dir)
+        adopt_partials(self.spool_dir, stale_after=self.stale_after)
         try:
             names = sorted(n for n in os.listdir(self.spool_dir) if recording_name_id(n))
         except FileNotFoundError:

@@ -21,7 +21,7 @@ import textwrap
 from collections.abc import Iterator
 from typing import Any
 
-from storage import Event, Footer, Header, LogWriter, Store, new_recording_id
+from storage import Event, Footer, Header, LogReader, LogWriter, Store, new_recording_id
 
 BASE = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,6 +59,37 @@ def add_recording(
                             duration_ns=int(duration_s * 1e9), error=error))
     store.finish(rid, path)
     return rid
+
+
+def write_without_footer(store: Store, *, workflow: str = "wf", events: int = 3,
+                         pid: int | None = None) -> str:
+    """A run whose writer closed its file without a footer and never called ``finish``.
+
+    Catalogued ``running`` by ``begin``, as the recorder does; then the
+    events are written and the file is closed with no footer, as when the
+    footer could not be written. ``pid`` goes into the header (default: this
+    process, which is alive but holds no lock on the file). Returns the id.
+    """
+    rid = new_recording_id()
+    header = Header(recording_id=rid, workflow=workflow, started_at=dt.datetime.now(
+        dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), host=socket.gethostname(),
+                    pid=os.getpid() if pid is None else pid)
+    path = store.path_for(rid, "zstd")
+    writer = LogWriter(path, header, flush_every=1)
+    store.begin(header, path)
+    with writer.lock:
+        for i in range(events):
+            writer.append(Event(i, i * 1000, "custom", data={"name": "tick", "i": i}))
+        writer.close(Footer(status="completed", event_count=events, duration_ns=1000))
+    cut_footer(path)
+    return rid
+
+
+def cut_footer(path: str) -> None:
+    """Truncate a finished recording after its last event frame (no footer, no trailer)."""
+    with LogReader.open(path) as reader:
+        last = reader.frames[-1]
+    os.truncate(path, last.offset + last.length)
 
 
 def subprocess_env() -> dict[str, str]:
