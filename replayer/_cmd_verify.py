@@ -126,6 +126,10 @@ def render_store(result: VerifyResult, console: Console, *, store: str, deep: bo
     n = render_groups(console, [
         ("fixed", "catalog rows corrected (writers that died, files whose size changed)",
          result.fixed, "yellow"),
+        ("running", "still being written (what is written so far is sound)", result.running,
+         "green"),
+        ("incomplete", "the writer died before the footer; every event in them is readable "
+         "(`flowtape verify ID` says more)", result.incomplete, PROBLEM),
         ("missing", "the recording vanished; its catalog row was dropped", result.missing,
          PROBLEM),
         ("uncatalogued", "recordings the catalog does not know (run `flowtape reindex`)",

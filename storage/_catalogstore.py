@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 
 from ._catalog import Catalog, CatalogRow, decode_tags, from_us, row_from_log, to_us
+from ._integrity import check_file
 from ._reader import LogReader
 from ._retention import RetentionPolicy, RetentionResult, plan_retention
 from ._stats import StoreStats, compute_stats
@@ -77,8 +78,13 @@ class VerifyResult(msgspec.Struct, kw_only=True):
     uncatalogued: list[str] = []
     """Recordings the catalog does not know (`Store.reindex` adds them)."""
     corrupt: list[tuple[str, str]] = []
-    """(id, reason) for recordings that fail to read (``deep=True`` reads every frame);
-    an object whose header cannot be read has no id, and is named by its URL instead."""
+    """(id, reason) for recordings that fail to read (``deep=True``: whose check finds
+    them damaged or unreadable); an object whose header cannot be read has no id, and is
+    named by its URL instead."""
+    incomplete: list[str] = []
+    """``deep=True``: ids whose writer died before the footer (verdict ``incomplete``)."""
+    running: list[str] = []
+    """``deep=True``: ids still being written; what is written so far is sound (no problem)."""
     fixed: list[str] = []
     """Ids whose rows were corrected (dead writers, changed sizes)."""
     unreadable: list[tuple[str, str]] = []
@@ -87,8 +93,9 @@ class VerifyResult(msgspec.Struct, kw_only=True):
 
     @property
     def ok(self) -> bool:
-        """True when nothing was missing, uncatalogued, corrupt or unreadable."""
-        return not (self.missing or self.uncatalogued or self.corrupt or self.unreadable)
+        """True when nothing was missing, uncatalogued, corrupt, unreadable or incomplete."""
+        return not (self.missing or self.uncatalogued or self.corrupt or self.unreadable
+                    or self.incomplete)
 
 
 _HOST = socket.gethostname()
@@ -362,6 +369,21 @@ class CatalogStore(abc.ABC):
             return row
         raise RecordingNotFoundError(id_or_prefix, f"no recording id starts with it in "
                                      f"{self.url}; see `flowtape list`")
+
+    def _check_deep(self, row: CatalogRow, result: VerifyResult) -> None:
+        """Check every part of ``row``'s recording as `flowtape verify FILE` does (one code
+        path: `check_file`) and file it under its verdict in ``result``."""
+        try:
+            report = check_file(self._local_file(row))
+        except (RecordingReadError, StoreError, OSError) as exc:
+            result.corrupt.append((row.recording_id, str(exc)))
+            return
+        if report.verdict == "running":
+            result.running.append(row.recording_id)
+        elif report.verdict == "incomplete":
+            result.incomplete.append(row.recording_id)
+        elif report.verdict != "intact":
+            result.corrupt.append((row.recording_id, "; ".join(report.problems)))
 
     # --- the Store API -------------------------------------------------------------------------
     def begin(self, header: Header, path: str) -> None:

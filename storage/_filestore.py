@@ -293,12 +293,7 @@ class FileStore(CatalogStore):
                     except OSError:
                         pass
                 if deep:
-                    try:
-                        reason = _check_frames(self._local_file(row))
-                    except StoreError as exc:
-                        reason = str(exc)
-                    if reason is not None:
-                        result.corrupt.append((row.recording_id, reason))
+                    self._check_deep(row, result)
                 if progress is not None:
                     progress(i, len(present))
             fresh = []
@@ -348,14 +343,3 @@ def adopt_partials(directory: str, *, stale_after: float = DEFAULT_STALE_AFTER) 
             continue
         adopted.append(rid)
     return adopted
-
-
-def _check_frames(path: str) -> str | None:
-    """None when every frame of ``path`` decodes, else the reason it does not."""
-    try:
-        with LogReader.open(path) as r:
-            for i in range(r.frame_count):
-                r.read_frame(i)
-    except (RecordingReadError, OSError) as exc:
-        return str(exc)
-    return None

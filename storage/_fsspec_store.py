@@ -37,7 +37,7 @@ from ._catalogstore import (
     VerifyResult,
 )
 from ._codec import FrameError, codec_for_name, detect_codec, suffix_for_codec
-from ._filestore import _check_frames, adopt_partials, recording_name_id
+from ._filestore import adopt_partials, recording_name_id
 from ._reader import LogReader
 from .errors import (
     CorruptRecordingError,
@@ -474,12 +474,7 @@ class FsspecStore(CatalogStore):
         result.uncatalogued = [os.path.join(self.spool_dir, n) for n in spool if n not in known]
         if deep:
             for i, row in enumerate(current, 1):
-                try:
-                    reason = _check_frames(self._local_file(row))
-                except (RecordingNotFoundError, StoreError) as exc:
-                    reason = str(exc)
-                if reason is not None:
-                    result.corrupt.append((row.recording_id, reason))
+                self._check_deep(row, result)
                 if progress is not None:
                     progress(i, len(current))
         return result

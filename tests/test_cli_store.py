@@ -507,3 +507,34 @@ def test_a_bad_store_is_an_error(cli: Run, tmp_path: Path, kind: str, argv: list
     assert_one_line_error(code, err, str(bad), needle, "--store")
     assert out == ""
     assert not (tmp_path / "no").exists()  # reading never creates a store
+
+
+# --- verify --deep: one verdict per recording, the one `verify FILE` gives ---------------------
+@pytest.mark.slow
+def test_deep_verify_gives_each_recording_the_verdict_of_verify_file(cli: Run, runs: Runs
+                                                                     ) -> None:
+    """A killed run is incomplete and a flipped byte damaged, in verify --deep as in verify
+    FILE; a run still being written is running, which is not a problem."""
+    with running_victim(str(runs.store)) as (proc, killed):
+        kill(proc)
+    damaged = runs.file_of(4)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    with running_victim(str(runs.store)) as (_, live):
+        code, out, _ = cli("verify", "--deep", "--json")
+        result = json.loads(out)
+        assert code == 1 and result["ok"] is False
+        assert result["running"] == [live] and result["incomplete"] == [killed]
+        assert [c[0] for c in result["corrupt"]] == [runs[4]]
+        verdicts = {}
+        for rid in [*runs.ids, killed, live]:
+            _, single, _ = cli("verify", rid, "--json")
+            verdicts[rid] = json.loads(single)["verdict"]
+        assert verdicts == {**dict.fromkeys(runs.ids, "intact"), runs[4]: "damaged",
+                            killed: "incomplete", live: "running"}
+        code, out, _ = cli("verify", "--deep")
+        assert "1 running: still being written (what is written so far is sound)" in out
+        assert "1 incomplete: the writer died before the footer" in out
+        assert line_with(out, killed) == [killed]
+        assert out.rstrip().endswith("DAMAGED: 2 problems")

@@ -217,7 +217,7 @@ def test_verify_reports_uncatalogued_and_corrupt_files(store: Path) -> None:
     result = s.verify(deep=True)
     assert str(stray) in result.uncatalogued
     assert [c[0] for c in result.corrupt] == [rid]
-    assert "corrupt" in result.corrupt[0][1] and not result.ok
+    assert "is damaged" in result.corrupt[0][1] and not result.ok
 
 
 def test_open_of_a_vanished_file_drops_the_row(store: Path) -> None:

@@ -203,6 +203,8 @@ def test_crash_leaves_the_spool_and_upload_spooled_sends_it(s3: str) -> None:
     assert objects(s3) == [f"{rid}.jsonl.zst"]
     info = FsspecStore(s3, cache_dir=os.path.join(store.local_root, "x")).get(rid)
     assert (info.status, info.event_count) == ("incomplete", 6)
+    check = store.verify(deep=True)  # the verdict `verify FILE` gives: not OK
+    assert check.incomplete == [rid] and not check.ok
 
 
 def test_failed_upload_keeps_the_spool_until_reindex(s3: str, caplog: pytest.LogCaptureFixture
