@@ -25,19 +25,19 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
 from ._store import RecordingQuery, aware, parse_started_at
-from .errors import StoreError
+from .errors import RecordingReadError, StoreError
 from .events import Footer, Header
+from .ids import is_valid_id
 
 __all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "close_connections", "decode_tags",
            "from_us", "row_from_log", "to_us"]
 
 CATALOG_NAME = "catalog.sqlite"
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -80,6 +80,20 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS rec_size ON recordings (size, id)",
     "CREATE INDEX IF NOT EXISTS tags_id ON recording_tags (id)",
 )
+
+#: Schema version -> the statements that bring the one before it there (``PRAGMA
+#: user_version`` holds the version; a new catalog runs them all).
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: _SCHEMA,
+    # Objects an object store could not catalogue (unreadable, malformed), and their size
+    # when it looked: they are not read again on every query, only once they change.
+    2: ("""CREATE TABLE IF NOT EXISTS skipped (
+        path   TEXT PRIMARY KEY,
+        size   INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    )""",),
+}
+SCHEMA_VERSION = max(_MIGRATIONS)
 
 COLUMNS = ("id", "workflow", "status", "success", "started_at", "duration_ns", "size",
            "event_count", "node_count", "team_count", "max_depth", "error_type", "tags", "path",
@@ -149,22 +163,50 @@ def from_us(us: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=us)
 
 
-def row_from_log(header: Header, footer: Footer | None, event_count: int, size: int, *,
-                 path: str, location: str = "local", status: str | None = None) -> CatalogRow:
-    """The catalog row of a recording, from its header and footer.
+#: What one catalog column can hold: SQLite integers are signed 64-bit.
+_MAX_INT = 2**63 - 1
+#: Process ids are 32-bit everywhere (pid_t on POSIX, DWORD on Windows).
+_MAX_PID = 2**32 - 1
+
+
+def row_from_log(source: str, header: Header, footer: Footer | None, event_count: int,
+                 size: int, *, path: str, location: str = "local", status: str | None = None
+                 ) -> CatalogRow:
+    """The catalog row of the recording at ``source`` (a path or URL), from its header and
+    footer.
 
     Without a footer the status is ``incomplete`` unless ``status`` says
-    otherwise (``running`` for a writer that is still alive).
+    otherwise (``running`` for a writer that is still alive). A header or
+    footer the catalog cannot hold as it is (an id that is not an id, a start
+    that is not a time, a number out of range) raises `RecordingReadError`
+    naming ``source`` and what is wrong, so the store reports that one file
+    and goes on with the rest.
     """
     error = footer.error if footer is not None else None
     final = footer.status if footer is not None else (status or "incomplete")
     counts = footer.counts if footer is not None else None
+    if not is_valid_id(header.recording_id):
+        _malformed(source, f"the header's recording_id {header.recording_id!r} is not a "
+                   "recording id (ids hold only letters, digits, '_' and '-')")
+    try:
+        started_us = to_us(parse_started_at(header.started_at))
+    except (ValueError, OverflowError):
+        _malformed(source, f"the header's started_at {header.started_at!r} is not an RFC 3339 "
+                   "time")
+    if not 0 <= header.pid <= _MAX_PID:
+        _malformed(source, f"the header's pid {header.pid} is not a process id")
+    numbers = {"event_count": event_count}
+    if footer is not None:
+        numbers.update(duration_ns=footer.duration_ns, **msgspec.structs.asdict(footer.counts))
+    for name, value in numbers.items():
+        if not 0 <= value <= _MAX_INT:
+            _malformed(source, f"the footer's {name} {value} is out of range")
     return CatalogRow(
         recording_id=header.recording_id,
         workflow=header.workflow,
         status=final,
         success=None if final in ("running", "incomplete") else final == "completed",
-        started_us=to_us(parse_started_at(header.started_at)),
+        started_us=started_us,
         duration_ns=footer.duration_ns if footer is not None else 0,
         size=size,
         event_count=event_count,
@@ -178,6 +220,11 @@ def row_from_log(header: Header, footer: Footer | None, event_count: int, size: 
         host=header.host,
         pid=header.pid,
     )
+
+
+def _malformed(source: str, what: str) -> NoReturn:
+    raise RecordingReadError(source, f"{what}; the file is left out of the catalog (fix it, "
+                             "or move it out of the store)")
 
 
 def where_clause(query: RecordingQuery) -> tuple[str, list[Any]]:
@@ -287,11 +334,12 @@ class Catalog:
                         raise
                     time.sleep(0.02)
             with self.write(conn):
-                if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                    for statement in _SCHEMA:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[step]:
                         conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    self.created = True
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.created = version == 0
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
         text = str(exc)
@@ -329,6 +377,22 @@ class Catalog:
         pairs = [(i,) for i in ids]
         conn.executemany("DELETE FROM recording_tags WHERE id = ?", pairs)
         conn.executemany("DELETE FROM recordings WHERE id = ?", pairs)
+
+    @staticmethod
+    def skip(conn: sqlite3.Connection, path: str, size: int, reason: str) -> None:
+        """Remember that ``path`` (of ``size`` bytes) could not be catalogued, and why."""
+        conn.execute("INSERT OR REPLACE INTO skipped (path, size, reason) VALUES (?, ?, ?)",
+                     (path, size, reason))
+
+    @staticmethod
+    def unskip(conn: sqlite3.Connection, paths: Sequence[str]) -> None:
+        """Forget the skipped ``paths`` (gone, or read again)."""
+        conn.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in paths])
+
+    @staticmethod
+    def skipped(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
+        """Every skipped path -> (its size when skipped, why)."""
+        return {p: (n, r) for p, n, r in conn.execute("SELECT path, size, reason FROM skipped")}
 
     # --- reads ------------------------------------------------------------------------------
     @staticmethod

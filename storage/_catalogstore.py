@@ -292,7 +292,7 @@ class CatalogStore(abc.ABC):
     def _read_row(self, path: str, *, rel: str, location: str) -> CatalogRow:
         """The row for the local recording file ``path`` (a live writer's file: ``running``)."""
         with LogReader.open(path, recover=True) as r:
-            row = row_from_log(r.header, r.footer, r.event_count, r.size, path=rel,
+            row = row_from_log(path, r.header, r.footer, r.event_count, r.size, path=rel,
                                location=location)
         if row.status == "incomplete" and self._live(path, row):
             row.status = "running"

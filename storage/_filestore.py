@@ -253,6 +253,18 @@ class FileStore(CatalogStore):
         result.incomplete = [r.recording_id for r in fresh if r.status == "incomplete"]
         return result
 
+    def _classify(self, name: str, result: VerifyResult) -> None:
+        """File a recording the catalog lacks: one `reindex` would add, or one it cannot."""
+        path = os.path.join(self.root, name)
+        try:
+            self._read_row(path, rel=name, location="local")
+        except FileNotFoundError:
+            return  # deleted meanwhile
+        except (RecordingReadError, OSError) as exc:
+            result.unreadable.append((path, str(exc)))
+            return
+        result.uncatalogued.append(path)
+
     def _adopt_partials(self) -> list[str]:
         return adopt_partials(self.root, stale_after=self.stale_after)
 
@@ -278,9 +290,10 @@ class FileStore(CatalogStore):
                                           if not self._exists(r)])
             result.missing = [r.recording_id for r in missing]
             known = {r.path for r in rows}
-            result.uncatalogued = [os.path.join(self.root, n) for n in self._names()
-                                   if n not in known]
             result.unreadable = self._links()
+            for name in self._names():
+                if name not in known:
+                    self._classify(name, result)
             resized = []
             gone = {r.recording_id for r in missing}
             present = [r for r in rows if r.recording_id not in gone]

@@ -38,15 +38,15 @@ from ._catalogstore import (
 )
 from ._codec import FrameError, codec_for_name, detect_codec, suffix_for_codec
 from ._filestore import adopt_partials, recording_name_id
+from ._reader import _BAD_JSON as BAD_JSON
 from ._reader import LogReader
 from .errors import (
     CorruptRecordingError,
     RecordingNotFoundError,
     RecordingReadError,
     StoreError,
-    UnsupportedVersionError,
 )
-from .events import FORMAT_NAME, FORMAT_VERSION, Footer, Header
+from .events import Footer
 from .ids import validate_id
 
 __all__ = ["FsspecStore", "UploadResult", "default_cache_dir", "fsspec_protocols"]
@@ -61,7 +61,6 @@ _COMMON_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", 
                                "hdfs", "webhdfs", "sftp", "ssh", "ftp", "http", "https",
                                "webdav", "smb", "dbfs", "oci", "r2"})
 _footer_decoder = msgspec.json.Decoder(Footer)
-_any_decoder = msgspec.json.Decoder()
 
 
 def fsspec_protocols() -> frozenset[str]:
@@ -335,23 +334,31 @@ class FsspecStore(CatalogStore):
         """Bring the local catalog up to date with the objects under the prefix.
 
         New or changed objects are read (header and footer by range reads);
-        rows of objects that vanished are dropped. With ``full`` every object
-        is read again. Returns (rows added or updated, ids dropped,
-        (object, reason) for unreadable objects).
+        rows of objects that vanished are dropped. An object that is not a
+        readable recording is remembered with its size and not read again
+        until it changes. With ``full`` every object is read again. Returns
+        (rows added or updated, ids dropped, (URL, reason) for the objects
+        that could not be read this time).
         """
         listing = self._listing()
         with self._conn() as conn:
             known = {r.path: r for r in Catalog.where(conn, "location = 'remote'")}
+            skipped = Catalog.skipped(conn)
         todo = [(n, s) for n, s in sorted(listing.items())
-                if full or n not in known or known[n].size != s]
+                if full or ((n not in known or known[n].size != s)
+                            and skipped.get(n, (-1, ""))[0] != s)]
         rows: list[CatalogRow] = []
         unreadable: list[tuple[str, str]] = []
+        bad: list[tuple[str, int, str]] = []
         for i, (name, size) in enumerate(todo, 1):
             try:
                 rows.append(self._remote_row(name, size))
             except FileNotFoundError:
                 pass
-            except (RecordingReadError, StoreError) as exc:
+            except RecordingReadError as exc:  # the bytes: remembered until they change
+                bad.append((name, size, str(exc)))
+                unreadable.append((f"{self.url}/{name}", str(exc)))
+            except StoreError as exc:  # the connection: tried again next time
                 unreadable.append((f"{self.url}/{name}", str(exc)))
             if progress is not None:
                 progress(i, len(todo))
@@ -359,10 +366,14 @@ class FsspecStore(CatalogStore):
         # An object listed as missing may have been uploaded by this machine after the
         # LIST; ask for each one before dropping its row (vanishing objects are rare).
         gone = [r for r in vanished if not self._exists(r)]
-        if rows or gone:
+        forget = [n for n, _ in todo if n in skipped] + [n for n in skipped if n not in listing]
+        if rows or gone or bad or forget:
             with self._conn() as conn, self.catalog.write(conn):
                 Catalog.delete(conn, [r.recording_id for r in gone])
                 Catalog.upsert(conn, rows)
+                Catalog.unskip(conn, forget)
+                for name, size, reason in bad:
+                    Catalog.skip(conn, name, size, reason)
         return rows, [r.recording_id for r in gone], unreadable
 
     def _remote_row(self, name: str, size: int) -> CatalogRow:
@@ -374,7 +385,8 @@ class FsspecStore(CatalogStore):
         if kind is None:
             raise CorruptRecordingError(where, "not a flowtape recording", offset=0)
         codec = codec_for_name(kind)
-        header = _parse_header(where, self._header_line(remote, head, size, codec))
+        # The reader's own header check, so every store names the same damage alike.
+        header = LogReader(where)._parse_header(self._header_line(remote, head, size, codec), 0)
         footer = self._footer(remote, head, size, codec)
         if footer is None:  # crashed before uploading: only a full read counts its events
             row = CatalogRow(recording_id=header.recording_id, workflow=header.workflow,
@@ -382,9 +394,9 @@ class FsspecStore(CatalogStore):
                              path=name, location="remote")
             with LogReader.open(self._local_file(msgspec.structs.replace(row, size=size)),
                                 recover=True) as r:
-                return row_from_log(r.header, r.footer, r.event_count, size, path=name,
+                return row_from_log(where, r.header, r.footer, r.event_count, size, path=name,
                                     location="remote")
-        return row_from_log(header, footer, footer.event_count, size, path=name,
+        return row_from_log(where, header, footer, footer.event_count, size, path=name,
                             location="remote")
 
     def _range(self, remote: str, start: int, end: int) -> bytes:
@@ -439,7 +451,7 @@ class FsspecStore(CatalogStore):
             else:
                 frame = self._range(remote, off, off + length)
             return _footer_decoder.decode(codec.decompress(frame))  # type: ignore[no-any-return]
-        except (FrameError, msgspec.DecodeError, msgspec.ValidationError):
+        except (FrameError, *BAD_JSON):
             return None
 
     # --- maintenance ------------------------------------------------------------------------------
@@ -461,10 +473,13 @@ class FsspecStore(CatalogStore):
         # Objects this machine had not seen yet are not fixes: the catalog here is a
         # cache that learns them by listing (docs/stores.md).
         _, gone, unreadable = self.refresh()
-        result = VerifyResult(missing=gone, corrupt=list(unreadable))
         with self._conn() as conn:
-            result.fixed += self._reconcile(conn)
+            fixed = self._reconcile(conn)
             current = Catalog.where(conn)
+            skipped = {f"{self.url}/{n}": reason for n, (_, reason) in
+                       Catalog.skipped(conn).items()}
+        result = VerifyResult(missing=gone, fixed=fixed,
+                              unreadable=sorted({**skipped, **dict(unreadable)}.items()))
         result.checked = len(current)
         known = {r.path for r in current if r.location == "spool"}
         try:
@@ -478,29 +493,6 @@ class FsspecStore(CatalogStore):
                 if progress is not None:
                     progress(i, len(current))
         return result
-
-
-def _parse_header(where: str, line: bytes) -> Header:
-    """The header line, checked as `LogReader` checks it (format and version first)."""
-    try:
-        raw = _any_decoder.decode(line)
-    except msgspec.DecodeError as exc:
-        raise CorruptRecordingError(where, f"the header line is not JSON ({exc})",
-                                    frame=0, offset=0) from None
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
-        raise CorruptRecordingError(where, "not a flowtape recording (no \"format\": "
-                                    f"\"{FORMAT_NAME}\")", frame=0, offset=0)
-    version = raw.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise CorruptRecordingError(where, f"header has an invalid version {version!r}",
-                                    frame=0, offset=0)
-    if version > FORMAT_VERSION:
-        raise UnsupportedVersionError(where, version, FORMAT_VERSION)
-    try:
-        return msgspec.convert(raw, Header)
-    except msgspec.ValidationError as exc:
-        raise CorruptRecordingError(where, f"the header is malformed ({exc})",
-                                    frame=0, offset=0) from None
 
 
 def _unlink(path: str) -> None:

@@ -21,6 +21,8 @@ import textwrap
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
+
 from storage import Event, Footer, Header, LogReader, LogWriter, Store, new_recording_id
 
 BASE = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
@@ -90,6 +92,42 @@ def cut_footer(path: str) -> None:
     with LogReader.open(path) as reader:
         last = reader.frames[-1]
     os.truncate(path, last.offset + last.length)
+
+
+#: Malformed recordings a store must report and skip (issue 10.8): name -> (header fields,
+#: footer fields or None for a footer-less file, what the report says is wrong).
+MALFORMED: dict[str, tuple[dict[str, Any], dict[str, Any] | None, str]] = {
+    "started_at": ({"started_at": "yesterday"}, {},
+                   "the header's started_at 'yesterday' is not an RFC 3339 time"),
+    "pid": ({"pid": 2**40}, None, "the header's pid 1099511627776 is not a process id"),
+    "deep": ({"meta": {"deep": msgspec.Raw(b"[" * 5000 + b"]" * 5000)}}, {},
+             "the header line is not JSON"),
+    "traversal": ({"recording_id": "../../etc/passwd"}, {},
+                  "the header's recording_id '../../etc/passwd' is not a recording id"),
+    "nul": ({"recording_id": "01jnul\x00id"}, {},
+            "the header's recording_id '01jnul\\x00id' is not a recording id"),
+    "duration": ({}, {"duration_ns": 2**63},
+                 "the footer's duration_ns 9223372036854775808 is out of range"),
+}
+
+
+def write_malformed(directory: str, kind: str) -> str:
+    """Write the `MALFORMED` recording ``kind`` into ``directory`` under a well-formed file
+    name (the name says nothing of what is inside); returns its path."""
+    fields, footer, _ = MALFORMED[kind]
+    name_id = new_recording_id()
+    header = Header(**{"recording_id": name_id, "workflow": f"bad-{kind}",
+                       "started_at": BASE.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                       "host": socket.gethostname(), **fields})
+    path = os.path.join(directory, f"{name_id}.jsonl.zst")
+    writer = LogWriter(path, header)
+    with writer.lock:
+        writer.append(Event(0, 0, "custom", data={"name": "tick"}))
+        writer.close(Footer(**{"status": "completed", "event_count": 1, "duration_ns": 5,
+                               **(footer or {})}))
+    if footer is None:
+        cut_footer(path)
+    return path
 
 
 def subprocess_env() -> dict[str, str]:

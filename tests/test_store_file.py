@@ -22,6 +22,7 @@ from storage import (
     StoreError,
     open_store,
 )
+from storage._catalog import SCHEMA_VERSION, close_connections
 
 
 @node
@@ -204,7 +205,8 @@ def test_verify_drops_rows_whose_file_vanished(store: Path) -> None:
 
 
 def test_verify_reports_uncatalogued_and_corrupt_files(store: Path) -> None:
-    """Files the catalog lacks are listed; deep verify finds a damaged frame."""
+    """A file the catalog lacks that is no recording is unreadable; deep verify finds a
+    damaged frame."""
     s = open_store(store)
     rid = add_recording(s, events=50, pad=64)
     path = s.get(rid).path
@@ -215,7 +217,8 @@ def test_verify_reports_uncatalogued_and_corrupt_files(store: Path) -> None:
     stray = store / "stray.jsonl"
     stray.write_text("{}\n")
     result = s.verify(deep=True)
-    assert str(stray) in result.uncatalogued
+    assert [p for p, _ in result.unreadable] == [str(stray)] and result.uncatalogued == []
+    assert "not a flowtape recording" in result.unreadable[0][1]
     assert [c[0] for c in result.corrupt] == [rid]
     assert "is damaged" in result.corrupt[0][1] and not result.ok
 
@@ -300,3 +303,24 @@ def test_recording_into_a_missing_store_creates_it(tmp_path: Path) -> None:
     with record_workflow("etl", store=where) as rec:
         double(1)
     assert [i.recording_id for i in open_store(where).list()] == [rec.recording_id]
+
+
+def test_a_catalog_of_an_older_schema_is_brought_up_to_date(store: Path) -> None:
+    """A version-1 catalog (before the skipped table) is migrated in place, rows kept."""
+    s = open_store(store)
+    rid = add_recording(s)
+    close_connections()
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    try:
+        conn.execute("DROP TABLE skipped")
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+    finally:
+        conn.close()
+    assert [i.recording_id for i in open_store(store).list()] == [rid]
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT COUNT(*) FROM skipped").fetchone()[0] == 0
+    finally:
+        conn.close()

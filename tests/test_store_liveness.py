@@ -62,12 +62,3 @@ def test_a_file_closed_without_a_footer_by_a_live_process_is_incomplete(store: P
     assert (result.running, result.incomplete) == ([], [rid])
     assert s.apply_retention(RetentionPolicy(max_count=0), dry_run=True).protected == 1
 
-
-def test_a_huge_pid_in_a_footerless_header_is_no_process(store: Path) -> None:
-    """A header pid no process can have (2**40) is not alive; nothing overflows."""
-    s = FileStore(store)
-    rid = write_without_footer(s, pid=2**40)
-    assert s.get(rid).status == "incomplete"
-    for name in ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"):
-        (store / name).unlink(missing_ok=True)
-    assert FileStore(store).reindex().incomplete == [rid]

@@ -8,6 +8,7 @@ credentials come from the standard AWS environment variables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_recordings import kill, running_victim
+from store_recordings import MALFORMED, kill, running_victim, write_malformed
 
 pytest.importorskip("moto", reason="the S3 tests need the dev extra (moto[server])")
 pytest.importorskip("s3fs", reason="the S3 tests need the s3 extra (fsspec, s3fs)")
@@ -25,6 +26,7 @@ pytest.importorskip("s3fs", reason="the S3 tests need the s3 extra (fsspec, s3fs
 from recorder import node, record_workflow
 from replayer import Replayer
 from storage import (
+    FileStore,
     FsspecStore,
     RecordingNotFoundError,
     RecordingQuery,
@@ -124,6 +126,26 @@ def objects(url: str) -> list[str]:
         return []
 
 
+@contextlib.contextmanager
+def counting_reads(store: FsspecStore) -> Iterator[list[int]]:
+    """Within the block, the sizes of the byte ranges ``store`` reads (a spy: every byte
+    still comes from the server)."""
+    reads: list[int] = []
+    real = store.fs.cat_file
+
+    def counting(path: str, start: int | None = None, end: int | None = None,
+                 **kw: Any) -> bytes:
+        data: bytes = real(path, start=start, end=end, **kw)
+        reads.append(len(data))
+        return data
+
+    store.fs.cat_file = counting
+    try:
+        yield reads
+    finally:
+        del store.fs.cat_file
+
+
 def test_round_trip(s3: str) -> None:
     """record -> list -> open -> replay -> retention, all through the S3 server."""
     ids = [record(s3, 3, tags=("a",)), record(s3, 2, fail=1), record(s3, 4, tags=("a", "b"))]
@@ -163,20 +185,8 @@ def test_another_machine_rebuilds_the_catalog_from_the_objects(s3: str, tmp_path
     ids = [small, rec.recording_id]
     mine = open_store(s3).list()
     other = FsspecStore(s3, cache_dir=tmp_path / "elsewhere")
-    reads: list[int] = []
-    real = other.fs.cat_file
-
-    def counting(path: str, start: int | None = None, end: int | None = None,
-                 **kw: Any) -> bytes:
-        data: bytes = real(path, start=start, end=end, **kw)
-        reads.append(len(data))
-        return data
-
-    other.fs.cat_file = counting  # a spy: every byte still comes from the server
-    try:
+    with counting_reads(other) as reads:
         theirs = other.list()
-    finally:
-        del other.fs.cat_file
     strip = [(i.recording_id, i.status, i.event_count, i.size, i.tags) for i in mine]
     assert [(i.recording_id, i.status, i.event_count, i.size, i.tags) for i in theirs] == strip
     big = next(i for i in theirs if i.recording_id == ids[1])
@@ -247,3 +257,38 @@ def test_an_object_is_not_a_store(s3: str) -> None:
     for read in (lambda s: s.list(), lambda s: s.stats(), lambda s: s.verify()):
         with pytest.raises(StoreError, match="is an object, not a store prefix"):
             read(open_store(url))
+
+
+def test_malformed_objects_are_reported_and_skipped(s3: str, tmp_path: Path) -> None:
+    """The malformed recordings of the file-store tests, as objects: the prefix still works,
+    each one is reported with the reason the file store gives, and is not read again."""
+    good = record(s3, 2)
+    local = FileStore(tmp_path / "local")
+    local.path_for("x", "zstd")  # creates the directory
+    store = open_store(s3)
+    assert isinstance(store, FsspecStore)
+    paths, urls = {}, {}
+    for kind in MALFORMED:
+        paths[kind] = write_malformed(local.root, kind)
+        urls[kind] = f"{s3}/{os.path.basename(paths[kind])}"
+        store.fs.put_file(paths[kind], urls[kind].removeprefix("s3://"))
+    assert [i.recording_id for i in store.list()] == [good]
+    with counting_reads(store) as reads:
+        assert store.stats().total == 1
+    assert reads == []  # known bad objects are remembered, not read on every query
+    result = store.reindex()
+    assert result.indexed == 1
+    check = store.verify(deep=True)
+    assert check.checked == 1 and check.corrupt == []
+    mine = {kind: reason.removeprefix(f"{urls[kind]}: ")
+            for kind, reason in ((k, dict(check.unreadable)[urls[k]]) for k in MALFORMED)}
+    assert mine == {kind: reason.removeprefix(f"{urls[kind]}: ")
+                    for kind, reason in ((k, dict(result.unreadable)[urls[k]])
+                                         for k in MALFORMED)}
+    local.reindex()
+    theirs = {kind: dict(local.verify().unreadable)[paths[kind]].removeprefix(f"{paths[kind]}: ")
+              for kind in MALFORMED}
+    assert mine == theirs  # the same named errors, whichever store met the file
+    assert store.apply_retention(RetentionPolicy(max_count=0, keep_failed=False)
+                                 ).recording_ids == [good]
+    assert objects(s3) == sorted(os.path.basename(p) for p in paths.values())
