@@ -89,6 +89,8 @@ def render(result: ReindexResult, console: Console, *, store: str) -> None:
          result.incomplete, "yellow"),
         ("dropped", "catalog rows whose recording no longer exists, removed",
          result.dropped, "yellow"),
+        ("duplicate", "files holding a recording another file holds too, not indexed",
+         result.duplicates, "yellow"),
         ("unreadable", "not readable recordings, left alone and not indexed",
          result.unreadable, PROBLEM),
     ])

@@ -128,6 +128,8 @@ def render_store(result: VerifyResult, console: Console, *, store: str, deep: bo
          result.fixed, "yellow"),
         ("running", "still being written (what is written so far is sound)", result.running,
          "green"),
+        ("duplicate", "files holding a recording the store already has", result.duplicates,
+         "yellow"),
         ("incomplete", "the writer died before the footer; every event in them is readable "
          "(`flowtape verify ID` says more)", result.incomplete, PROBLEM),
         ("missing", "the recording vanished; its catalog row was dropped", result.missing,

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import msgspec
 
@@ -34,8 +34,8 @@ from .errors import RecordingReadError, StoreError
 from .events import Footer, Header
 from .ids import is_valid_id
 
-__all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "close_connections", "decode_tags",
-           "from_us", "row_from_log", "to_us"]
+__all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "Skipped", "close_connections",
+           "decode_tags", "from_us", "row_from_log", "to_us"]
 
 CATALOG_NAME = "catalog.sqlite"
 BUSY_TIMEOUT_S = 30.0
@@ -92,6 +92,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         size   INTEGER NOT NULL,
         reason TEXT NOT NULL
     )""",),
+    # A skipped object may be a copy of a catalogued recording (the id it holds too).
+    3: ("ALTER TABLE skipped ADD COLUMN copy_of TEXT",),
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -141,6 +143,14 @@ class CatalogRow(msgspec.Struct, kw_only=True, gc=False):
 
 
 decode_tags = _tags_decoder.decode
+
+
+class Skipped(NamedTuple):
+    """A file a store does not catalogue (see `Catalog.skip`)."""
+
+    size: int
+    reason: str
+    copy_of: str | None
 
 
 def _row(t: tuple[Any, ...]) -> CatalogRow:
@@ -379,10 +389,12 @@ class Catalog:
         conn.executemany("DELETE FROM recordings WHERE id = ?", pairs)
 
     @staticmethod
-    def skip(conn: sqlite3.Connection, path: str, size: int, reason: str) -> None:
-        """Remember that ``path`` (of ``size`` bytes) could not be catalogued, and why."""
-        conn.execute("INSERT OR REPLACE INTO skipped (path, size, reason) VALUES (?, ?, ?)",
-                     (path, size, reason))
+    def skip(conn: sqlite3.Connection, path: str, size: int, reason: str,
+             copy_of: str | None = None) -> None:
+        """Remember that ``path`` (of ``size`` bytes) is not catalogued, and why: it could not
+        be read, or it is a copy of the catalogued recording ``copy_of``."""
+        conn.execute("INSERT OR REPLACE INTO skipped (path, size, reason, copy_of) "
+                     "VALUES (?, ?, ?, ?)", (path, size, reason, copy_of))
 
     @staticmethod
     def unskip(conn: sqlite3.Connection, paths: Sequence[str]) -> None:
@@ -390,9 +402,10 @@ class Catalog:
         conn.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in paths])
 
     @staticmethod
-    def skipped(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
-        """Every skipped path -> (its size when skipped, why)."""
-        return {p: (n, r) for p, n, r in conn.execute("SELECT path, size, reason FROM skipped")}
+    def skipped(conn: sqlite3.Connection) -> dict[str, Skipped]:
+        """Every skipped path -> its size when skipped, why, and what it is a copy of."""
+        return {p: Skipped(n, r, c) for p, n, r, c in
+                conn.execute("SELECT path, size, reason, copy_of FROM skipped")}
 
     # --- reads ------------------------------------------------------------------------------
     @staticmethod

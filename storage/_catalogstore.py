@@ -22,7 +22,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,7 +33,7 @@ from ._integrity import check_file
 from ._reader import LogReader
 from ._retention import RetentionPolicy, RetentionResult, plan_retention
 from ._stats import StoreStats, compute_stats
-from ._store import RecordingInfo, RecordingQuery, parse_started_at
+from ._store import RECORDING_SUFFIXES, RecordingInfo, RecordingQuery, parse_started_at
 from .errors import (
     AmbiguousIdError,
     RecordingNotFoundError,
@@ -67,6 +67,9 @@ class ReindexResult(msgspec.Struct, kw_only=True):
     """Ids of ``keep=`` runs whose writer died before deciding; kept under their final name."""
     uploaded: list[str] = []
     """Object stores: ids of spooled recordings uploaded first."""
+    duplicates: list[tuple[str, str]] = []
+    """(path, reason) for files holding a recording another file holds too: one of them is
+    catalogued (the intact one), the others are named here and left alone."""
 
 
 class VerifyResult(msgspec.Struct, kw_only=True):
@@ -85,6 +88,9 @@ class VerifyResult(msgspec.Struct, kw_only=True):
     """``deep=True``: ids whose writer died before the footer (verdict ``incomplete``)."""
     running: list[str] = []
     """``deep=True``: ids still being written; what is written so far is sound (no problem)."""
+    duplicates: list[tuple[str, str]] = []
+    """(path, reason) for files holding a recording the catalog has from another file (a
+    copy: not a problem for the store, but worth removing)."""
     fixed: list[str] = []
     """Ids whose rows were corrected (dead writers, changed sizes)."""
     unreadable: list[tuple[str, str]] = []
@@ -99,6 +105,35 @@ class VerifyResult(msgspec.Struct, kw_only=True):
 
 
 _HOST = socket.gethostname()
+
+#: Verdicts (`IntegrityReport.verdict`) from the copy most worth cataloguing to the least.
+_VERDICTS = ("intact", "running", "incomplete", "damaged", "unreadable")
+
+
+def keep_one_copy(copies: Sequence[tuple[CatalogRow, str]], where: Callable[[CatalogRow], str]
+                  ) -> tuple[CatalogRow, list[tuple[CatalogRow, str]]]:
+    """Of several files holding one recording id, each with its verdict: the row to
+    catalogue, and (row, reason) for each other copy.
+
+    The intact copy wins (never a damaged one over an intact one); then the one named
+    for its id; then the one with more events. ``where`` locates a row for the reasons.
+    """
+    def rank(copy: tuple[CatalogRow, str]) -> tuple[int, bool, int, str]:
+        row, verdict = copy
+        named = os.path.basename(row.path) in {row.recording_id + s for s in RECORDING_SUFFIXES}
+        return _VERDICTS.index(verdict), not named, -row.event_count, row.path
+
+    (kept, verdict), *others = sorted(copies, key=rank)
+    return kept, [(row, copy_reason(kept.recording_id, where(kept), (v, verdict)))
+                  for row, v in others]
+
+
+def copy_reason(recording_id: str, kept: str, verdicts: tuple[str, str] | None = None) -> str:
+    """Why a file is a duplicate, and what to do: ``verdicts`` are (this copy's, the kept
+    one's) when they were checked."""
+    mine, theirs = (f" ({verdicts[0]})", f" ({verdicts[1]})") if verdicts else ("", "")
+    return (f"a second copy of recording {recording_id}{mine}; {kept}{theirs} is the one "
+            "catalogued: remove this copy, or move it out of the store")
 
 
 def process_alive(host: str, pid: int, started_us: int) -> bool | None:
@@ -369,6 +404,14 @@ class CatalogStore(abc.ABC):
             return row
         raise RecordingNotFoundError(id_or_prefix, f"no recording id starts with it in "
                                      f"{self.url}; see `flowtape list`")
+
+    def _verdict(self, row: CatalogRow) -> str:
+        """`IntegrityReport.verdict` of ``row``'s recording (``unreadable`` if it cannot be
+        checked at all)."""
+        try:
+            return check_file(self._local_file(row)).verdict
+        except (RecordingReadError, StoreError, OSError):
+            return "unreadable"
 
     def _check_deep(self, row: CatalogRow, result: VerifyResult) -> None:
         """Check every part of ``row``'s recording as `flowtape verify FILE` does (one code

@@ -30,6 +30,8 @@ from ._catalogstore import (
     Progress,
     ReindexResult,
     VerifyResult,
+    copy_reason,
+    keep_one_copy,
     writer_alive,
 )
 from ._codec import suffix_for_codec
@@ -230,6 +232,7 @@ class FileStore(CatalogStore):
                 result.unreadable.append((path, str(exc)))
             if progress is not None:
                 progress(i, len(names))
+        rows = self._one_file_per_id(rows, result)
         with self.catalog.write(conn):
             gone = [r.recording_id for r in Catalog.where(conn) if not self._exists(r)]
             Catalog.delete(conn, gone)
@@ -253,17 +256,42 @@ class FileStore(CatalogStore):
         result.incomplete = [r.recording_id for r in fresh if r.status == "incomplete"]
         return result
 
-    def _classify(self, name: str, result: VerifyResult) -> None:
-        """File a recording the catalog lacks: one `reindex` would add, or one it cannot."""
+    def _classify(self, name: str, catalogued: dict[str, CatalogRow], result: VerifyResult
+                  ) -> None:
+        """File a recording file the catalog lacks: one `reindex` would add, a copy of a
+        catalogued recording, or one that cannot be catalogued."""
         path = os.path.join(self.root, name)
         try:
-            self._read_row(path, rel=name, location="local")
+            row = self._read_row(path, rel=name, location="local")
         except FileNotFoundError:
             return  # deleted meanwhile
         except (RecordingReadError, OSError) as exc:
             result.unreadable.append((path, str(exc)))
             return
-        result.uncatalogued.append(path)
+        twin = catalogued.get(row.recording_id)
+        if twin is None:
+            result.uncatalogued.append(path)
+        else:
+            result.duplicates.append((path, copy_reason(row.recording_id, self._locate(twin))
+                                      + " (`flowtape reindex` catalogues the intact one)"))
+
+    def _one_file_per_id(self, rows: list[CatalogRow], result: ReindexResult
+                         ) -> list[CatalogRow]:
+        """``rows`` with one row per recording id: where several files hold one id, the
+        intact one (checked as `flowtape verify FILE` does); the others go to
+        ``result.duplicates``."""
+        by_id: dict[str, list[CatalogRow]] = {}
+        for row in rows:
+            by_id.setdefault(row.recording_id, []).append(row)
+        kept: list[CatalogRow] = []
+        for copies in by_id.values():
+            if len(copies) == 1:
+                kept.append(copies[0])
+                continue
+            row, others = keep_one_copy([(r, self._verdict(r)) for r in copies], self._locate)
+            kept.append(row)
+            result.duplicates.extend((self._locate(r), reason) for r, reason in others)
+        return kept
 
     def _adopt_partials(self) -> list[str]:
         return adopt_partials(self.root, stale_after=self.stale_after)
@@ -290,10 +318,11 @@ class FileStore(CatalogStore):
                                           if not self._exists(r)])
             result.missing = [r.recording_id for r in missing]
             known = {r.path for r in rows}
+            by_id = {r.recording_id: r for r in rows}
             result.unreadable = self._links()
             for name in self._names():
                 if name not in known:
-                    self._classify(name, result)
+                    self._classify(name, by_id, result)
             resized = []
             gone = {r.recording_id for r in missing}
             present = [r for r in rows if r.recording_id not in gone]

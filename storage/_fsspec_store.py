@@ -35,6 +35,7 @@ from ._catalogstore import (
     Progress,
     ReindexResult,
     VerifyResult,
+    keep_one_copy,
 )
 from ._codec import FrameError, codec_for_name, detect_codec, suffix_for_codec
 from ._filestore import adopt_partials, recording_name_id
@@ -49,7 +50,7 @@ from .errors import (
 from .events import Footer
 from .ids import validate_id
 
-__all__ = ["FsspecStore", "UploadResult", "default_cache_dir", "fsspec_protocols"]
+__all__ = ["FsspecStore", "Refreshed", "UploadResult", "default_cache_dir", "fsspec_protocols"]
 
 INSTALL_HINT = "pip install 'flowtape[s3]'"
 HEAD_BYTES = 16 << 10  # the header frame; bigger ones cost one more request
@@ -82,6 +83,19 @@ def default_cache_dir() -> str:
         return os.path.abspath(os.path.expanduser(explicit))
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "flowtape")
+
+
+class Refreshed(msgspec.Struct, kw_only=True):
+    """What `FsspecStore.refresh` read and changed in the local catalog."""
+
+    rows: list[CatalogRow] = []
+    """Rows added or updated."""
+    dropped: list[str] = []
+    """Ids whose object vanished."""
+    unreadable: list[tuple[str, str]] = []
+    """(URL, reason) for objects that could not be read this time."""
+    duplicates: list[tuple[str, str]] = []
+    """(URL, reason) for objects found holding a recording another object holds."""
 
 
 class UploadResult(msgspec.Struct, kw_only=True):
@@ -329,52 +343,84 @@ class FsspecStore(CatalogStore):
                              "check the URL given as --store (or $FLOWTAPE_STORE) and the "
                              "endpoint, or create the bucket")
 
-    def refresh(self, *, full: bool = False, progress: Progress | None = None
-                ) -> tuple[list[CatalogRow], list[str], list[tuple[str, str]]]:
+    def refresh(self, *, full: bool = False, progress: Progress | None = None) -> Refreshed:
         """Bring the local catalog up to date with the objects under the prefix.
 
         New or changed objects are read (header and footer by range reads);
         rows of objects that vanished are dropped. An object that is not a
-        readable recording is remembered with its size and not read again
-        until it changes. With ``full`` every object is read again. Returns
-        (rows added or updated, ids dropped, (URL, reason) for the objects
-        that could not be read this time).
+        readable recording, or holds a recording another object holds too, is
+        remembered with its size and not read again until it changes (or the
+        copy it lost to is gone). With ``full`` every object is read again.
         """
         listing = self._listing()
         with self._conn() as conn:
             known = {r.path: r for r in Catalog.where(conn, "location = 'remote'")}
             skipped = Catalog.skipped(conn)
-        todo = [(n, s) for n, s in sorted(listing.items())
-                if full or ((n not in known or known[n].size != s)
-                            and skipped.get(n, (-1, ""))[0] != s)]
-        rows: list[CatalogRow] = []
-        unreadable: list[tuple[str, str]] = []
+        ids = {r.recording_id for r in known.values()}
+
+        def stale(name: str, size: int) -> bool:
+            if name in known:
+                return known[name].size != size
+            skip = skipped.get(name)
+            return skip is None or skip.size != size or skip.copy_of not in (None, *ids)
+
+        todo = [(n, s) for n, s in sorted(listing.items()) if full or stale(n, s)]
+        done = Refreshed()
         bad: list[tuple[str, int, str]] = []
         for i, (name, size) in enumerate(todo, 1):
             try:
-                rows.append(self._remote_row(name, size))
+                done.rows.append(self._remote_row(name, size))
             except FileNotFoundError:
                 pass
             except RecordingReadError as exc:  # the bytes: remembered until they change
                 bad.append((name, size, str(exc)))
-                unreadable.append((f"{self.url}/{name}", str(exc)))
+                done.unreadable.append((f"{self.url}/{name}", str(exc)))
             except StoreError as exc:  # the connection: tried again next time
-                unreadable.append((f"{self.url}/{name}", str(exc)))
+                done.unreadable.append((f"{self.url}/{name}", str(exc)))
             if progress is not None:
                 progress(i, len(todo))
+        copies = self._one_object_per_id(done, {r.recording_id: r for r in known.values()
+                                                if r.path in listing})
         vanished = [r for n, r in known.items() if n not in listing]
         # An object listed as missing may have been uploaded by this machine after the
         # LIST; ask for each one before dropping its row (vanishing objects are rare).
         gone = [r for r in vanished if not self._exists(r)]
+        done.dropped = [r.recording_id for r in gone]
         forget = [n for n, _ in todo if n in skipped] + [n for n in skipped if n not in listing]
-        if rows or gone or bad or forget:
+        if done.rows or gone or bad or copies or forget:
             with self._conn() as conn, self.catalog.write(conn):
-                Catalog.delete(conn, [r.recording_id for r in gone])
-                Catalog.upsert(conn, rows)
+                Catalog.delete(conn, done.dropped)
+                Catalog.upsert(conn, done.rows)
                 Catalog.unskip(conn, forget)
                 for name, size, reason in bad:
                     Catalog.skip(conn, name, size, reason)
-        return rows, [r.recording_id for r in gone], unreadable
+                for row, reason in copies:
+                    Catalog.skip(conn, row.path, row.size, reason, copy_of=row.recording_id)
+        return done
+
+    def _one_object_per_id(self, done: Refreshed, catalogued: dict[str, CatalogRow]
+                           ) -> list[tuple[CatalogRow, str]]:
+        """Keep one of the objects holding each recording id in ``done.rows`` (with the one
+        already ``catalogued``); returns (row, reason) for the copies, also named in
+        ``done.duplicates``. Only a footer tells an object's state without reading it all,
+        so an object with one wins over one without."""
+        by_id: dict[str, list[CatalogRow]] = {}
+        for row in done.rows:
+            by_id.setdefault(row.recording_id, []).append(row)
+        copies: list[tuple[CatalogRow, str]] = []
+        for rid, group in by_id.items():
+            old = catalogued.get(rid)
+            both = [old, *group] if old is not None and old.path not in {
+                r.path for r in group} else group
+            if len(both) == 1:
+                continue
+            kept, others = keep_one_copy(
+                [(r, "incomplete" if r.status == "incomplete" else "intact") for r in both],
+                self._locate)
+            copies += others
+            done.rows = [r for r in done.rows if r.recording_id != rid or r is kept]
+        done.duplicates = [(self._locate(r), reason) for r, reason in copies]
+        return copies
 
     def _remote_row(self, name: str, size: int) -> CatalogRow:
         """The row of object ``name`` from its header and footer, read by range requests."""
@@ -458,28 +504,33 @@ class FsspecStore(CatalogStore):
     def reindex(self, *, progress: Progress | None = None) -> ReindexResult:
         """Upload what is left in the spool, then re-read every object's header and footer."""
         uploaded = self.upload_spooled()
-        rows, gone, unreadable = self.refresh(full=True, progress=progress)
+        done = self.refresh(full=True, progress=progress)
         with self._conn() as conn:
             self._reconcile(conn)
             Catalog.analyze(conn)
             spooled = Catalog.where(conn, "location = 'spool'")
         return ReindexResult(
-            indexed=len(rows), dropped=gone, unreadable=unreadable, uploaded=uploaded.uploaded,
+            indexed=len(done.rows), dropped=done.dropped, unreadable=done.unreadable,
+            uploaded=uploaded.uploaded, duplicates=done.duplicates,
             running=[r.recording_id for r in spooled if r.status == "running"],
-            incomplete=[r.recording_id for r in rows + spooled if r.status == "incomplete"])
+            incomplete=[r.recording_id for r in done.rows + spooled
+                        if r.status == "incomplete"])
 
     def verify(self, *, deep: bool = False, progress: Progress | None = None) -> VerifyResult:
         """Check the catalog against the objects (``deep``: download and decode each one)."""
         # Objects this machine had not seen yet are not fixes: the catalog here is a
         # cache that learns them by listing (docs/stores.md).
-        _, gone, unreadable = self.refresh()
+        done = self.refresh()
         with self._conn() as conn:
             fixed = self._reconcile(conn)
             current = Catalog.where(conn)
-            skipped = {f"{self.url}/{n}": reason for n, (_, reason) in
-                       Catalog.skipped(conn).items()}
-        result = VerifyResult(missing=gone, fixed=fixed,
-                              unreadable=sorted({**skipped, **dict(unreadable)}.items()))
+            skipped = Catalog.skipped(conn)
+        bad = {f"{self.url}/{n}": s.reason for n, s in skipped.items() if s.copy_of is None}
+        result = VerifyResult(
+            missing=done.dropped, fixed=fixed,
+            unreadable=sorted({**bad, **dict(done.unreadable)}.items()),
+            duplicates=sorted((f"{self.url}/{n}", s.reason) for n, s in skipped.items()
+                              if s.copy_of is not None))
         result.checked = len(current)
         known = {r.path for r in current if r.location == "spool"}
         try:

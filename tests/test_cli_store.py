@@ -322,7 +322,7 @@ def test_reindex_json_and_dropped_rows(cli: Run, runs: Runs) -> None:
     result = json.loads(out)
     assert code == 0
     assert result == {"indexed": 5, "running": [], "incomplete": [], "dropped": [runs[3]],
-                      "unreadable": [], "adopted": [], "uploaded": []}
+                      "unreadable": [], "adopted": [], "uploaded": [], "duplicates": []}
     assert runs.listed() == set(runs.ids) - {runs[3]}
 
 

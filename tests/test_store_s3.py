@@ -292,3 +292,26 @@ def test_malformed_objects_are_reported_and_skipped(s3: str, tmp_path: Path) -> 
     assert store.apply_retention(RetentionPolicy(max_count=0, keep_failed=False)
                                  ).recording_ids == [good]
     assert objects(s3) == sorted(os.path.basename(p) for p in paths.values())
+
+
+def test_a_copied_object_is_a_duplicate_not_a_second_row(s3: str) -> None:
+    """A copy X-backup of object X: one row (X's), the copy reported by reindex and verify
+    and not read again on every query; once X is deleted the copy is catalogued instead."""
+    rid, other = record(s3, 2), record(s3, 3)
+    store = open_store(s3)
+    assert isinstance(store, FsspecStore)
+    root = s3.removeprefix("s3://")
+    store.fs.copy(f"{root}/{rid}.jsonl.zst", f"{root}/{rid}-backup.jsonl.zst")
+    backup = f"{s3}/{rid}-backup.jsonl.zst"
+    assert sorted(i.recording_id for i in store.list()) == sorted([rid, other])
+    assert store.get(rid).path == f"{s3}/{rid}.jsonl.zst"
+    with counting_reads(store) as reads:
+        assert len(store.list()) == 2
+    assert reads == []
+    result = store.reindex()
+    assert result.indexed == 2 and [p for p, _ in result.duplicates] == [backup]
+    assert f"a second copy of recording {rid}" in result.duplicates[0][1]
+    check = store.verify()
+    assert check.ok and [p for p, _ in check.duplicates] == [backup] and not check.unreadable
+    assert store.delete(rid) is True
+    assert store.get(rid).path == backup
