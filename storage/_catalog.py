@@ -4,7 +4,7 @@ A store keeps ``catalog.sqlite`` beside its recordings (docs/stores.md
 §Catalog). WAL mode lets readers go on while one writer commits; a busy
 timeout makes concurrent writers (several recording processes) wait their
 turn instead of failing. A store object holds no handle: each operation
-borrows the process's one connection to that catalog file (see `_POOL`), so
+borrows the process's one connection to that catalog file (`_connections`), so
 stores are cheap to make, safe to share between threads and to use after
 ``fork``, and need no closing.
 
@@ -16,12 +16,9 @@ sqlite3 exception leaves this module: they become `StoreError`.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import datetime as dt
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +26,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import msgspec
 
+from ._connections import BUSY_TIMEOUT_S, Pooled, acquire, close_connections
 from ._store import RecordingQuery, aware, parse_started_at
 from .errors import RecordingReadError, StoreError
 from .events import Footer, Header
@@ -38,7 +36,6 @@ __all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "Skipped", "close_connection
            "decode_tags", "from_us", "row_from_log", "to_us"]
 
 CATALOG_NAME = "catalog.sqlite"
-BUSY_TIMEOUT_S = 30.0
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _tags_decoder = msgspec.json.Decoder(list[str])
@@ -287,7 +284,7 @@ class Catalog:
         self.created = False
         """Set when this object created the catalog's tables (the store then indexes what
         is already there, and clears it)."""
-        self._checked: _Pooled | None = None
+        self._checked: Pooled | None = None
 
     # --- connections --------------------------------------------------------------
     @contextmanager
@@ -297,7 +294,7 @@ class Catalog:
         Autocommit; use `write` for a transaction. sqlite3 errors become `StoreError`.
         """
         try:
-            pooled = _acquire(self.path)
+            pooled = acquire(self.path)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         with pooled.lock:
@@ -455,101 +452,3 @@ class Catalog:
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
-
-
-class _Pooled:
-    """One process's connection to one catalog file, and the lock its users take turns with."""
-
-    def __init__(self, path: str) -> None:
-        self.pid = os.getpid()
-        self.lock = threading.RLock()
-        _make_private(path)
-        self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                    check_same_thread=False)
-        self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never torn
-        self.conn.execute("PRAGMA mmap_size=268435456")  # read pages in place (halves a scan)
-        self.ident = _ident(path)
-
-    def close(self) -> None:
-        with self.lock:
-            try:
-                # Keeps the planner's statistics fresh (sqlite.org/lang_analyze.html):
-                # with them `workflow = ? AND success = ?` picks the workflow index.
-                self.conn.execute("PRAGMA busy_timeout=1000")  # never hold up an exit long
-                self.conn.execute("PRAGMA analysis_limit=1000")
-                self.conn.execute("PRAGMA optimize")
-            except sqlite3.Error:
-                pass  # read-only or busy: statistics wait for another time
-            self.conn.close()
-
-
-def _make_private(path: str) -> None:
-    """Create the catalog file 0600 (SQLite gives its -wal and -shm the same mode), and take
-    group and other access away from one an older flowtape left open. Best effort: a
-    catalog in a read-only directory is still read."""
-    with contextlib.suppress(OSError):  # there already (or not creatable: sqlite3 says why)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
-    for name in (path, path + "-wal", path + "-shm"):
-        try:
-            st = os.stat(name)
-            if st.st_mode & 0o077 and st.st_uid == os.getuid():
-                os.chmod(name, 0o600)
-        except OSError:
-            continue
-
-
-# Connections are kept per process and catalog file, not per store object: opening one
-# costs a WAL recovery, and closing the last one a checkpoint with fsync (~3 ms each),
-# while the recorder makes a store object per run. A connection is replaced when the
-# file it has open is no longer the catalog (deleted or replaced: `flowtape reindex`
-# after removing it) and is never used across fork; all are closed at exit.
-_POOL: dict[str, _Pooled] = {}
-_POOL_LOCK = threading.Lock()
-
-
-def _ident(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _acquire(path: str) -> _Pooled:
-    with _POOL_LOCK:
-        pooled = _POOL.get(path)
-        if pooled is not None and (pooled.pid != os.getpid()
-                                   or pooled.ident is None or _ident(path) != pooled.ident):
-            del _POOL[path]
-            if pooled.pid == os.getpid():
-                _retire(pooled)
-            pooled = None
-        if pooled is None:
-            pooled = _POOL[path] = _Pooled(path)
-        return pooled
-
-
-def _retire(pooled: _Pooled) -> None:
-    if pooled.lock.acquire(blocking=False):  # in use by another thread: closed at exit
-        try:
-            pooled.conn.close()  # its file is gone: nothing to optimize
-        finally:
-            pooled.lock.release()
-    else:
-        _RETIRED.append(pooled)
-
-
-_RETIRED: list[_Pooled] = []
-
-
-def close_connections() -> None:
-    """Close this process's catalog connections (at exit; tests that remove stores)."""
-    with _POOL_LOCK:
-        pooled = [p for p in [*_POOL.values(), *_RETIRED] if p.pid == os.getpid()]
-        _POOL.clear()
-        _RETIRED.clear()
-    for p in pooled:
-        p.close()
-
-
-atexit.register(close_connections)

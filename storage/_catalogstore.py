@@ -17,12 +17,9 @@ file is no longer locked are re-read from their files and become
 from __future__ import annotations
 
 import abc
-import fcntl
 import os
-import socket
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,10 +27,12 @@ import msgspec
 
 from ._catalog import Catalog, CatalogRow, decode_tags, from_us, row_from_log, to_us
 from ._integrity import check_file
+from ._liveness import DEFAULT_STALE_AFTER, writer_alive
 from ._reader import LogReader
 from ._retention import RetentionPolicy, RetentionResult, plan_retention
 from ._stats import StoreStats, compute_stats
-from ._store import RECORDING_SUFFIXES, RecordingInfo, RecordingQuery, parse_started_at
+from ._store import RecordingInfo, RecordingQuery, parse_started_at
+from ._upkeep import ReindexResult, VerifyResult
 from .errors import (
     AmbiguousIdError,
     RecordingNotFoundError,
@@ -43,191 +42,9 @@ from .errors import (
 from .events import Header
 from .ids import validate_id
 
-__all__ = ["CatalogStore", "ReindexResult", "VerifyResult", "process_alive", "writer_alive",
-           "writer_holds_lock"]
+__all__ = ["CatalogStore", "ReindexResult", "VerifyResult"]
 
 Progress = Callable[[int, int], None]
-DEFAULT_STALE_AFTER = 24 * 3600.0
-
-
-class ReindexResult(msgspec.Struct, kw_only=True):
-    """What `Store.reindex` found and did."""
-
-    indexed: int = 0
-    """Recordings now in the catalog from their files."""
-    running: list[str] = []
-    """Ids without a footer whose writer is still alive."""
-    incomplete: list[str] = []
-    """Ids without a footer whose writer is gone (crashed or killed)."""
-    dropped: list[str] = []
-    """Ids whose catalog row pointed at a recording that no longer exists."""
-    unreadable: list[tuple[str, str]] = []
-    """(path, reason) for files that are not readable recordings (left alone)."""
-    adopted: list[str] = []
-    """Ids of ``keep=`` runs whose writer died before deciding; kept under their final name."""
-    uploaded: list[str] = []
-    """Object stores: ids of spooled recordings uploaded first."""
-    duplicates: list[tuple[str, str]] = []
-    """(path, reason) for files holding a recording another file holds too: one of them is
-    catalogued (the intact one), the others are named here and left alone."""
-
-
-class VerifyResult(msgspec.Struct, kw_only=True):
-    """What `Store.verify` found. Rows of vanished recordings are dropped as it goes."""
-
-    checked: int = 0
-    missing: list[str] = []
-    """Ids whose recording vanished (their rows were dropped)."""
-    uncatalogued: list[str] = []
-    """Recordings the catalog does not know (`Store.reindex` adds them)."""
-    corrupt: list[tuple[str, str]] = []
-    """(id, reason) for recordings that fail to read (``deep=True``: whose check finds
-    them damaged or unreadable); an object whose header cannot be read has no id, and is
-    named by its URL instead."""
-    incomplete: list[str] = []
-    """``deep=True``: ids whose writer died before the footer (verdict ``incomplete``)."""
-    running: list[str] = []
-    """``deep=True``: ids still being written; what is written so far is sound (no problem)."""
-    duplicates: list[tuple[str, str]] = []
-    """(path, reason) for files holding a recording the catalog has from another file (a
-    copy: not a problem for the store, but worth removing)."""
-    fixed: list[str] = []
-    """Ids whose rows were corrected (dead writers, changed sizes)."""
-    unreadable: list[tuple[str, str]] = []
-    """(path, reason) for files in the store that are not readable recordings, and links
-    that are not followed (left alone)."""
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was missing, uncatalogued, corrupt, unreadable or incomplete."""
-        return not (self.missing or self.uncatalogued or self.corrupt or self.unreadable
-                    or self.incomplete)
-
-
-_HOST = socket.gethostname()
-
-#: Verdicts (`IntegrityReport.verdict`) from the copy most worth cataloguing to the least.
-_VERDICTS = ("intact", "running", "incomplete", "damaged", "unreadable")
-
-
-def keep_one_copy(copies: Sequence[tuple[CatalogRow, str]], where: Callable[[CatalogRow], str]
-                  ) -> tuple[CatalogRow, list[tuple[CatalogRow, str]]]:
-    """Of several files holding one recording id, each with its verdict: the row to
-    catalogue, and (row, reason) for each other copy.
-
-    The intact copy wins (never a damaged one over an intact one); then the one named
-    for its id; then the one with more events. ``where`` locates a row for the reasons.
-    """
-    def rank(copy: tuple[CatalogRow, str]) -> tuple[int, bool, int, str]:
-        row, verdict = copy
-        named = os.path.basename(row.path) in {row.recording_id + s for s in RECORDING_SUFFIXES}
-        return _VERDICTS.index(verdict), not named, -row.event_count, row.path
-
-    (kept, verdict), *others = sorted(copies, key=rank)
-    return kept, [(row, copy_reason(kept.recording_id, where(kept), (v, verdict)))
-                  for row, v in others]
-
-
-def copy_reason(recording_id: str, kept: str, verdicts: tuple[str, str] | None = None) -> str:
-    """Why a file is a duplicate, and what to do: ``verdicts`` are (this copy's, the kept
-    one's) when they were checked."""
-    mine, theirs = (f" ({verdicts[0]})", f" ({verdicts[1]})") if verdicts else ("", "")
-    return (f"a second copy of recording {recording_id}{mine}; {kept}{theirs} is the one "
-            "catalogued: remove this copy, or move it out of the store")
-
-
-def process_alive(host: str, pid: int, started_us: int) -> bool | None:
-    """Whether the writer ``pid`` on ``host`` still runs: True, False, or None (cannot tell).
-
-    Only this host's processes can be checked. On Linux a pid whose process
-    started after the recording did was reused, so the writer is gone.
-    """
-    if pid <= 0 or (host and host != _HOST):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process: it exists
-    except OverflowError:
-        return False  # a pid no process can have (a damaged or hostile header)
-    except OSError:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        fields = stat[stat.rindex(b")") + 2:].split()
-        if fields[0] in (b"Z", b"X"):
-            return False  # exited, not yet reaped
-        started = _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return True
-    return started <= started_us / 1e6 + 5.0  # slack: boot time has 1 s resolution
-
-
-def writer_holds_lock(path: str) -> bool | None:
-    """True while a writer holds its lock on ``path``, False when none does, None when the
-    file cannot be opened or its file system has no locks (docs/format.md §Liveness)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return None
-    finally:
-        os.close(fd)  # also releases the shared lock, if it was granted
-    return False
-
-
-def writer_alive(path: str, host: str, pid: int, started_us: int, *,
-                 stale_after: float = DEFAULT_STALE_AFTER) -> bool:
-    """Whether a process is still writing the recording file at ``path``.
-
-    The writer's lock answers, as it does for `LogReader.status`: held means
-    alive; not held means the writer closed the file or died, even if its
-    process lives on (a footer that could not be written is not ``running``
-    forever). Where the lock cannot tell (a file system without locks) the
-    header's pid is checked on this host; a writer on another host (a shared
-    directory, whose locks may not reach here) counts as alive until the file
-    has not grown for ``stale_after`` seconds.
-    """
-    held = writer_holds_lock(path)
-    if held is not None and (held or not _elsewhere(host)):
-        return held
-    if not os.path.exists(path):
-        return False
-    if not _elsewhere(host):
-        alive = process_alive(host, pid, started_us)
-        if alive is not None:
-            return alive
-    try:
-        return time.time() - os.path.getmtime(path) < stale_after
-    except OSError:
-        return False
-
-
-def _elsewhere(host: str) -> bool:
-    return bool(host) and host != _HOST
-
-
-_BOOT: list[float] = []
-
-
-def _boot_time() -> float:
-    if not _BOOT:
-        with open("/proc/stat", "rb") as f:
-            for line in f:
-                if line.startswith(b"btime "):
-                    _BOOT.append(float(line.split()[1]))
-                    break
-            else:
-                raise ValueError("no btime")
-    return _BOOT[0]
 
 
 class CatalogStore(abc.ABC):

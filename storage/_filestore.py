@@ -24,19 +24,12 @@ import sqlite3
 import time
 
 from ._catalog import CATALOG_NAME, Catalog, CatalogRow, to_us
-from ._catalogstore import (
-    DEFAULT_STALE_AFTER,
-    CatalogStore,
-    Progress,
-    ReindexResult,
-    VerifyResult,
-    copy_reason,
-    keep_one_copy,
-    writer_alive,
-)
+from ._catalogstore import CatalogStore, Progress
 from ._codec import suffix_for_codec
+from ._liveness import DEFAULT_STALE_AFTER, writer_alive
 from ._reader import LogReader
 from ._store import RECORDING_SUFFIXES, parse_started_at
+from ._upkeep import ReindexResult, VerifyResult, copy_reason, keep_one_copy
 from .errors import RecordingReadError, StoreError
 from .ids import is_valid_id, validate_id
 

@@ -29,61 +29,22 @@ from typing import Any
 import msgspec
 
 from ._catalog import CATALOG_NAME, Catalog, CatalogRow, row_from_log
-from ._catalogstore import (
-    DEFAULT_STALE_AFTER,
-    CatalogStore,
-    Progress,
-    ReindexResult,
-    VerifyResult,
-    keep_one_copy,
-)
-from ._codec import FrameError, codec_for_name, detect_codec, suffix_for_codec
+from ._catalogstore import CatalogStore, Progress
+from ._codec import detect_codec, suffix_for_codec
 from ._filestore import adopt_partials, recording_name_id
-from ._reader import _BAD_JSON as BAD_JSON
+from ._fsspec_backend import default_cache_dir, filesystem, fsspec_protocols
+from ._liveness import DEFAULT_STALE_AFTER
+from ._ranged import read_ends
 from ._reader import LogReader
+from ._upkeep import ReindexResult, VerifyResult, keep_one_copy
 from .errors import (
-    CorruptRecordingError,
     RecordingNotFoundError,
     RecordingReadError,
     StoreError,
 )
-from .events import Footer
 from .ids import validate_id
 
 __all__ = ["FsspecStore", "Refreshed", "UploadResult", "default_cache_dir", "fsspec_protocols"]
-
-INSTALL_HINT = "pip install 'flowtape[s3]'"
-HEAD_BYTES = 16 << 10  # the header frame; bigger ones cost one more request
-TAIL_BYTES = 16 << 10  # trailer and footer; a footer with a big seek index: one more
-MAX_HEADER_BYTES = 16 << 20
-# What open_store may hand to fsspec when fsspec itself is not installed (to say
-# "install the extra" rather than "unknown scheme").
-_COMMON_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss",
-                               "hdfs", "webhdfs", "sftp", "ssh", "ftp", "http", "https",
-                               "webdav", "smb", "dbfs", "oci", "r2"})
-_footer_decoder = msgspec.json.Decoder(Footer)
-
-
-def fsspec_protocols() -> frozenset[str]:
-    """URL schemes fsspec can open here (common ones when fsspec is not installed)."""
-    try:
-        from fsspec.registry import (  # type: ignore[import-untyped]  # noqa: PLC0415
-            known_implementations,
-            registry,
-        )
-    except ImportError:
-        return _COMMON_PROTOCOLS
-    return frozenset(known_implementations) | frozenset(registry)
-
-
-def default_cache_dir() -> str:
-    """``$FLOWTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/flowtape``, else ``~/.cache/flowtape``."""
-    explicit = os.environ.get("FLOWTAPE_CACHE_DIR")
-    if explicit:
-        return os.path.abspath(os.path.expanduser(explicit))
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "flowtape")
-
 
 class Refreshed(msgspec.Struct, kw_only=True):
     """What `FsspecStore.refresh` read and changed in the local catalog."""
@@ -108,20 +69,6 @@ class UploadResult(msgspec.Struct, kw_only=True):
     """(id, reason) for spool files that could not be uploaded (they stay spooled)."""
 
 
-def _filesystem(url: str, storage_options: dict[str, Any]) -> tuple[Any, str]:
-    try:
-        import fsspec  # type: ignore[import-untyped]  # noqa: PLC0415 (optional, loaded late)
-    except ImportError as exc:
-        raise ImportError(f"the store {url!r} needs fsspec: {INSTALL_HINT}") from exc
-    try:
-        return fsspec.core.url_to_fs(url, **storage_options)  # type: ignore[no-any-return]
-    except ImportError as exc:
-        raise ImportError(f"the store {url!r} needs a backend fsspec could not load ({exc}); "
-                          f"{INSTALL_HINT}") from exc
-    except ValueError as exc:
-        raise StoreError(f"cannot open the store {url!r}: {exc}") from None
-
-
 class FsspecStore(CatalogStore):
     """Recordings as objects under ``url``; spool, catalog and downloads in a local cache.
 
@@ -143,7 +90,7 @@ class FsspecStore(CatalogStore):
                  stale_after: float = DEFAULT_STALE_AFTER) -> None:
         self.url = url.rstrip("/")
         options = dict(storage_options or {})
-        self.fs, root = _filesystem(self.url, options)
+        self.fs, root = filesystem(self.url, options)
         self._root = root.rstrip("/")
         endpoint = str(options.get("endpoint_url")
                        or options.get("client_kwargs", {}).get("endpoint_url")
@@ -424,16 +371,8 @@ class FsspecStore(CatalogStore):
 
     def _remote_row(self, name: str, size: int) -> CatalogRow:
         """The row of object ``name`` from its header and footer, read by range requests."""
-        remote = self._remote(name)
         where = f"{self.url}/{name}"
-        head = self._range(remote, 0, min(size, HEAD_BYTES))
-        kind = detect_codec(head[:8])
-        if kind is None:
-            raise CorruptRecordingError(where, "not a flowtape recording", offset=0)
-        codec = codec_for_name(kind)
-        # The reader's own header check, so every store names the same damage alike.
-        header = LogReader(where)._parse_header(self._header_line(remote, head, size, codec), 0)
-        footer = self._footer(remote, head, size, codec)
+        header, footer = read_ends(self.fs, self._remote(name), where, size)
         if footer is None:  # crashed before uploading: only a full read counts its events
             row = CatalogRow(recording_id=header.recording_id, workflow=header.workflow,
                              status="incomplete", success=None, started_us=0,
@@ -444,61 +383,6 @@ class FsspecStore(CatalogStore):
                                     location="remote")
         return row_from_log(where, header, footer, footer.event_count, size, path=name,
                             location="remote")
-
-    def _range(self, remote: str, start: int, end: int) -> bytes:
-        if end <= start:
-            return b""
-        try:
-            return bytes(self.fs.cat_file(remote, start=start, end=end))
-        except FileNotFoundError:
-            raise
-        except Exception as exc:
-            raise StoreError(f"reading {remote} failed: {exc}") from None
-
-    def _header_line(self, remote: str, head: bytes, size: int, codec: Any) -> bytes:
-        if codec.name == "none":
-            line, nl, _ = head.partition(b"\n")
-            if not nl:
-                raise CorruptRecordingError(remote, "the header line is cut short", offset=0)
-            return line
-        length = len(head)
-        while True:
-            try:
-                n = codec.frame_length(head, 0)
-                break
-            except FrameError as exc:
-                if len(head) >= size or length >= MAX_HEADER_BYTES:
-                    raise CorruptRecordingError(remote, f"the header frame is unreadable "
-                                                f"({exc})", frame=0, offset=0) from None
-                length *= 4
-                head = self._range(remote, 0, min(size, length))
-        try:
-            data: bytes = codec.decompress(head[:n])
-        except FrameError as exc:
-            raise CorruptRecordingError(remote, f"the header frame is damaged ({exc})",
-                                        frame=0, offset=0) from None
-        return data.partition(b"\n")[0]
-
-    def _footer(self, remote: str, head: bytes, size: int, codec: Any) -> Footer | None:
-        tail_start = max(0, size - TAIL_BYTES)
-        tail = head[tail_start:] if len(head) >= size else self._range(remote, tail_start, size)
-        try:
-            if codec.name == "none":
-                body = tail.rstrip(b"\n")
-                last = body[body.rfind(b"\n") + 1:]
-                return _footer_decoder.decode(last) if last.startswith(b'{"kind":"footer"') \
-                    else None
-            loc = codec.parse_trailer(tail[-codec.trailer_size:])
-            if loc is None:
-                return None
-            off, length = loc
-            if off >= tail_start:
-                frame = tail[off - tail_start: off - tail_start + length]
-            else:
-                frame = self._range(remote, off, off + length)
-            return _footer_decoder.decode(codec.decompress(frame))  # type: ignore[no-any-return]
-        except (FrameError, *BAD_JSON):
-            return None
 
     # --- maintenance ------------------------------------------------------------------------------
     def reindex(self, *, progress: Progress | None = None) -> ReindexResult:

@@ -318,7 +318,7 @@ def open_store(url: str | os.PathLike[str] | Store | None = None, **options: Any
     scheme = text.split("://", 1)[0].lower()
     if scheme in STORE_SCHEMES:
         return STORE_SCHEMES[scheme](scheme + text[len(scheme):], **options)
-    from ._fsspec_store import fsspec_protocols  # noqa: PLC0415 (as above)
+    from ._fsspec_backend import fsspec_protocols  # noqa: PLC0415 (as above)
 
     known = fsspec_protocols()
     if scheme not in known:
