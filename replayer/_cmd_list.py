@@ -88,8 +88,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for i in infos:
         started = i.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         duration = fmt_ns(i.duration_ns) if i.status != "incomplete" else "-"
-        table.add_row(Text(i.recording_id), Text(i.workflow),
-                      Text(i.status, style=status_style(i.status)), started, duration,
+        status = Text(i.status, style=status_style(i.status))
+        if i.degraded:  # the recorder could not record it all: `list --json` says what
+            status.append(", degraded", style="yellow")
+        table.add_row(Text(i.recording_id), Text(i.workflow), status, started, duration,
                       str(i.event_count), str(i.node_count), fmt_size(i.size),
                       Text(", ".join(i.tags)))
     console.print(table)

@@ -55,6 +55,7 @@ def metadata_dict(info: RecordingInfo) -> dict[str, Any]:
         "recursion_max_depth": info.max_depth,
         "error_type": info.error_type,
         "path": info.path,
+        "degraded": list(info.degraded),
     }
 
 

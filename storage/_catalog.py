@@ -33,7 +33,7 @@ from .events import Footer, Header
 from .ids import is_valid_id
 
 __all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "Skipped", "close_connections",
-           "decode_tags", "from_us", "row_from_log", "to_us"]
+           "decode_tags", "from_us", "merge_notes", "row_from_log", "to_us"]
 
 CATALOG_NAME = "catalog.sqlite"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -91,12 +91,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     )""",),
     # A skipped object may be a copy of a catalogued recording (the id it holds too).
     3: ("ALTER TABLE skipped ADD COLUMN copy_of TEXT",),
+    # What the recorder could not record (`Store.finish(..., degraded=...)`), as JSON.
+    4: ("ALTER TABLE recordings ADD COLUMN degraded TEXT NOT NULL DEFAULT '[]'",),
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
 COLUMNS = ("id", "workflow", "status", "success", "started_at", "duration_ns", "size",
            "event_count", "node_count", "team_count", "max_depth", "error_type", "tags", "path",
-           "location", "host", "pid")
+           "location", "host", "pid", "degraded")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM recordings"
 _UPSERT = (f"INSERT OR REPLACE INTO recordings ({', '.join(COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(COLUMNS))})")
@@ -104,7 +106,8 @@ _SORT_COLUMNS = {"recording_id": "id", "workflow": "workflow", "status": "status
                  "success": "success", "started_at": "started_at", "duration_ns": "duration_ns",
                  "size": "size", "event_count": "event_count", "node_count": "node_count",
                  "error_type": "error_type", "team_count": "team_count",
-                 "max_depth": "max_depth", "tags": "tags", "path": "path"}
+                 "max_depth": "max_depth", "tags": "tags", "path": "path",
+                 "degraded": "degraded"}
 _NULLABLE = frozenset({"success", "error_type"})
 
 
@@ -130,13 +133,15 @@ class CatalogRow(msgspec.Struct, kw_only=True, gc=False):
     """``local`` (a file of a file store), ``spool`` or ``remote`` (object stores)."""
     host: str = ""
     pid: int = 0
+    degraded: list[str] = []
+    """What the recorder could not record: the footer's notes and those given to finish."""
 
     def values(self) -> tuple[Any, ...]:
         return (self.recording_id, self.workflow, self.status,
                 None if self.success is None else int(self.success), self.started_us,
                 self.duration_ns, self.size, self.event_count, self.node_count, self.team_count,
                 self.max_depth, self.error_type, _encode(self.tags).decode(), self.path,
-                self.location, self.host, self.pid)
+                self.location, self.host, self.pid, _encode(self.degraded).decode())
 
 
 decode_tags = _tags_decoder.decode
@@ -156,7 +161,12 @@ def _row(t: tuple[Any, ...]) -> CatalogRow:
         success=None if t[3] is None else bool(t[3]), started_us=t[4], duration_ns=t[5],
         size=t[6], event_count=t[7], node_count=t[8], team_count=t[9], max_depth=t[10],
         error_type=t[11], tags=_tags_decoder.decode(t[12]), path=t[13], location=t[14],
-        host=t[15], pid=t[16])
+        host=t[15], pid=t[16], degraded=_tags_decoder.decode(t[17]))
+
+
+def merge_notes(*groups: Sequence[str]) -> list[str]:
+    """The notes of ``groups`` in order, each once."""
+    return list(dict.fromkeys(note for group in groups for note in group))
 
 
 def to_us(when: dt.datetime) -> int:
@@ -226,6 +236,7 @@ def row_from_log(source: str, header: Header, footer: Footer | None, event_count
         location=location,
         host=header.host,
         pid=header.pid,
+        degraded=list(footer.degraded) if footer is not None else [],
     )
 
 

@@ -19,13 +19,21 @@ from __future__ import annotations
 import abc
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import msgspec
 
-from ._catalog import Catalog, CatalogRow, decode_tags, from_us, row_from_log, to_us
+from ._catalog import (
+    Catalog,
+    CatalogRow,
+    decode_tags,
+    from_us,
+    merge_notes,
+    row_from_log,
+    to_us,
+)
 from ._integrity import check_file
 from ._liveness import DEFAULT_STALE_AFTER, writer_alive
 from ._reader import LogReader
@@ -131,7 +139,7 @@ class CatalogStore(abc.ABC):
             success=None if t[3] is None else t[3] == 1, started_at=when(t[4]),
             duration_ns=t[5], tags=tags(t[12]), size=t[6], event_count=t[7],
             node_count=t[8], error_type=t[11], path=locate(t[13], t[14]), team_count=t[9],
-            max_depth=t[10]) for t in rows]
+            max_depth=t[10], degraded=tags(t[17])) for t in rows]
 
     def _info(self, row: CatalogRow) -> RecordingInfo:
         return RecordingInfo(
@@ -139,7 +147,8 @@ class CatalogStore(abc.ABC):
             success=row.success, started_at=from_us(row.started_us),
             duration_ns=row.duration_ns, tags=row.tags, size=row.size,
             event_count=row.event_count, node_count=row.node_count, error_type=row.error_type,
-            path=self._locate(row), team_count=row.team_count, max_depth=row.max_depth)
+            path=self._locate(row), team_count=row.team_count, max_depth=row.max_depth,
+            degraded=row.degraded)
 
     def _read_row(self, path: str, *, rel: str, location: str) -> CatalogRow:
         """The row for the local recording file ``path`` (a live writer's file: ``running``)."""
@@ -148,6 +157,24 @@ class CatalogStore(abc.ABC):
                                location=location)
         if row.status == "incomplete" and self._live(path, row):
             row.status = "running"
+        return row
+
+    def _finished_row(self, recording_id: str, path: str, *, rel: str, location: str,
+                      degraded: Sequence[str]) -> CatalogRow | None:
+        """The row `Store.finish` catalogues for the closed file ``path`` (None when the
+        file is gone: a keep= policy discarded it). Its writer says it is done, so a file
+        without a footer is ``incomplete``; the notes join the footer's. Raises
+        `StoreError` when the file is not a readable recording."""
+        try:
+            row = self._read_row(path, rel=rel, location=location)
+        except FileNotFoundError:
+            return None
+        except RecordingReadError as exc:
+            raise StoreError(f"cannot catalogue {path} (recording {recording_id}): {exc}"
+                             ) from None
+        if row.status == "running":
+            row.status = "incomplete"
+        row.degraded = merge_notes(row.degraded, degraded)
         return row
 
     def _writer_alive(self, row: CatalogRow) -> bool:
@@ -175,6 +202,7 @@ class CatalogStore(abc.ABC):
             fresh = msgspec.structs.replace(row, status="incomplete")
         if fresh.status == "running":  # the pid check above said dead; trust it
             fresh.status = "incomplete"
+        fresh.degraded = merge_notes(row.degraded, fresh.degraded)
         return fresh
 
     def _reconcile(self, conn: sqlite3.Connection) -> list[str]:

@@ -22,8 +22,9 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 
-from ._catalog import CATALOG_NAME, Catalog, CatalogRow, to_us
+from ._catalog import CATALOG_NAME, Catalog, CatalogRow, merge_notes, to_us
 from ._catalogstore import CatalogStore, Progress
 from ._codec import suffix_for_codec
 from ._liveness import DEFAULT_STALE_AFTER, writer_alive
@@ -168,20 +169,18 @@ class FileStore(CatalogStore):
             return []
 
     # --- the recorder's calls ----------------------------------------------------------------
-    def finish(self, recording_id: str, path: str) -> None:
+    def finish(self, recording_id: str, path: str, *, degraded: Sequence[str] = ()) -> None:
         """Catalogue the closed recording at ``path`` with its footer's outcome.
 
-        Raises `StoreError` when the file is not a readable recording.
+        ``degraded`` notes what the recorder could not record; without a
+        footer the run is ``incomplete``. Raises `StoreError` when the file is
+        not a readable recording.
         """
         rel, location = self._address(path)
-        try:
-            row = self._read_row(os.path.abspath(path), rel=rel, location=location)
-        except FileNotFoundError:
+        row = self._finished_row(recording_id, os.path.abspath(path), rel=rel,
+                                 location=location, degraded=degraded)
+        if row is None:
             return  # discarded by its keep= policy
-        except RecordingReadError as exc:
-            raise StoreError(f"cannot catalogue {path}: {exc}") from None
-        if row.status == "running":
-            row.status = "incomplete"  # its writer says it is done, footer or not
         with self._conn() as conn, self.catalog.write(conn):
             if row.recording_id != recording_id:
                 Catalog.delete(conn, [recording_id])
@@ -227,7 +226,8 @@ class FileStore(CatalogStore):
                 progress(i, len(names))
         rows = self._one_file_per_id(rows, result)
         with self.catalog.write(conn):
-            gone = [r.recording_id for r in Catalog.where(conn) if not self._exists(r)]
+            before = {r.recording_id: r for r in Catalog.where(conn)}
+            gone = [i for i, r in before.items() if not self._exists(r)]
             Catalog.delete(conn, gone)
             # Files without a footer are read again under the write lock: a writer
             # that closed since waits for this lock in `finish`, and its footer is there.
@@ -237,10 +237,13 @@ class FileStore(CatalogStore):
                     fresh.append(row)
                     continue
                 try:
-                    fresh.append(self._read_row(os.path.join(self.root, row.path), rel=row.path,
-                                                location="local"))
+                    again = self._read_row(os.path.join(self.root, row.path), rel=row.path,
+                                           location="local")
                 except (RecordingReadError, OSError):
                     continue
+                old = before.get(row.recording_id)  # notes only the catalog holds
+                again.degraded = merge_notes(old.degraded if old else [], again.degraded)
+                fresh.append(again)
             Catalog.upsert(conn, fresh)
         Catalog.analyze(conn)
         result.dropped = gone

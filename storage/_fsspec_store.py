@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -185,22 +186,19 @@ class FsspecStore(CatalogStore):
         self.refresh()
 
     # --- the recorder's calls ---------------------------------------------------------------------
-    def finish(self, recording_id: str, path: str) -> None:
-        """Upload the closed recording at ``path`` and catalogue it.
+    def finish(self, recording_id: str, path: str, *, degraded: Sequence[str] = ()) -> None:
+        """Upload the closed recording at ``path`` and catalogue it (``degraded``: what the
+        recorder could not record; without a footer the run is ``incomplete``).
 
         If the upload fails, the recording stays in the spool (catalogued
         there) and `StoreError` says how to upload it later.
         """
         path = os.path.abspath(path)
         rel, _ = self._address(path)
-        try:
-            row = self._read_row(path, rel=rel, location="spool")
-        except FileNotFoundError:
+        row = self._finished_row(recording_id, path, rel=rel, location="spool",
+                                 degraded=degraded)
+        if row is None:
             return
-        except RecordingReadError as exc:
-            raise StoreError(f"cannot catalogue {path}: {exc}") from None
-        if row.status == "running":
-            row.status = "incomplete"
         with self._conn() as conn, self.catalog.write(conn):
             if row.recording_id != recording_id:
                 Catalog.delete(conn, [recording_id])

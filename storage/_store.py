@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
@@ -70,6 +70,9 @@ class RecordingInfo(msgspec.Struct, kw_only=True):
     """Where the recording is: a local path, or a URL for an object store."""
     team_count: int = 0
     max_depth: int = 0
+    degraded: list[str] = []
+    """What the recorder could not record (disk full, a footer it could not write...):
+    the footer's notes and those the recorder gave `Store.finish`."""
 
 
 # Sort keys: RecordingInfo fields, plus the earlier-published names for some of them.
@@ -204,6 +207,7 @@ def info_from_log(path: str, header: Header, footer: Footer | None, event_count:
         path=path,
         team_count=footer.counts.teams if footer is not None else 0,
         max_depth=footer.counts.max_depth if footer is not None else 0,
+        degraded=list(footer.degraded) if footer is not None else [],
     )
 
 
@@ -225,8 +229,13 @@ class Store(Protocol):
         """A recording started writing at ``path`` (catalogued as ``running``)."""
         ...
 
-    def finish(self, recording_id: str, path: str) -> None:
-        """The recording at ``path`` was closed (or abandoned); catalogue its outcome."""
+    def finish(self, recording_id: str, path: str, *, degraded: Sequence[str] = ()) -> None:
+        """The recording at ``path`` was closed (or abandoned); catalogue its outcome.
+
+        ``degraded``: what the recorder could not record (the catalog row keeps
+        it beside the footer's notes); a file closed without a footer is then
+        ``incomplete``, never ``running``.
+        """
         ...
 
     def list(self, query: RecordingQuery | None = None) -> list[RecordingInfo]:

@@ -63,6 +63,7 @@ def test_save_load_and_metadata(storage: FileRecordingStorage | InMemoryRecordin
     assert meta["event_count"] == 6 and meta["node_count"] == 2
     assert meta["file_size_bytes"] == rec.metadata.file_size_bytes > 0
     assert isinstance(meta["started_at"], float) and meta["duration_seconds"] >= 0
+    assert meta["degraded"] == []  # what the recorder could not record: nothing here
     path = meta["path"]
     assert rec.metadata.checksum == hashlib.sha256(Path(path).read_bytes()).hexdigest()
     replayer = run(storage.load(rid))

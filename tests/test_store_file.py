@@ -306,18 +306,20 @@ def test_recording_into_a_missing_store_creates_it(tmp_path: Path) -> None:
 
 
 def test_a_catalog_of_an_older_schema_is_brought_up_to_date(store: Path) -> None:
-    """A version-1 catalog (before the skipped table) is migrated in place, rows kept."""
+    """A version-1 catalog (no skipped table, no degraded column) is migrated in place,
+    its rows kept."""
     s = open_store(store)
     rid = add_recording(s)
     close_connections()
     conn = sqlite3.connect(store / "catalog.sqlite")
     try:
         conn.execute("DROP TABLE skipped")
+        conn.execute("ALTER TABLE recordings DROP COLUMN degraded")
         conn.execute("PRAGMA user_version = 1")
         conn.commit()
     finally:
         conn.close()
-    assert [i.recording_id for i in open_store(store).list()] == [rid]
+    assert [(i.recording_id, i.degraded) for i in open_store(store).list()] == [(rid, [])]
     conn = sqlite3.connect(store / "catalog.sqlite")
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_recordings import MALFORMED, kill, running_victim, write_malformed
+from store_recordings import (
+    MALFORMED,
+    kill,
+    running_victim,
+    write_malformed,
+    write_without_footer,
+)
 
 pytest.importorskip("moto", reason="the S3 tests need the dev extra (moto[server])")
 pytest.importorskip("s3fs", reason="the S3 tests need the s3 extra (fsspec, s3fs)")
@@ -315,3 +321,15 @@ def test_a_copied_object_is_a_duplicate_not_a_second_row(s3: str) -> None:
     assert check.ok and [p for p, _ in check.duplicates] == [backup] and not check.unreadable
     assert store.delete(rid) is True
     assert store.get(rid).path == backup
+
+
+def test_finish_uploads_a_degraded_run_as_incomplete(s3: str) -> None:
+    """finish(degraded=...) of a spooled file without a footer: uploaded, incomplete, noted."""
+    store = open_store(s3)
+    assert isinstance(store, FsspecStore)
+    rid = write_without_footer(store)
+    store.finish(rid, os.path.join(store.spool_dir, f"{rid}.jsonl.zst"),
+                 degraded=["the footer could not be written"])
+    info = store.get(rid)
+    assert info.path == f"{s3}/{rid}.jsonl.zst"
+    assert (info.status, info.degraded) == ("incomplete", ["the footer could not be written"])
