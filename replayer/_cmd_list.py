@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
+from collections.abc import Callable
 
 import msgspec
 from rich.console import Console
@@ -21,12 +23,59 @@ HELP = "list recordings in the store (newest first)"
 _SORT_KEYS = tuple(RecordingInfo.__struct_fields__)
 
 
-def _date(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; write it like 2025-01-31 or 2025-01-31T12:00") from None
+#: Relative spans back from now: ``30m``, ``2h``, ``7d``, ``1w``, ``90s``.
+_SPAN = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DATE_FORMS = ("an RFC 3339 time (2025-01-31T12:00:00Z; without a zone: local time), a date "
+              "(2025-01-31: the whole day), today, yesterday, now, or a span back from now "
+              "(30m, 2h, 7d, 1w)")
+
+
+def parse_when(text: str, *, end: bool = False, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment ``text`` names, as a ``--start`` bound (or ``--end`` with ``end``).
+
+    A day — a date, ``today``, ``yesterday`` — starts at local midnight; as an
+    end bound it lasts to its last microsecond, so ``--end yesterday`` keeps
+    all of yesterday. Raises ValueError naming the forms that work.
+    """
+    now = (now or dt.datetime.now(dt.UTC)).astimezone()
+    word = text.strip().lower()
+    day: dt.date | None = None
+    if word == "now":
+        return now
+    if word in ("today", "yesterday"):
+        day = now.date() - dt.timedelta(days=word == "yesterday")
+    elif span := _SPAN.fullmatch(word):
+        return now - dt.timedelta(**{_UNITS[span[2]]: int(span[1])})
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
+        try:
+            day = dt.date.fromisoformat(word)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date; use {DATE_FORMS}") from None
+    else:
+        try:
+            when = dt.datetime.fromisoformat(text.strip().replace("z", "Z"))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time; use {DATE_FORMS}") from None
+        return when if when.tzinfo is not None else when.astimezone()
+    if end:  # the next midnight (a DST day is 23 or 25 hours long), less a microsecond
+        day += dt.timedelta(days=1)
+    midnight = dt.datetime.combine(day, dt.time()).astimezone()
+    return midnight - dt.timedelta(microseconds=1) if end else midnight
+
+
+def _bound(*, end: bool) -> Callable[[str], dt.datetime]:
+    def parse(text: str) -> dt.datetime:
+        try:
+            return parse_when(text, end=end)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+#: What ``--failed`` selects: every run that did not complete, the unfinished included.
+FAILED_STATUSES = ("failed", "timed_out", "cancelled", "incomplete")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,14 +87,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     ok.add_argument("--success", dest="success", action="store_const", const=True,
                     help="only runs that succeeded")
     ok.add_argument("--failed", dest="success", action="store_const", const=False,
-                    help="only runs that did not succeed")
+                    help="only runs that did not complete: failed, timed_out, cancelled, "
+                    "and incomplete (never finished)")
     parser.add_argument("--tags", metavar="TAG[,TAG]", action="append", default=[],
                         help="only runs with all these tags (repeatable, or comma-separated)")
     parser.add_argument("--any-tag", action="store_true",
                         help="with --tags: runs with any of the tags, not all")
     parser.add_argument("--error-type", metavar="TYPE", help="only runs that failed with it")
-    parser.add_argument("--since", type=_date, metavar="DATE", help="started at or after")
-    parser.add_argument("--until", type=_date, metavar="DATE", help="started at or before")
+    parser.add_argument("--start", "--since", dest="start", type=_bound(end=False),
+                        metavar="WHEN", help="started at or after WHEN: an RFC 3339 time, a "
+                        "date, today, yesterday, now, or a span back from now (30m, 2h, 7d)")
+    parser.add_argument("--end", "--until", dest="end", type=_bound(end=True), metavar="WHEN",
+                        help="started at or before WHEN (a date, today or yesterday: up to "
+                        "the end of that day)")
     parser.add_argument("--min-duration", type=float, metavar="SECONDS")
     parser.add_argument("--max-duration", type=float, metavar="SECONDS")
     parser.add_argument("--sort-by", choices=_SORT_KEYS, default="started_at", metavar="FIELD",
@@ -64,10 +118,16 @@ def query_from_args(args: argparse.Namespace) -> RecordingQuery:
         raise ValueError(f"--limit must be 0 or more, not {args.limit}")
     if args.offset < 0:
         raise ValueError(f"--offset must be 0 or more, not {args.offset}")
+    success, status = args.success, args.status
+    if success is False:  # --failed: the runs that never finished too (SPEC §8)
+        if status is not None and status not in FAILED_STATUSES:
+            raise ValueError(f"--failed lists {', '.join(FAILED_STATUSES)} runs; --status "
+                             f"{status} is none of them: give one of the two")
+        success, status = None, [status] if status else list(FAILED_STATUSES)
     return RecordingQuery(
-        workflow_name=args.workflow, success=args.success, status=args.status,
+        workflow_name=args.workflow, success=success, status=status,
         tags=tags or None, tags_mode="any" if args.any_tag else "all",
-        start_date=args.since, end_date=args.until, min_duration=args.min_duration,
+        start_date=args.start, end_date=args.end, min_duration=args.min_duration,
         max_duration=args.max_duration, error_type=args.error_type, sort_by=args.sort_by,
         sort_order=args.sort_order, limit=args.limit, offset=args.offset)
 

@@ -256,8 +256,9 @@ def where_clause(query: RecordingQuery) -> tuple[str, list[Any]]:
         parts.append("success = ?")
         args.append(int(query.success))
     if query.status is not None:
-        parts.append("status = ?")
-        args.append(query.status)
+        statuses = query.statuses()
+        parts.append(f"status IN ({', '.join('?' * len(statuses))})" if statuses else "0")
+        args.extend(statuses)
     if query.tags:
         # Correlated EXISTS probes the (tag, id) key row by row, so a query that also
         # sorts and limits walks its index and stops early instead of sorting matches.

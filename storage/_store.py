@@ -94,7 +94,7 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
 
     Durations are in seconds; dates are datetimes, naive ones meaning local
     time; ``start``/``end`` are accepted as aliases of ``start_date``/``end_date``
-    and both ends are inclusive. ``tags`` match all of them (``tags_mode="all"``)
+    and both ends are inclusive. ``status`` is one status or a list of them. ``tags`` match all of them (``tags_mode="all"``)
     or any (``"any"``). ``sort_by`` is a `RecordingInfo` field (or one of the
     published names ``workflow_name``, ``duration``, ``file_size_bytes``).
     Raises ValueError for a bad mode, order, sort key, limit or offset.
@@ -102,7 +102,8 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
 
     workflow_name: str | None = None
     success: bool | None = None
-    status: str | None = None
+    status: str | list[str] | tuple[str, ...] | None = None
+    """One status, or several (any of them matches)."""
     tags: list[str] | tuple[str, ...] | None = None
     tags_mode: str = "all"
     start_date: dt.datetime | None = None
@@ -124,6 +125,8 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
             self.end_date = self.end
         if isinstance(self.tags, str):
             self.tags = [self.tags]
+        if self.status is not None and not isinstance(self.status, str):
+            self.status = list(self.status)
         if self.tags_mode not in ("all", "any"):
             raise ValueError(f"tags_mode must be 'all' or 'any', not {self.tags_mode!r}")
         if self.sort_order not in ("asc", "desc"):
@@ -137,13 +140,19 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
         if self.offset < 0:
             raise ValueError(f"offset must be 0 or more, not {self.offset!r}")
 
+    def statuses(self) -> list[str]:
+        """The statuses ``status`` selects, as a list (empty when it selects none)."""
+        if self.status is None:
+            return []
+        return [self.status] if isinstance(self.status, str) else list(self.status)
+
     def matches(self, info: RecordingInfo) -> bool:
         """True when ``info`` passes every filter (the catalog answers the same in SQL)."""
         if self.workflow_name is not None and info.workflow != self.workflow_name:
             return False
         if self.success is not None and info.success is not self.success:
             return False
-        if self.status is not None and info.status != self.status:
+        if self.status is not None and info.status not in self.statuses():
             return False
         if self.tags:
             have = set(info.tags)

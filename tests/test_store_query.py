@@ -64,6 +64,8 @@ QUERIES: list[tuple[RecordingQuery, list[int]]] = [
     (RecordingQuery(success=True), [9, 7, 3, 2, 0]),
     (RecordingQuery(success=False), [6, 5, 4, 1]),
     (RecordingQuery(status="incomplete"), [8]),
+    (RecordingQuery(status=["failed", "timed_out", "cancelled", "incomplete"]), [8, 6, 5, 4, 1]),
+    (RecordingQuery(status=("completed",), workflow_name="sync"), [7]),
     (RecordingQuery(tags=["nightly"]), [9, 7, 5, 1, 0]),
     (RecordingQuery(tags=["nightly", "prod"]), [7, 1]),
     (RecordingQuery(tags=["nightly", "prod"], tags_mode="any"), [9, 7, 5, 4, 2, 1, 0]),
