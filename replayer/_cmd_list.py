@@ -133,17 +133,20 @@ def query_from_args(args: argparse.Namespace) -> RecordingQuery:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    infos = open_store(args.store).list(query_from_args(args))
+    store = open_store(args.store)
+    infos = store.list(query_from_args(args))
     if args.json:
         print_json(console, [msgspec.to_builtins(i) for i in infos])
         return 0
     if not infos:
         console.print(f"No recordings in {args.store} match.", markup=False)
         return 0
+    handles = store.handles(i.recording_id for i in infos)
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column, justify in (("id", "left"), ("workflow", "left"), ("status", "left"),
-                            ("started", "left"), ("duration", "right"), ("events", "right"),
-                            ("nodes", "right"), ("size", "right"), ("tags", "left")):
+    for column, justify in (("id", "left"), ("handle", "left"), ("workflow", "left"),
+                            ("status", "left"), ("started", "left"), ("duration", "right"),
+                            ("events", "right"), ("nodes", "right"), ("size", "right"),
+                            ("tags", "left")):
         table.add_column(column, justify=justify, no_wrap=column == "id")  # type: ignore[arg-type]
     for i in infos:
         started = i.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -151,7 +154,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         status = Text(i.status, style=status_style(i.status))
         if i.degraded:  # the recorder could not record it all: `list --json` says what
             status.append(", degraded", style="yellow")
-        table.add_row(Text(i.recording_id), Text(i.workflow), status, started, duration,
+        table.add_row(Text(i.recording_id), Text(handles[i.recording_id], style="bold"),
+                      Text(i.workflow), status, started, duration,
                       str(i.event_count), str(i.node_count), fmt_size(i.size),
                       Text(", ".join(i.tags)))
     console.print(table)

@@ -447,6 +447,17 @@ class Catalog:
         return [_row(t) for t in conn.execute(sql, (prefix, prefix + "\x7f", limit))]
 
     @staticmethod
+    def by_suffix(conn: sqlite3.Connection, suffix: str, limit: int = 20) -> list[CatalogRow]:
+        """Rows whose id ends with ``suffix`` (a scan: ids are random at the end)."""
+        sql = f"{_SELECT} WHERE substr(id, -?) = ? ORDER BY id LIMIT ?"
+        return [_row(t) for t in conn.execute(sql, (len(suffix), suffix, limit))]
+
+    @staticmethod
+    def ids(conn: sqlite3.Connection) -> list[str]:
+        """Every catalogued id, in order."""
+        return [t[0] for t in conn.execute("SELECT id FROM recordings ORDER BY id")]
+
+    @staticmethod
     def latest(conn: sqlite3.Connection) -> CatalogRow | None:
         t = conn.execute(f"{_SELECT} ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
         return None if t is None else _row(t)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,7 +48,7 @@ from .errors import (
     StoreError,
 )
 from .events import Header
-from .ids import validate_id
+from .ids import MIN_SUFFIX, shortest_handles, validate_id
 
 __all__ = ["CatalogStore", "ReindexResult", "VerifyResult"]
 
@@ -237,17 +237,21 @@ class CatalogStore(abc.ABC):
         row = Catalog.by_id(conn, id_or_prefix)
         if row is not None:
             return row
-        hits = Catalog.by_prefix(conn, id_or_prefix)
+        # A unique prefix or suffix (ids start with the time: runs of one minute share
+        # long prefixes, while their ends are random).
+        hits = {h.recording_id: h for h in Catalog.by_prefix(conn, id_or_prefix)}
+        if len(id_or_prefix) >= MIN_SUFFIX:
+            hits.update((h.recording_id, h) for h in Catalog.by_suffix(conn, id_or_prefix))
         if len(hits) == 1:
-            return hits[0]
+            return next(iter(hits.values()))
         if hits:
-            raise AmbiguousIdError(id_or_prefix, [h.recording_id for h in hits])
+            raise AmbiguousIdError(id_or_prefix, sorted(hits))
         row = self._uncatalogued(id_or_prefix)
         if row is not None:
             with self.catalog.write(conn):
                 Catalog.upsert(conn, [row])
             return row
-        raise RecordingNotFoundError(id_or_prefix, f"no recording id starts with it in "
+        raise RecordingNotFoundError(id_or_prefix, f"no recording id starts or ends with it in "
                                      f"{self.url}; see `flowtape list`")
 
     def _verdict(self, row: CatalogRow) -> str:
@@ -306,6 +310,13 @@ class CatalogStore(abc.ABC):
         with self._conn() as conn:
             self._reconcile(conn)
             return self._info(self._resolve(conn, id_or_prefix))
+
+    def handles(self, ids: Iterable[str]) -> dict[str, str]:
+        """The shortest text naming each of ``ids`` in this store: a unique prefix, or a
+        unique suffix of 4 or more characters (what `flowtape list` shows)."""
+        self._prepare_read()
+        with self._conn() as conn:
+            return shortest_handles(ids, Catalog.ids(conn))
 
     def open(self, id_or_prefix: str, *, recover: bool = False) -> LogReader:
         """A `LogReader` for the recording (see `get` for the errors)."""

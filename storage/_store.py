@@ -94,9 +94,10 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
 
     Durations are in seconds; dates are datetimes, naive ones meaning local
     time; ``start``/``end`` are accepted as aliases of ``start_date``/``end_date``
-    and both ends are inclusive. ``status`` is one status or a list of them. ``tags`` match all of them (``tags_mode="all"``)
-    or any (``"any"``). ``sort_by`` is a `RecordingInfo` field (or one of the
-    published names ``workflow_name``, ``duration``, ``file_size_bytes``).
+    and both ends are inclusive. ``status`` is one status or a list of them.
+    ``tags`` match all of them (``tags_mode="all"``) or any (``"any"``).
+    ``sort_by`` is a `RecordingInfo` field (or one of the published names
+    ``workflow_name``, ``duration``, ``file_size_bytes``).
     Raises ValueError for a bad mode, order, sort key, limit or offset.
     """
 
@@ -224,8 +225,9 @@ def info_from_log(path: str, header: Header, footer: Footer | None, event_count:
 class Store(Protocol):
     """Where recordings live. `FileStore`, `MemoryStore` and `FsspecStore` implement it.
 
-    Ids given to ``get``/``open``/``delete`` are a full id, a unique prefix,
-    or ``latest``; anything but ``[0-9A-Za-z_-]`` raises `InvalidIdError`.
+    Ids given to ``get``/``open``/``delete`` are a full id, a unique prefix, a
+    unique suffix of 4 or more characters, or ``latest``; anything but
+    ``[0-9A-Za-z_-]`` raises `InvalidIdError`, several matches `AmbiguousIdError`.
     """
 
     url: str
@@ -253,6 +255,10 @@ class Store(Protocol):
 
     def get(self, id_or_prefix: str) -> RecordingInfo:
         """The recording with this id or unique id prefix (``latest`` for the newest)."""
+        ...
+
+    def handles(self, ids: Iterable[str]) -> dict[str, str]:
+        """The shortest unique prefix or suffix (4 or more characters) naming each id."""
         ...
 
     def open(self, id_or_prefix: str, *, recover: bool = False) -> LogReader:

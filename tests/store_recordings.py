@@ -41,10 +41,12 @@ def add_recording(
     events: int = 3,
     pad: int = 0,
     codec: str = "zstd",
+    rid: str | None = None,
 ) -> str:
-    """Write a finished recording into ``store``; returns its id."""
+    """Write a finished recording into ``store`` (with the id ``rid``, if given); returns
+    its id."""
     started = started or BASE
-    rid = new_recording_id(int(started.timestamp() * 1e9))
+    rid = rid or new_recording_id(int(started.timestamp() * 1e9))
     header = Header(recording_id=rid, workflow=workflow,
                     started_at=started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                     tags=list(tags), host=socket.gethostname(), pid=os.getpid())
