@@ -69,7 +69,9 @@ def shortest_handles(ids: Iterable[str], among: Sequence[str], *,
         return hits
 
     def handle(rid: str) -> str:
-        for n in range(1, len(rid)):
+        # Nothing shorter than what rid shares with its sorted neighbours can be unique.
+        first = min(_shared(forward, rid), max(min_suffix - 1, _shared(backward, rid[::-1])))
+        for n in range(first + 1, len(rid)):
             for text in (rid[:n], rid[-n:]):
                 if named(text) == {rid}:
                     return text
@@ -82,3 +84,11 @@ def _starting(ordered: Sequence[str], prefix: str, most: int) -> list[str]:
     """Up to ``most`` strings of the sorted ``ordered`` that begin with ``prefix``."""
     i = bisect.bisect_left(ordered, prefix)
     return [s for s in ordered[i:i + most] if s.startswith(prefix)]
+
+
+def _shared(ordered: Sequence[str], key: str) -> int:
+    """How many leading characters ``key`` shares with its nearest other string in the sorted
+    ``ordered`` (whose neighbours share the most)."""
+    i = bisect.bisect_left(ordered, key)
+    near = [s for s in ordered[max(0, i - 1):i + 2] if s != key]
+    return max((len(os.path.commonprefix([key, s])) for s in near), default=0)

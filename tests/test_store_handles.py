@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from store_recordings import add_recording
 
 from replayer.cli import main
@@ -99,3 +101,23 @@ def test_list_shows_each_handle(store: FileStore, capsys: pytest.CaptureFixture[
     assert "handle" not in json.loads(capsys.readouterr().out)[0]
     assert main(["--store", store.root, "verify", "bqrst"]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith(f"{B}.jsonl.zst")
+
+
+def names(text: str, ids: list[str]) -> set[str]:
+    """What a store's lookup finds for ``text``, written out longhand: the exact id, else
+    every id it begins, and (from 4 characters on) every id it ends."""
+    if text in ids:
+        return {text}
+    return {i for i in ids if i.startswith(text) or (len(text) >= 4 and i.endswith(text))}
+
+
+@given(st.lists(st.text("ab01", min_size=1, max_size=9), min_size=1, max_size=12,
+                unique=True))
+def test_shortest_handles_agrees_with_trying_every_text(ids: list[str]) -> None:
+    """On ids over a tiny alphabet (collisions everywhere), each handle names its id alone,
+    and no shorter prefix or suffix does."""
+    handles = shortest_handles(ids, ids)
+    for rid, handle in handles.items():
+        assert names(handle, ids) == {rid}
+        shorter = [t for n in range(1, len(handle)) for t in (rid[:n], rid[-n:])]
+        assert all(names(t, ids) != {rid} for t in shorter), (rid, handle)
