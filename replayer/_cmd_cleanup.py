@@ -18,7 +18,7 @@ from rich.text import Text
 
 from storage import RetentionPolicy, RetentionResult, open_store
 
-from ._terminal import print_json
+from ._terminal import print_json, printable
 from ._timeline import fmt_size, plural, status_style
 
 NAME = "cleanup"
@@ -92,10 +92,11 @@ def render(result: RetentionResult, console: Console) -> None:
                                 ("started", "left"), ("size", "right"), ("reason", "left")):
             table.add_column(column, justify=justify, no_wrap=column == "id")  # type: ignore[arg-type]
         for item in result.deleted:
-            table.add_row(Text(item.recording_id), Text(item.workflow),
-                          Text(item.status, style=status_style(item.status)),
+            table.add_row(Text(item.recording_id), Text(printable(item.workflow, one_line=True)),
+                          Text(printable(item.status, one_line=True),
+                               style=status_style(item.status)),
                           item.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                          fmt_size(item.size), Text(item.reason))
+                          fmt_size(item.size), Text(printable(item.reason, one_line=True)))
         console.print(table)
     else:
         console.print("Nothing to delete: every recording is within the limits or protected.")
@@ -109,4 +110,5 @@ def render(result: RetentionResult, console: Console) -> None:
         console.print(Text(f"{plural(len(result.errors), 'recording')} could not be deleted:",
                            style="bold red"))
         for recording_id, reason in result.errors:
-            console.print(Text.assemble(("  ✗ ", "bold red"), recording_id, ": ", reason))
+            console.print(Text.assemble(("  ✗ ", "bold red"), recording_id, ": ",
+                                        printable(reason, one_line=True)))

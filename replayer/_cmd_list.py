@@ -14,7 +14,7 @@ from rich.text import Text
 
 from storage import RecordingInfo, RecordingQuery, open_store
 
-from ._terminal import print_json
+from ._terminal import print_json, printable
 from ._timeline import fmt_ns, fmt_size, status_style
 
 NAME = "list"
@@ -151,12 +151,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for i in infos:
         started = i.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         duration = fmt_ns(i.duration_ns) if i.status != "incomplete" else "-"
-        status = Text(i.status, style=status_style(i.status))
+        status = Text(printable(i.status, one_line=True), style=status_style(i.status))
         if i.degraded:  # the recorder could not record it all: `list --json` says what
             status.append(", degraded", style="yellow")
         table.add_row(Text(i.recording_id), Text(handles[i.recording_id], style="bold"),
-                      Text(i.workflow), status, started, duration,
+                      Text(printable(i.workflow, one_line=True)), status, started, duration,
                       str(i.event_count), str(i.node_count), fmt_size(i.size),
-                      Text(", ".join(i.tags)))
+                      Text(printable(", ".join(i.tags), one_line=True)))
     console.print(table)
     return 0

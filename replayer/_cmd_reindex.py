@@ -18,7 +18,7 @@ from rich.text import Text
 
 from storage import ReindexResult, open_store
 
-from ._terminal import print_json, progress
+from ._terminal import print_json, printable, progress
 from ._timeline import plural
 
 NAME = "reindex"
@@ -106,7 +106,8 @@ def render_groups(console: Console, groups: Sequence[Group]) -> int:
         mark = "  ✗ " if style == PROBLEM else "  • "
         console.print(Text.assemble((mark, style), (f"{len(items)} {label}", "bold"),
                                     f": {meaning}"))
-        for item in items:
-            console.print(Text("      " + (item if isinstance(item, str) else ": ".join(item))))
+        for item in items:  # ids, paths and reasons may quote recorded text: shown, not run
+            line = item if isinstance(item, str) else ": ".join(item)
+            console.print(Text("      " + printable(line, one_line=True)))
         problems += len(items) if style == PROBLEM else 0
     return problems

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from storage import RecordingQuery, StoreStats, open_store
 
-from ._terminal import print_json
+from ._terminal import print_json, printable
 from ._timeline import fmt_ns, fmt_size, plural, status_style
 
 NAME = "stats"
@@ -105,19 +105,20 @@ def render(stats: StoreStats, console: Console, *, title: Text) -> None:
 
     statuses = _table(("status", "left"), ("runs", "right"), ("share", "right"))
     for status, count in stats.by_status.items():
-        statuses.add_row(Text(status, style=status_style(status)), str(count),
+        statuses.add_row(Text(printable(status, one_line=True), style=status_style(status)),
+                         str(count),
                          f"{count / stats.total:.1%}")
     _section(console, "By status", statuses)
 
     workflows = _table(("workflow", "left"), ("runs", "right"), ("failed", "right"))
     for workflow, count in stats.workflow_counts.items():
         failed = stats.workflow_failures.get(workflow, 0)
-        workflows.add_row(Text(workflow), str(count),
+        workflows.add_row(Text(printable(workflow, one_line=True)), str(count),
                           Text(str(failed), style="red" if failed else ""))
     _section(console, "By workflow", workflows)
 
     if stats.top_errors:
         errors = _table(("error type", "left"), ("runs", "right"))
         for error_type, count in stats.top_errors:
-            errors.add_row(Text(error_type, style="red"), str(count))
+            errors.add_row(Text(printable(error_type, one_line=True), style="red"), str(count))
         _section(console, "Most common errors", errors)

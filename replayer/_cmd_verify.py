@@ -19,7 +19,7 @@ from storage import CorruptRecordingError, VerifyResult, open_store
 from storage._integrity import IntegrityReport, check_file, frame_total
 
 from ._cmd_reindex import PROBLEM, render_groups, store_progress
-from ._terminal import print_json, progress
+from ._terminal import print_json, printable, progress
 from ._timeline import plural
 
 NAME = "verify"
@@ -74,16 +74,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 def render(report: IntegrityReport, console: Console, *, list_skipped: bool) -> None:
     """The human report: what was checked, what is wrong, the verdict."""
-    console.print(Text.assemble(("verify ", "bold"), report.path))
-    for line in report.checks:
-        console.print(Text.assemble(("  ✓ ", "green"), line))
+    console.print(Text.assemble(("verify ", "bold"), printable(report.path, one_line=True)))
+    for line in report.checks:  # checks and problems may quote the recording's own text
+        console.print(Text.assemble(("  ✓ ", "green"), printable(line, one_line=True)))
     for line in report.problems:
-        console.print(Text.assemble(("  ✗ ", "bold red"), line))
+        console.print(Text.assemble(("  ✗ ", "bold red"), printable(line, one_line=True)))
     if report.skipped and list_skipped:
         table = Table("frame", "byte offset", "bytes", "reason", box=None, pad_edge=False,
                       header_style="bold")
         for s in report.skipped:
-            table.add_row(str(s.frame), str(s.offset), str(s.length), Text(s.reason))
+            table.add_row(str(s.frame), str(s.offset), str(s.length),
+                          Text(printable(s.reason, one_line=True)))
         console.print(Text("  damaged frames, skipped by --recover reading:", style="bold"))
         console.print(table)
     elif report.skipped:
