@@ -2,7 +2,7 @@
 
 The writer holds an exclusive ``flock`` on its file from creation until it
 closes it, and the kernel drops the lock when the process dies (SIGKILL
-included; docs/format.md §Liveness). That lock is what `LogReader.status`
+included; docs/format.md §Reading, step 6). That lock is what `LogReader.status`
 asks, and what the stores ask (`writer_alive`), so a catalog and a reader
 agree whether a footer-less recording is ``running`` or ``incomplete``.
 """
@@ -52,7 +52,7 @@ def process_alive(host: str, pid: int, started_us: int) -> bool | None:
 
 def writer_holds_lock(path: str) -> bool | None:
     """True while a writer holds its lock on ``path``, False when none does, None when the
-    file cannot be opened or its file system has no locks (docs/format.md §Liveness)."""
+    file cannot be opened or its file system has no locks (docs/format.md §Reading, step 6)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
