@@ -101,10 +101,13 @@ class CatalogStore(abc.ABC):
         """
         if id_or_prefix is not None and id_or_prefix != "latest":
             validate_id(id_or_prefix)
+        self._check_present()
+        self._sync()
+
+    def _check_present(self) -> None:
         reason = self._absence()
         if reason is not None:
             raise StoreError(reason)
-        self._sync()
 
     def _uncatalogued(self, recording_id: str) -> CatalogRow | None:
         """The row of a recording named ``recording_id`` that the catalog lacks, if any."""
@@ -313,8 +316,10 @@ class CatalogStore(abc.ABC):
 
     def handles(self, ids: Iterable[str]) -> dict[str, str]:
         """The shortest text naming each of ``ids`` in this store: a unique prefix, or a
-        unique suffix of 4 or more characters (what `flowtape list` shows)."""
-        self._prepare_read()
+        unique suffix of 4 or more characters (what `flowtape list` shows), among the
+        ids the catalog holds now (no new listing of an object store: `list` just made
+        one)."""
+        self._check_present()
         with self._conn() as conn:
             return shortest_handles(ids, Catalog.ids(conn))
 

@@ -91,4 +91,9 @@ def _shared(ordered: Sequence[str], key: str) -> int:
     ``ordered`` (whose neighbours share the most)."""
     i = bisect.bisect_left(ordered, key)
     near = [s for s in ordered[max(0, i - 1):i + 2] if s != key]
-    return max((len(os.path.commonprefix([key, s])) for s in near), default=0)
+    return max((_common(key, s) for s in near), default=0)
+
+
+def _common(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share."""
+    return next((n for n, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
