@@ -105,6 +105,7 @@ class CatalogStore(abc.ABC):
         self._sync()
 
     def _check_present(self) -> None:
+        """Raise `StoreError` (naming the store and the way out) when there is none."""
         reason = self._absence()
         if reason is not None:
             raise StoreError(reason)
@@ -203,7 +204,7 @@ class CatalogStore(abc.ABC):
             return None
         except RecordingReadError:
             fresh = msgspec.structs.replace(row, status="incomplete")
-        if fresh.status == "running":  # the pid check above said dead; trust it
+        if fresh.status == "running":  # the liveness check above said dead; trust it
             fresh.status = "incomplete"
         fresh.degraded = merge_notes(row.degraded, fresh.degraded)
         return fresh
@@ -304,9 +305,11 @@ class CatalogStore(abc.ABC):
         return self._infos(rows)
 
     def get(self, id_or_prefix: str) -> RecordingInfo:
-        """The recording with this id, unique id prefix, or ``latest``.
+        """The recording with this id, a unique prefix or suffix (4 or more characters) of
+        it, or ``latest``.
 
-        Raises `InvalidIdError`, `AmbiguousIdError` (listing the candidates),
+        Raises `StoreError` when there is no store, `InvalidIdError`,
+        `AmbiguousIdError` (listing the candidates),
         `RecordingNotFoundError`.
         """
         self._prepare_read(id_or_prefix)
