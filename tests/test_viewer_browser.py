@@ -118,7 +118,7 @@ def test_slash_searches_for_a_node(browser: Any, example: Path, example_html: Pa
     w.page.keyboard.press("?")
     w.page.keyboard.type("load")
     w.page.keyboard.press("Enter")
-    w.page.wait_for_function(f"Number(document.body.dataset.seq) < {expected}")
+    w.page.wait_for_function(f"() => Number(document.body.dataset.seq) < {expected}")
     assert "load" in w.page.locator(".events .row.cursor").inner_text()
 
 
@@ -193,6 +193,6 @@ def test_capped_report_says_what_it_left_out(browser: Any, tmp_path: Path) -> No
                                        "(n, e) => n + Number(e.dataset.count || 1), 0)")
     assert bars == spans
     w.page.keyboard.press("Home")
-    w.page.wait_for_function(f"Number(document.body.dataset.seq) < {error - 40}")
+    w.page.wait_for_function(f"() => Number(document.body.dataset.seq) < {error - 40}")
     assert "No state is known" not in w.text(".inspector")  # the state before the window came along
     assert w.errors == []

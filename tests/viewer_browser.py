@@ -64,11 +64,11 @@ class Watched:
 
     def seq(self) -> int:
         """The seq of the event at the cursor (the page keeps it on <body data-seq>)."""
-        self.page.wait_for_function("document.body.dataset.seq !== undefined")
+        self.page.wait_for_function("() => document.body.dataset.seq !== undefined")
         return int(self.page.evaluate("document.body.dataset.seq"))
 
     def wait_seq(self, seq: int) -> None:
-        self.page.wait_for_function(f"document.body.dataset.seq === '{seq}'", timeout=10_000)
+        self.page.wait_for_function(f"() => document.body.dataset.seq === '{seq}'", timeout=10_000)
 
     def text(self, selector: str) -> str:
         return str(self.page.inner_text(selector))

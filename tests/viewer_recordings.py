@@ -117,3 +117,62 @@ def record_loop(store: Path, steps: int, *, fail_at: int | None = None) -> Path:
         path = rec.path
     assert path is not None
     return Path(path)
+
+
+@node("fetch")
+def _fetch(q: str) -> dict[str, str]:
+    return {"q": q}
+
+
+_SCORES: list[float] = []  # what the next `_score` call returns (not one of its inputs)
+
+
+@node("score")
+def _score(q: str) -> dict[str, float]:
+    return {"score": _SCORES.pop(0)}
+
+
+@node("store")
+def _store(q: str) -> bool:
+    return True
+
+
+def record_pair(store: Path) -> tuple[str, str]:
+    """Two runs of one workflow that differ in one node's output: ``score`` 0.91, then 0.87."""
+    ids = []
+    for value in (0.91, 0.87):
+        _SCORES.append(value)
+        with record_workflow("scoring", store=str(store)) as rec:
+            _fetch("q")
+            _score("q")
+            _store("q")
+            ids.append(rec.recording_id)
+    return ids[0], ids[1]
+
+
+#: A child process that records into a store in three bursts, waiting between them for
+#: a file the test creates: ``argv``: store, directory for the hand-shake files.
+LIVE_CHILD = """
+import os, sys, time
+from pathlib import Path
+from recorder import node, record_workflow
+
+store, hand = sys.argv[1], Path(sys.argv[2])
+
+@node("tick")
+def tick(i):
+    return i
+
+def wait_for(name):
+    while not (hand / name).exists():
+        time.sleep(0.02)
+
+with record_workflow("live", store=store) as rec:
+    for burst, go in enumerate(("go1", "go2", None)):
+        for i in range(10):
+            tick(burst * 10 + i)
+        time.sleep(0.6)  # past the flush interval: the burst is on disk
+        (hand / f"burst{burst}").write_text(rec.recording_id)
+        if go:
+            wait_for(go)
+"""

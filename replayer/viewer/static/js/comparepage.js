@@ -2,7 +2,7 @@
 // (`replayer.diff(a, b).to_dict()`): the verdict, the first divergence, the aligned steps
 // (A left, B right, value changes highlighted), state, timing and run-level differences.
 
-import { el, clear, link } from "./dom.js";
+import { el, fill, link } from "./dom.js";
 import { fmtNs, preview, printable } from "./format.js";
 import { api } from "./remote.js";
 
@@ -37,7 +37,7 @@ export async function comparePage(root) {
   const fd = d.first_divergence;
   const list = (title, items, fn) => items.length
     ? el("section", {}, el("h2", {}, title), el("ul", { class: "changes" }, ...items.map(fn))) : null;
-  clear(root).append(
+  fill(root, 
     el("header", { class: "top" }, link("/", {}, "recordings"), el("h1", {}, "compare")),
     el("table", { class: "pair" }, el("tr", {}, el("th", {}, "A"), el("td", {}, link(`/r/${encodeURIComponent(ra.recording_id)}`, {}, ra.recording_id), ` ${printable(ra.workflow)} · ${ra.status}`)),
       el("tr", {}, el("th", {}, "B"), el("td", {}, link(`/r/${encodeURIComponent(rb.recording_id)}`, {}, rb.recording_id), ` ${printable(rb.workflow)} · ${rb.status}`))),
@@ -48,6 +48,8 @@ export async function comparePage(root) {
     list("State at the end", d.state_changes.at_end, change),
     list("Slower", d.timing_regressions, (t) => el("li", {}, `${printable(t.node)}: ${fmtNs(t.a_ns)} → ${fmtNs(t.b_ns)} (×${t.ratio.toFixed(2)})`)),
     list("Run", Object.entries(d.metadata).filter(([, v]) => JSON.stringify(v.a) !== JSON.stringify(v.b)),
-      ([k, v]) => el("li", {}, `${k}: `, value("was", v.a, true), " → ", value("now", v.b, true))));
+      ([k, v]) => el("li", {}, `${k}: `, ...(k === "duration_ns"
+        ? [el("span", { class: "was" }, fmtNs(v.a)), " → ", el("span", { class: "now" }, fmtNs(v.b))]
+        : [value("was", v.a, true), " → ", value("now", v.b, true)]))));
   return { diff: d };
 }

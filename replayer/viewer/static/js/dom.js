@@ -39,6 +39,11 @@ export function clear(node) {
   return node;
 }
 
+// Replace a node's content: strings become text, null and false are left out.
+export function fill(node, ...children) {
+  return build(clear(node), {}, children);
+}
+
 // Position an element through the CSSOM (style attributes are outside the page's CSP).
 export function place(node, styles) {
   for (const [name, value] of Object.entries(styles)) node.style.setProperty(name, value);

@@ -2,7 +2,7 @@
 // options of `flowtape list`). The filters live in the address (?workflow=…&status=…),
 // so a filtered list is a link; two ticked rows open the compare page.
 
-import { el, clear, link } from "./dom.js";
+import { el, fill, link } from "./dom.js";
 import { fmtNs, plural, printable } from "./format.js";
 import { api } from "./remote.js";
 
@@ -77,7 +77,7 @@ export async function listPage(root) {
     status.textContent = "Loading…";
     try {
       const body = await api("/api/list", Object.fromEntries(p));
-      clear(table).append(...body.recordings.map(row));
+      fill(table, ...body.recordings.map(row));
       status.textContent = `${plural(body.recordings.length, "recording")} in ${body.store}`;
       status.classList.remove("error");
     } catch (err) {
@@ -89,7 +89,7 @@ export async function listPage(root) {
 
   const apply = el("button", { on: { click: load } }, "filter");
   for (const f of fields) f.addEventListener("keydown", (ev) => { if (ev.key === "Enter") load(); });
-  clear(root).append(
+  fill(root, 
     el("header", { class: "top" }, el("h1", {}, "flowtape recordings")),
     el("div", { class: "filters" }, ...fields, apply, compare),
     status,

@@ -4,7 +4,7 @@
 //   list       the store's recordings, filtered (listpage.js)
 //   compare    two recordings side by side (comparepage.js)
 
-import { el, clear } from "./dom.js";
+import { el, fill } from "./dom.js";
 import { partJSON, partText, readDocument } from "./decode.js";
 import { MemorySource, Spans } from "./recording.js";
 import { Viewer } from "./viewer.js";
@@ -34,7 +34,7 @@ async function start() {
     window.flowtape = await page(root);
     document.body.dataset.ready = "1";
   } catch (err) {
-    clear(root).append(el("p", { class: "fatal" }, `This page could not be shown: ${err.message || err}`));
+    fill(root, el("p", { class: "fatal" }, `This page could not be shown: ${err.message || err}`));
     document.body.dataset.ready = "error";
     throw err;
   }

@@ -80,7 +80,8 @@ export async function openRemote(root) {
     const outline = await api(`${source.base}/outline`);
     viewer.setSpans(new Spans(outline), outline.first_error);
   };
-  spans().then(() => { if (source.live) poll(viewer, source, spans); },
+  // The first page of events is on screen before the spans are asked for.
+  Promise.resolve(viewer.opened).then(spans).then(() => { if (source.live) poll(viewer, source, spans); },
     (err) => viewer.say(`Could not read the spans: ${err.message || err}`, true));
   return viewer;
 }

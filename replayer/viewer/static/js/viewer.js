@@ -2,7 +2,7 @@
 // cursor, driven by the stepper's keys (SPEC §8) and by `#seq=N` in the address.
 // The same viewer serves a report (a MemorySource) and `flowtape serve` (RemoteSource).
 
-import { el, clear } from "./dom.js";
+import { clear, el, fill } from "./dom.js";
 import { fmtNs, plural, printable } from "./format.js";
 import { EventList } from "./events.js";
 import { Inspector } from "./inspector.js";
@@ -49,9 +49,10 @@ export class Viewer {
     document.addEventListener("keydown", (ev) => this.key(ev));
     addEventListener("hashchange", () => this.fromHash());
     this.events.draw();
+    this.opened = null;
     if (!this.fromHash()) {
       const at = firstError === null ? 0 : source.posOf(firstError);
-      this.go(Math.max(0, at), { hash: false });
+      this.opened = this.go(Math.max(0, at), { hash: false });
       if (firstError !== null) this.say(`Opened at the first error (seq ${firstError}).`);
     }
   }
@@ -73,7 +74,7 @@ export class Viewer {
     };
     p.prompt.addEventListener("keydown", (ev) => this.promptKey(ev));
     const button = (label, title, fn) => el("button", { title, on: { click: fn } }, label);
-    clear(root).append(...[
+    fill(root, ...[
       el("header", { class: "top" },
         el("h1", {}, printable(h.workflow)), p.badge,
         el("span", { class: "rid" }, h.recording_id), p.count,
@@ -87,7 +88,7 @@ export class Viewer {
       this.notice(),
       p.timeline,
       el("div", { class: "panes" }, p.tree, p.events, p.inspector),
-      el("footer", {}, p.prompt, p.status), p.help].filter(Boolean));
+      el("footer", {}, p.prompt, p.status), p.help]);
     this.updateCount();
   }
 
@@ -104,6 +105,7 @@ export class Viewer {
   updateCount() {
     const s = this.source;
     this.parts.count.textContent = `${plural(s.window ? s.window.total : s.count, "event")}${s.live ? " · recording…" : ""}`;
+    document.body.dataset.events = s.count;
     this.parts.badge.textContent = s.summary.status;
     this.parts.badge.setAttribute("class", `badge status-${s.summary.status}`);
   }
@@ -148,7 +150,7 @@ export class Viewer {
       return false;
     }
     this.moved = true;
-    this.go(p, { hash: false });
+    this.opened = this.go(p, { hash: false });
     return true;
   }
 
