@@ -1,31 +1,50 @@
 """What the viewer draws that the engine works out: spans, their status, messages, first error.
 
-One pass over slim event views (`replayer._export_scan.walk`, the same
-`storage.build_spans` every exporter uses) gives every span and message; the
-page receives them as compact rows with string tables, so even 400 000 spans
-travel small. A span's status follows what its end event says (SPEC §13, and
-docs/viewer.md): an ``*_error`` end failed — except a ``workflow_error``
-whose ``data.status`` is ``cancelled`` or ``timed_out``, which is that
-status; a ``team_member_complete`` or ``team_complete`` may carry ``status``
-or ``error`` in its data; ``team_complete`` with ``success: false`` failed.
+One pass over slim event views (payloads undecoded, as `storage.build_spans`
+reads them) gives every span and message. Spans are kept as columns of
+machine integers, not as `storage.Span` objects: a 1M-event run has some
+400 000 spans, which as objects take over 200 MB and as columns under 40 MB
+— what lets ``flowtape serve`` stay within its memory budget (SPEC §10). The
+page receives them as compact rows with string tables (`Outline.to_json`).
+
+The spans are those `Replayer.spans` finds (a start event opens one, the end
+event whose ``span`` names it closes it). A span's status follows what its
+end event says (SPEC §13, docs/viewer.md): an ``*_error`` end failed — except
+a ``workflow_error`` whose ``data.status`` is ``cancelled`` or ``timed_out``,
+which is that status; a ``team_member_complete`` or ``team_complete`` may
+carry ``status`` or ``error`` in its data; ``team_complete`` with ``success:
+false`` failed; a span with no end is ``running``. Messages are matched to
+the member executions they went between by `_export_scan.link_messages`,
+the exporters' own matching.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 
-from storage import Span
+from storage import END_KINDS, START_KINDS, EventView, Span
+from storage.spans import SPAN_KIND
 
-from .._export_scan import link_messages, walk
+from .._export_scan import Message, _views, link_messages
 from .._replayer import Replayer
 
-__all__ = ["KINDS", "Outline", "Window", "end_status", "outline"]
+__all__ = ["COLUMNS", "KINDS", "Outline", "Window", "end_status", "outline"]
 
 #: Span kinds, in the order the rows' kind column counts them.
 KINDS = ("workflow", "node", "team", "member", "recursion")
-_ENDS_WITH_OUTCOME = frozenset({"workflow", "team", "member"})
+#: The columns of a span row, in order.
+COLUMNS = ("start", "end", "t0", "t1", "kind", "node", "status", "parent", "attempt", "lane",
+           "depth")
+_KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
+_OUTCOME_ENDS = frozenset({"workflow_error", "team_member_complete", "team_complete"})
+_ROWS_PER_CHUNK = 8192
+
+_enc = msgspec.json.Encoder()
+_data = msgspec.json.Decoder()
 
 
 class Window(msgspec.Struct, kw_only=True):
@@ -36,51 +55,6 @@ class Window(msgspec.Struct, kw_only=True):
     total: int
     state_before: Any = None
     """The state after the event just before the window (None at the start)."""
-
-
-class Outline(msgspec.Struct, kw_only=True):
-    """Every span and message of a recording, as the page's timeline and tree read them.
-
-    ``spans`` rows: ``[start_seq, end_seq, start_ns, end_ns, kind, node, status,
-    parent, attempt, lane, depth]`` — ``kind``, ``node``, ``status`` and
-    ``lane`` index `KINDS`, ``nodes``, ``statuses`` and ``lanes``; -1 stands
-    for a missing end or parent. ``messages`` rows: ``[seq, ts, sender span,
-    receiver span]`` (start seqs, -1 when no member matches).
-    """
-
-    kinds: tuple[str, ...] = KINDS
-    nodes: list[str] = []
-    lanes: list[str] = []
-    statuses: list[str] = []
-    spans: list[list[int]] = []
-    messages: list[list[int]] = []
-    first_error: int | None = None
-    """Seq of the first ``node_error`` / ``workflow_error``: where the page opens."""
-    last_ts: int = 0
-    """The latest ``ts`` in the recording: where a span still running is drawn to."""
-    window: Window | None = None
-    """Set when the report holds only some of the events."""
-
-
-def end_status(end_kind: str, data: Any, status: str) -> str:
-    """The status of a span whose end event is ``end_kind`` with ``data`` (else ``status``)."""
-    told = data.get("status") if isinstance(data, dict) else None
-    if end_kind == "workflow_error":
-        return told if told in ("cancelled", "timed_out") else "failed"
-    if end_kind in ("team_member_complete", "team_complete") and isinstance(data, dict):
-        if isinstance(told, str) and told:
-            return told
-        if data.get("error") is not None or data.get("success") is False:
-            return "failed"
-    return status
-
-
-def _settle(replayer: Replayer, spans: list[Span]) -> None:
-    """Give workflow, team and member spans the status their end event reports."""
-    for s in spans:
-        if s.end_seq is not None and s.kind in _ENDS_WITH_OUTCOME:
-            end = replayer.get_event(s.end_seq)
-            s.status = end_status(end.kind, end.data, s.status)
 
 
 class _Table:
@@ -96,21 +70,126 @@ class _Table:
         return i
 
 
+class Outline:
+    """Every span and message of a recording, as the page's timeline and tree read them.
+
+    ``columns[name][i]`` is column ``name`` (see `COLUMNS`) of span ``i``, in
+    start order; ``kind``, ``node``, ``status`` and ``lane`` index `KINDS`,
+    ``nodes``, ``statuses`` and ``lanes``; -1 stands for a missing end or
+    parent. ``messages`` rows: ``[seq, ts, sender span, receiver span]``
+    (start seqs, -1 when no member matches).
+    """
+
+    def __init__(self) -> None:
+        self.columns: dict[str, array[int]] = {name: array("q") for name in COLUMNS}
+        self.nodes, self.lanes, self.statuses = _Table(), _Table(), _Table()
+        self.messages: list[list[int]] = []
+        self.first_error: int | None = None
+        """Seq of the first ``node_error`` / ``workflow_error``: where the page opens."""
+        self.last_ts = 0
+        """The latest ``ts`` in the recording: where a span still running is drawn to."""
+        self.window: Window | None = None
+        """Set when the report holds only some of the events."""
+
+    def __len__(self) -> int:
+        return len(self.columns["start"])
+
+    def rows(self) -> Iterator[tuple[int, ...]]:
+        """The span rows, one tuple each."""
+        return zip(*self.columns.values(), strict=True)
+
+    def to_json(self) -> bytes:
+        """The outline as the page reads it; span rows are encoded a chunk at a time."""
+        head = _enc.encode({
+            "kinds": KINDS, "nodes": list(self.nodes.index), "lanes": list(self.lanes.index),
+            "statuses": list(self.statuses.index), "first_error": self.first_error,
+            "last_ts": self.last_ts, "window": self.window, "messages": self.messages})
+        out = bytearray(head[:-1])
+        out += b',"spans":['
+        cols = list(self.columns.values())
+        for lo in range(0, len(self), _ROWS_PER_CHUNK):
+            if lo:
+                out += b","
+            out += _enc.encode(list(zip(*(c[lo:lo + _ROWS_PER_CHUNK] for c in cols),
+                                        strict=True)))[1:-1]
+        out += b"]}"
+        return bytes(out)
+
+
+def end_status(end_kind: str, data: Any, status: str) -> str:
+    """The status of a span whose end event is ``end_kind`` with ``data`` (else ``status``)."""
+    told = data.get("status") if isinstance(data, dict) else None
+    if end_kind == "workflow_error":
+        return told if told in ("cancelled", "timed_out") else "failed"
+    if end_kind in ("team_member_complete", "team_complete") and isinstance(data, dict):
+        if isinstance(told, str) and told:
+            return told
+        if data.get("error") is not None or data.get("success") is False:
+            return "failed"
+    return status
+
+
+def _decoded(v: EventView) -> Any:
+    try:
+        return _data.decode(v.data) if v.data else None
+    except msgspec.DecodeError:
+        return None
+
+
+def _message(v: EventView) -> Message:
+    d = _decoded(v)
+    d = d if isinstance(d, dict) else {}
+    return Message(seq=v.seq, ts=v.ts, lane=v.lane, parent=v.parent, team=v.node or "",
+                   sender=str(d.get("from", "")), receiver=str(d.get("to", "")), message=None)
+
+
 def outline(replayer: Replayer) -> Outline:
     """Every span (status settled) and message of ``replayer``'s recording, and its first error."""
-    scan = walk(replayer, full=True, messages=True, max_errors=1)
-    _settle(replayer, scan.spans)
-    nodes, lanes, statuses = _Table(), _Table(), _Table()
-    kind_of = {k: i for i, k in enumerate(KINDS)}
-    rows = [[s.start_seq, -1 if s.end_seq is None else s.end_seq, s.start_ns,
-             -1 if s.end_ns is None else s.end_ns, kind_of[s.kind], nodes(s.node),
-             statuses(s.status), -1 if s.parent is None else s.parent, s.attempt,
-             lanes(s.lane or ""), s.depth] for s in scan.spans]
-    messages = [[link.message.seq, link.message.ts,
-                 -1 if link.sender is None else link.sender,
-                 -1 if link.receiver is None else link.receiver]
-                for link in link_messages(scan.messages, scan.spans)]
-    return Outline(nodes=list(nodes.index), lanes=list(lanes.index),
-                   statuses=list(statuses.index), spans=rows, messages=messages,
-                   first_error=scan.errors[0].seq if scan.errors else None,
-                   last_ts=scan.last_ts)
+    out = Outline()
+    c = out.columns
+    start, end, t0, t1 = c["start"], c["end"], c["t0"], c["t1"]
+    status, parent, attempt = c["status"], c["parent"], c["attempt"]
+    running = out.statuses("running")
+    open_: dict[int, int] = {}  # start seq -> row, while the span has no end
+    groups: dict[int, Span] = {}  # team and member spans, for matching messages
+    messages: list[Message] = []
+    for v in _views(replayer):
+        kind = v.kind
+        out.last_ts = max(out.last_ts, v.ts)
+        if kind in START_KINDS:
+            open_[v.seq] = len(start)
+            start.append(v.seq)
+            end.append(-1)
+            t0.append(v.ts)
+            t1.append(-1)
+            c["kind"].append(_KIND_INDEX[SPAN_KIND[kind]])
+            c["node"].append(out.nodes(v.node or ""))
+            status.append(running)
+            parent.append(-1 if v.parent is None else v.parent)
+            attempt.append(v.attempt or 1)
+            c["lane"].append(out.lanes(v.lane or ""))
+            c["depth"].append(v.depth)
+            if kind in ("team_start", "team_member_start"):
+                groups[v.seq] = Span(kind=SPAN_KIND[kind], node=v.node or "", start_seq=v.seq,
+                                     start_ns=v.ts, parent=v.parent, lane=v.lane)
+        elif kind in END_KINDS and v.span is not None:
+            row = open_.pop(v.span, None)
+            if row is None:
+                continue
+            end[row], t1[row] = v.seq, v.ts
+            said = "failed" if kind.endswith("_error") else "completed"
+            if kind in _OUTCOME_ENDS:
+                said = end_status(kind, _decoded(v), said)
+            status[row] = out.statuses(said)
+            group = groups.get(v.span)
+            if group is not None:
+                group.end_seq = v.seq
+        elif kind == "team_message":
+            messages.append(_message(v))
+        if out.first_error is None and kind in ("node_error", "workflow_error"):
+            out.first_error = v.seq
+    out.messages = [[link.message.seq, link.message.ts,
+                     -1 if link.sender is None else link.sender,
+                     -1 if link.receiver is None else link.receiver]
+                    for link in link_messages(messages, list(groups.values()))]
+    return out

@@ -103,7 +103,7 @@ def iter_html(replayer: Replayer, *, max_events: int = DEFAULT_MAX_EVENTS) -> It
         doc = iter_json(replayer)
     head, tail = shell("report")
     yield head
-    yield from data_blocks("outline", [_enc.encode(out).decode()])
+    yield from data_blocks("outline", [out.to_json().decode()])
     yield from data_blocks("doc", doc)
     yield tail
 

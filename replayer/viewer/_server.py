@@ -74,7 +74,7 @@ class _Recording:
                 count = len(self.fresh())
             if self.outline is None or self.outline[0] != count:
                 with Replayer(self.store.open(self.rid)) as own:
-                    self.outline = (count, gzip.compress(_enc.encode(outline(own)), 6))
+                    self.outline = (count, gzip.compress(outline(own).to_json(), 6))
             return self.outline[1]
 
     def close(self) -> None:

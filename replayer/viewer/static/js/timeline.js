@@ -99,10 +99,11 @@ export class Timeline {
     return hi;
   }
 
+  // Read once per draw: reading layout between DOM writes would force a reflow each time.
   width() { return Math.max(200, this.box.clientWidth); }
 
   x(t) {
-    return GUTTER + (this.shown(t) - this.v0) / (this.v1 - this.v0) * (this.width() - GUTTER - 8);
+    return GUTTER + (this.shown(t) - this.v0) / (this.v1 - this.v0) * (this.w - GUTTER - 8);
   }
 
   fit() {
@@ -174,7 +175,7 @@ export class Timeline {
 
   draw() {
     if (!this.rows) return;
-    const w = this.width(), h = this.rows.length * ROW;
+    const w = this.w = this.width(), h = this.rows.length * ROW;
     this.drawAxis(w);
     const root = this.svg;
     clear(root);
@@ -210,7 +211,7 @@ export class Timeline {
   drawRow(root, i, r0, r1, inner) {
     const { label, list, first } = this.rows[i];
     const y = i * ROW;
-    if (first) root.append(svg("line", { class: "lane-rule", x1: 0, x2: this.width(), y1: y, y2: y }));
+    if (first) root.append(svg("line", { class: "lane-rule", x1: 0, x2: this.w, y1: y, y2: y }));
     if (label) root.append(svg("text", { class: "lane", x: 4, y: y + 14 }, label.slice(0, 20)));
     let lo = 0, hi = list.length;  // first span ending at or after r0 (a row's ends are sorted)
     while (lo < hi) {
@@ -226,11 +227,12 @@ export class Timeline {
         merged.x1 = Math.max(merged.x1, x1);
         merged.n += 1;
         if (RANK[s.status] > RANK[merged.status]) merged.status = s.status;
-        this.sizeMerged(merged);
         continue;
       }
+      if (merged && merged.n > 1) this.sizeMerged(merged);
       merged = this.bar(root, s, x0, x1, y, s === inner);
     }
+    if (merged && merged.n > 1) this.sizeMerged(merged);
   }
 
   bar(root, s, x0, x1, y, current) {
