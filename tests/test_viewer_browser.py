@@ -20,8 +20,10 @@ from viewer_recordings import (
     HOSTILE_NODE,
     HOSTILE_SCRIPT,
     HOSTILE_URL,
+    killed_mid_run,
     record_example,
     record_hostile,
+    record_idle,
     record_loop,
 )
 
@@ -195,4 +197,85 @@ def test_capped_report_says_what_it_left_out(browser: Any, tmp_path: Path) -> No
     w.page.keyboard.press("Home")
     w.page.wait_for_function(f"() => Number(document.body.dataset.seq) < {error - 40}")
     assert "No state is known" not in w.text(".inspector")  # the state before the window came along
+    assert w.errors == []
+
+
+def test_timeline_zooms_collapses_idle_gaps_and_picks_spans(browser: Any,
+                                                            tmp_path: Path) -> None:
+    """g collapses an idle stretch, + and - zoom, 0 fits, and a click on a bar goes there."""
+    path = record_idle(tmp_path)
+    w = watch(browser, _report(path, tmp_path / "idle.html").as_uri())
+
+    def box(node: str) -> dict[str, float]:
+        bar = w.page.locator("svg.timeline rect.bar",
+                             has=w.page.locator(f"title:text-matches('^{node} ')"))
+        return dict(bar.bounding_box())
+
+    narrow = box("after")["width"]
+    w.page.keyboard.press("g")  # the idle stretch shrinks, so the work gets the room
+    assert w.page.locator("svg.timeline rect.gap").count() >= 1
+    assert box("after")["width"] > narrow * 3
+    w.page.keyboard.press("g")
+    assert w.page.locator("svg.timeline rect.gap").count() == 0
+    shown = "() => flowtape.timeline.v1 - flowtape.timeline.v0"  # the time range in view
+    whole = w.page.evaluate(shown)
+    for _ in range(3):
+        w.page.keyboard.press("+")
+    assert w.page.evaluate(shown) == pytest.approx(whole / 1.25 ** 3)
+    w.page.keyboard.press("-")
+    assert w.page.evaluate(shown) == pytest.approx(whole / 1.25 ** 2)
+    w.page.keyboard.press("0")
+    assert w.page.evaluate(shown) == whole
+    with Replayer.open(path) as r:
+        after = next(e.seq for e in r.iter_events() if e.kind == "node_start" and e.node == "after")
+    b = box("after")
+    w.page.mouse.click(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+    w.wait_seq(after)
+    assert w.errors == []
+
+
+def test_breakpoints_and_the_command_line(browser: Any, example: Path,
+                                          example_html: Path) -> None:
+    """`:` takes stepper commands: b on a kind, then c and C stop where it matches."""
+    w = watch(browser, example_html.as_uri() + "#seq=0")
+    with Replayer.open(example) as r:
+        checkpoints = [e.seq for e in r.iter_events() if e.kind == "checkpoint"]
+    w.page.keyboard.press(":")
+    w.page.keyboard.type("b checkpoint")
+    w.page.keyboard.press("Enter")
+    assert "Breakpoint 1 at kind checkpoint" in w.text(".statusline")
+    w.page.keyboard.press("c")
+    w.wait_seq(checkpoints[0])
+    w.page.keyboard.press("c")
+    w.wait_seq(checkpoints[1])
+    assert w.page.locator(".events .row.cursor .mark").inner_text().startswith("●")
+    w.page.keyboard.press("C")
+    w.wait_seq(checkpoints[0])
+    w.page.keyboard.press("h")
+    assert "rr: to the start of the innermost span" in w.text(".help")
+    w.page.keyboard.press("Escape")
+    assert not w.page.locator(".help").is_visible()
+    assert w.errors == []
+
+
+def test_a_state_value_click_says_why_too(browser: Any, example_html: Path) -> None:
+    """Clicking a value (not only its key) in the state asks which event set it."""
+    w = watch(browser, example_html.as_uri() + "#seq=80")
+    w.page.locator("section.insp .j-row", has=w.page.locator("button.j-key", has_text="topic")
+                   ).locator(".v-str").first.click()
+    assert "topic" in w.page.locator(".why-answer").inner_text()
+
+
+def test_report_of_a_run_killed_mid_way(browser: Any, tmp_path: Path) -> None:
+    """A recording whose writer was SIGKILLed shows as incomplete, its open spans running."""
+    store = tmp_path / "store"
+    store.mkdir()
+    path = killed_mid_run(store, tmp_path)
+    w = watch(browser, _report(path, tmp_path / "killed.html").as_uri())
+    assert w.text(".top .badge") == "incomplete"
+    assert w.page.locator("svg.timeline rect.bar.kind-workflow.status-running").count() == 1
+    w.page.keyboard.press("End")
+    w.page.keyboard.press("r")  # return: the workflow never ended
+    w.page.wait_for_function("() => document.querySelector('.statusline').textContent")
+    assert "live never ended in this recording" in w.text(".statusline")
     assert w.errors == []

@@ -15,8 +15,10 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +178,41 @@ with record_workflow("live", store=store) as rec:
         if go:
             wait_for(go)
 """
+
+
+@node("before")
+def _before() -> int:
+    return 1
+
+
+@node("after")
+def _after() -> int:
+    return 2
+
+
+def record_idle(store: Path, idle: float = 0.4) -> Path:
+    """Two quick nodes with ``idle`` seconds of nothing between them."""
+    with record_workflow("idle", store=str(store)) as rec:
+        _before()
+        time.sleep(idle)
+        _after()
+        path = rec.path
+    assert path is not None
+    return Path(path)
+
+
+def killed_mid_run(store: Path, hand: Path) -> Path:
+    """A recording whose writer (a real child process) was killed with SIGKILL mid-run."""
+    child = subprocess.Popen([sys.executable, "-c", LIVE_CHILD, str(store), str(hand)],
+                             cwd=Path(__file__).resolve().parent.parent,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (hand / "burst0").exists():
+            assert child.poll() is None and time.monotonic() < deadline, "the child died"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    (path,) = store.glob((hand / "burst0").read_text() + ".*")
+    return path

@@ -30,11 +30,19 @@ function placeholder(value) {
   return null;
 }
 
-// A JSON value as a tree of <details>; `onKey(parts)` makes keys clickable.
+// A JSON value as a tree of <details>; `onKey(parts)` makes keys and plain values clickable.
 export function jsonTree(value, { onKey, parts = [], depth = 0 } = {}) {
   const special = placeholder(value);
   if (special) return special;
-  if (value === null || typeof value !== "object") return leaf(value);
+  if (value === null || typeof value !== "object") {
+    const shown = leaf(value);
+    if (onKey && parts.length) {
+      shown.classList.add("why");
+      shown.title = `why ${formatPath(parts)}: the event that set it`;
+      shown.addEventListener("click", (ev) => { if (ev.target.tagName !== "BUTTON") onKey(parts); });
+    }
+    return shown;
+  }
   const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   if (!entries.length) return el("span", { class: "v-empty" }, Array.isArray(value) ? "[]" : "{}");
   const body = el("div", { class: "j-body" });

@@ -106,7 +106,11 @@ export class Navigator {
   async ret(e, pos) {
     const frame = this.spans.frameOf(e);
     if (!frame) return { pos, error: "no span is open here" };
-    const target = frame.end >= 0 ? this.spanPos(frame.end, this.last()) : this.last();
+    if (frame.end < 0) {
+      const note = `${frame.node} never ended in this recording`;
+      return pos === this.last() ? { pos, error: note } : { pos: this.last(), note: `${note}; at the last event` };
+    }
+    const target = this.spanPos(frame.end, this.last());
     if (target <= pos) return { pos, error: `already at the end of ${frame.node}` };
     return { pos: target };
   }

@@ -222,7 +222,7 @@ export class Timeline {
     for (let k = lo; k < list.length && list[k].t0 <= r1; k++) {
       const s = list[k];
       const x0 = Math.max(GUTTER, this.x(s.t0));
-      const x1 = Math.max(x0 + MIN_BAR, this.x(this.spans.end(s)));
+      const x1 = Math.max(x0 + MIN_BAR, Math.min(this.w, this.x(this.spans.end(s))));
       if (merged && x0 < merged.x1 + 1 && x1 - x0 < 3) {  // under a pixel: one bar for many
         merged.x1 = Math.max(merged.x1, x1);
         merged.n += 1;
