@@ -279,3 +279,17 @@ def test_report_of_a_run_killed_mid_way(browser: Any, tmp_path: Path) -> None:
     w.page.wait_for_function("() => document.querySelector('.statusline').textContent")
     assert "live never ended in this recording" in w.text(".statusline")
     assert w.errors == []
+
+
+def test_a_damaged_report_says_it_cannot_be_shown(browser: Any, example_html: Path,
+                                                  tmp_path: Path) -> None:
+    """A report whose data was damaged in transit says so instead of showing half a run."""
+    html = example_html.read_text(encoding="utf-8")
+    marker = 'data-part="doc">'
+    at = html.index(marker) + len(marker) + 40
+    broken = tmp_path / "broken.html"
+    broken.write_text(html[:at] + "AAAAAAAA" + html[at + 8:], encoding="utf-8")
+    w = watch(browser, broken.as_uri(), wait=False)
+    w.ready("body[data-ready='error']")
+    assert "could not be shown" in w.text(".fatal")
+    assert w.requests == [broken.as_uri()]

@@ -83,6 +83,7 @@ def test_list_filters_by_workflow_and_status(server: ViewerServer, store: Store)
     assert ids("workflow=research_pipeline&sort_by=started_at&sort_order=asc") == [store.ok,
                                                                                    store.failed]
     assert ids("workflow=nothing") == []
+    assert len(ids("limit=2")) == 2 and api(server, "/api/list?limit=2")["limit"] == 2
 
 
 def test_events_come_in_pages_and_state_from_the_engine(server: ViewerServer,
@@ -150,6 +151,10 @@ def test_foreign_host_and_origin_are_refused(server: ViewerServer, store: Store)
     ("/api/list?since=yesterdayish", "since"), ("/api/r/{loop}/events?start=x", "start"),
     ("/api/r/{loop}/find?from=0&dir=1&spec=%7Bnot", "spec"), ("/api/r/{loop}/state", "pos"),
     ("/api/r/{loop}/why?pos=3&path=cart", "path"), ("/api/compare?a={loop}", "b"),
+    ("/api/r/{loop}/why?pos=3&path=%7B%7D", "path"), ("/api/r/{loop}/state?pos=99999", "pos"),
+    ("/api/r/{loop}/find?from=0&dir=2&spec=%7B%7D", "dir"),
+    ("/api/r/{loop}/find?from=0&dir=1&spec=%7B%7D", "spec"),
+    ("/api/list?sort_by=colour", "sort"),
 ])
 def test_bad_parameters_get_400_saying_which(server: ViewerServer, store: Store, path: str,
                                             words: str) -> None:
@@ -157,6 +162,19 @@ def test_bad_parameters_get_400_saying_which(server: ViewerServer, store: Store,
     status, _, body = get(server, path.format(loop=store.loop))
     assert status == 400, body
     assert words in json.loads(body)["error"]
+
+
+def test_a_damaged_recording_is_an_error_naming_its_file(server: ViewerServer,
+                                                         store: Store) -> None:
+    """A recording whose bytes were damaged answers with an error that names the file."""
+    path = record_loop(store.root, 600)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)
+    path.write_bytes(data)
+    status, _, body = get(server, f"/api/r/{path.name.split('.')[0]}/outline")
+    assert status == 500
+    assert str(path) in json.loads(body)["error"]
 
 
 def test_pages_carry_a_policy_that_allows_only_this_server(server: ViewerServer,
@@ -282,17 +300,39 @@ def test_serve_command_prints_its_url_and_stops_on_ctrl_c(store: Store) -> None:
     assert "Traceback" not in err
 
 
-def test_serve_refuses_a_store_that_is_not_there(tmp_path: Path) -> None:
-    """A --store that does not exist is a one-line error and exit status 2, no server."""
+def _serve_command(*argv: str) -> tuple[Any, io.StringIO]:
+    from rich.console import Console
+
     from replayer.cli import build_parser, load_commands
 
     parser = build_parser(load_commands(["replayer.viewer._cmd_serve"]))
-    args = parser.parse_args(["serve", "--store", str(tmp_path / "missing"), "--port", "0"])
-    from rich.console import Console
+    args = parser.parse_args(["serve", *argv])
+    out = io.StringIO()
+    return lambda: args._command.run(args, Console(file=out)), out
 
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda tmp: tmp / "missing", "does not exist"),
+    (lambda tmp: (tmp / "a-file").touch() or tmp / "a-file", "is a file"),
+])
+def test_serve_refuses_a_store_that_is_not_there(tmp_path: Path, make: Any,
+                                                 message: str) -> None:
+    """A --store that does not exist, or is a file, is an error naming it; no server starts."""
     from storage import FlowtapeError
 
-    out = io.StringIO()
-    with pytest.raises(FlowtapeError, match="missing"):
-        args._command.run(args, Console(file=out))
+    where = make(tmp_path)
+    run, out = _serve_command("--store", str(where), "--port", "0")
+    with pytest.raises(FlowtapeError, match=message) as info:
+        run()
+    assert str(where) in str(info.value)
     assert out.getvalue() == ""
+
+
+def test_serve_refuses_a_bad_or_busy_port(server: ViewerServer, store: Store) -> None:
+    """A port out of range is a ValueError; one already taken is an OSError saying so."""
+    run, _ = _serve_command("--store", str(store.root), "--port", "70000")
+    with pytest.raises(ValueError, match="--port"):
+        run()
+    run, _ = _serve_command("--store", str(store.root), "--port", str(server.port))
+    with pytest.raises(OSError, match="in use"):
+        run()

@@ -227,8 +227,10 @@ class _Handler(BaseHTTPRequestHandler):
             case ["compare"]:
                 self._send(HTTPStatus.OK, _page("compare"), html, page=True)
             case ["api", "list"]:
-                infos = self.server.store.list(_api.query(params))
-                self._json({"store": self.server.store_url, "recordings": infos})
+                q = _api.query(params)
+                infos = self.server.store.list(q)
+                self._json({"store": self.server.store_url, "recordings": infos,
+                            "limit": q.limit})
             case ["api", "compare"]:
                 self._compare(params)
             case ["api", "r", rid]:

@@ -14,8 +14,9 @@ function leaf(value) {
     const text = JSON.stringify(printable(value));
     if (text.length <= MAX_TEXT) return el("span", { class: "v-str" }, text);
     const span = el("span", { class: "v-str" }, text.slice(0, MAX_TEXT) + "…");
-    const more = el("button", { class: "more", on: { click: () => { span.textContent = text; more.remove(); } } },
+    const more = el("button", { class: "more" },
       `show ${(text.length - MAX_TEXT).toLocaleString("en")} more characters`);
+    more.addEventListener("click", () => { span.textContent = text; more.remove(); });
     return el("span", {}, span, more);
   }
   return el("span", { class: `v-${value === null ? "null" : typeof value}` }, JSON.stringify(value));
@@ -24,8 +25,14 @@ function leaf(value) {
 // A placeholder the recorder left for a value it could not keep as it was (docs/format.md).
 function placeholder(value) {
   if (value && typeof value === "object" && !Array.isArray(value)) {
-    if ("$repr" in value) return el("span", { class: "v-placeholder" }, `${value.$type || "object"} ${preview(value.$repr, 200)} (not JSON; recorded as its repr)`);
-    if ("$truncated" in value) return el("span", { class: "v-placeholder" }, `truncated: ${value.$truncated} bytes, starting ${preview(value.$preview || "", 120)}`);
+    if ("$repr" in value) {
+      return el("span", { class: "v-placeholder" },
+        `${value.$type || "object"} ${preview(value.$repr, 200)} (not JSON; recorded as its repr)`);
+    }
+    if ("$truncated" in value) {
+      return el("span", { class: "v-placeholder" },
+        `truncated: ${value.$truncated} bytes, starting ${preview(value.$preview || "", 120)}`);
+    }
   }
   return null;
 }
@@ -50,14 +57,16 @@ export function jsonTree(value, { onKey, parts = [], depth = 0 } = {}) {
     for (const [k, v] of entries.slice(from, from + MAX_CHILDREN)) {
       const path = [...parts, k];
       const key = el(onKey ? "button" : "span", {
-        class: onKey ? "j-key why" : "j-key", title: onKey ? `why ${formatPath(path)}: the event that set it` : undefined,
+        class: onKey ? "j-key why" : "j-key",
+        title: onKey ? `why ${formatPath(path)}: the event that set it` : undefined,
         on: onKey ? { click: () => onKey(path) } : undefined,
       }, Array.isArray(value) ? `[${k}]` : printable(k));
-      body.append(el("div", { class: "j-row" }, key, ": ", jsonTree(v, { onKey, parts: path, depth: depth + 1 })));
+      const shown = jsonTree(v, { onKey, parts: path, depth: depth + 1 });
+      body.append(el("div", { class: "j-row" }, key, ": ", shown));
     }
     if (from + MAX_CHILDREN < entries.length) {
-      const more = el("button", { class: "more", on: { click: () => { more.remove(); add(from + MAX_CHILDREN); } } },
-        `${entries.length - from - MAX_CHILDREN} more`);
+      const more = el("button", { class: "more" }, `${entries.length - from - MAX_CHILDREN} more`);
+      more.addEventListener("click", () => { more.remove(); add(from + MAX_CHILDREN); });
       body.append(more);
     }
   };
@@ -84,35 +93,39 @@ export class Inspector {
 
   // `info`: {event, pos, frames, state, before, window} — state/before as the source gave.
   show(info) {
-    const { event: e, frames } = info;
+    const { event: e } = info;
     clear(this.root);
     if (!e) {
       this.root.append(el("p", { class: "empty" }, "No event here."));
       return;
     }
-    const span = this.app.spans.get(e.span ?? (frames.at(-1) || {}).start);
-    const head = el("dl", { class: "facts" },
-      ...[["seq", e.seq], ["kind", e.kind], ["node", e.node], ["lane", e.lane],
-        ["attempt", e.attempt > 1 ? e.attempt : undefined], ["at", fmtNs(e.ts)],
-        ["span", e.span !== undefined && span ? `${span.status}, ${span.t1 === null ? "still running" : fmtNs(span.t1 - span.t0)} (starts at seq ${e.span})` : undefined],
-        ["in", frames.length ? frames.map((f) => f.node + (f.attempt > 1 ? ` #${f.attempt}` : "")).join(" › ") : undefined],
-      ].filter(([, v]) => v !== undefined && v !== null)
-        .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
-    this.root.append(section("Event", head));
+    this.root.append(section("Event", this.facts(e, info.frames)));
     const data = e.data && typeof e.data === "object" ? e.data : null;
     const error = data && data.error;
+    const traceback = error && typeof error.traceback === "string" ? error.traceback : null;
     if (error) {
-      const parts = [el("p", { class: "error-line" }, errorLine(error))];
-      for (const c of (error.causes || [])) parts.push(el("p", { class: "cause" }, "caused by ", errorLine(c)));
-      if (typeof error.traceback === "string") parts.push(el("pre", { class: "traceback" }, printable(error.traceback)));
-      this.root.append(section("Error", ...parts));
+      this.root.append(section("Error", el("p", { class: "error-line" }, errorLine(error)),
+        ...(error.causes || []).map((c) => el("p", { class: "cause" }, "caused by ", errorLine(c))),
+        traceback ? el("pre", { class: "traceback" }, printable(traceback)) : null));
     }
     if (e.data !== undefined) {  // the traceback is shown above, as text
-      const rest = error && typeof error.traceback === "string" ? { ...data, error: { ...error, traceback: "(above)" } } : e.data;
+      const rest = traceback ? { ...data, error: { ...error, traceback: "(above)" } } : e.data;
       this.root.append(section("Data", jsonTree(rest)));
     }
     if (e.patch) this.root.append(section("Patch", jsonTree(e.patch)));
     this.showState(info);
+  }
+
+  facts(e, frames) {
+    const span = this.app.spans.get(e.span);
+    const took = span && (span.t1 === null ? "still running" : fmtNs(span.t1 - span.t0));
+    const rows = [["seq", e.seq], ["kind", e.kind], ["node", e.node], ["lane", e.lane],
+      ["attempt", e.attempt > 1 ? e.attempt : undefined], ["at", fmtNs(e.ts)],
+      ["span", span ? `${span.status}, ${took} (starts at seq ${e.span})` : undefined],
+      ["in", frames.length ? frames.map((f) => f.node + (f.attempt > 1 ? ` #${f.attempt}` : ""))
+        .join(" › ") : undefined]];
+    return el("dl", { class: "facts" }, ...rows.filter(([, v]) => v !== undefined && v !== null)
+      .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
   }
 
   showState({ event: e, state, before, window }) {
@@ -121,16 +134,18 @@ export class Inspector {
         window && window.first > 0 ? "No state is known here." : "No state recorded yet.")));
       return;
     }
-    const changes = diffValues(before ?? null, state);
+    const first = before === null || before === undefined;
+    const changes = first ? [] : diffValues(before, state);
     const list = el("ul", { class: "changes" });
-    if (before === null || before === undefined) list.append(el("li", {}, "the first state"));
-    else if (!changes.length) list.append(el("li", { class: "empty" }, `seq ${e.seq} did not change the state`));
-    else {
-      for (const c of changes.slice(0, 200)) {
-        list.append(el("li", {}, el("button", { class: "j-key why", on: { click: () => this.app.why(c.parts) } },
-          formatPath(c.parts) || "state"), ": ", el("span", { class: "was" }, shown(c.a)), " → ",
+    if (first) list.append(el("li", {}, "the first state"));
+    else if (!changes.length) {
+      list.append(el("li", { class: "empty" }, `seq ${e.seq} did not change the state`));
+    }
+    for (const c of changes.slice(0, 200)) {
+      const path = el("button", { class: "j-key why", on: { click: () => this.app.why(c.parts) } },
+        formatPath(c.parts) || "state");
+      list.append(el("li", {}, path, ": ", el("span", { class: "was" }, shown(c.a)), " → ",
         el("span", { class: "now" }, shown(c.b))));
-      }
     }
     this.root.append(section("Changed", list),
       section("State after", jsonTree(state, { onKey: (parts) => this.app.why(parts) })));
@@ -143,7 +158,8 @@ export class Inspector {
     const path = formatPath(parts) || "state";
     const body = setAt === null
       ? el("p", {}, `${path} has not changed since before the first event here.`)
-      : el("p", {}, `${path} was last set at seq ${event.seq} (${event.kind}${event.node ? " " + event.node : ""}). `,
+      : el("p", {}, `${path} was last set at seq ${event.seq} `,
+        `(${event.kind}${event.node ? " " + event.node : ""}). `,
         el("button", { class: "go", on: { click: () => this.app.go(setAt) } }, `go to seq ${event.seq}`));
     this.root.prepend(el("section", { class: "insp why-answer" }, el("h3", {}, `why ${path}`), body));
   }

@@ -12,9 +12,13 @@ const FIELDS = [
   ["any_tag", "any tag", "checkbox"], ["error_type", "error type", "text"],
   ["since", "since", "datetime-local"], ["until", "until", "datetime-local"],
   ["min_duration", "min s", "number"], ["max_duration", "max s", "number"],
-  ["sort_by", "sort by", ["started_at", "duration_ns", "event_count", "node_count", "size", "workflow", "status"]],
+  ["sort_by", "sort by",
+    ["started_at", "duration_ns", "event_count", "node_count", "size", "workflow", "status"]],
   ["sort_order", "order", ["desc", "asc"]], ["limit", "limit", "number"],
 ];
+
+const COLUMNS = ["", "id", "workflow", "status", "started", "duration", "events", "nodes", "size",
+  "tags", "error"];
 
 function field([name, label, type], query) {
   const value = query.get(name) || "";
@@ -30,7 +34,8 @@ function field([name, label, type], query) {
 }
 
 function fmtSize(n) {
-  return n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n < 1024) return `${n} B`;
+  return n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
 }
 
 export async function listPage(root) {
@@ -48,7 +53,8 @@ export async function listPage(root) {
     const p = new URLSearchParams();
     for (const f of fields) {
       const input = f.lastChild;
-      if (input.type === "checkbox" ? input.checked : input.value) p.set(input.name, input.type === "checkbox" ? "1" : input.value);
+      const tick = input.type === "checkbox";
+      if (tick ? input.checked : input.value) p.set(input.name, tick ? "1" : input.value);
     }
     for (const [k, v] of [["sort_by", "started_at"], ["sort_order", "desc"]]) if (p.get(k) === v) p.delete(k);
     return p;
@@ -65,7 +71,7 @@ export async function listPage(root) {
       el("td", { class: "workflow" }, printable(r.workflow)),
       el("td", { class: "status" }, el("span", { class: `badge status-${r.status}` }, r.status)),
       el("td", {}, new Date(r.started_at).toLocaleString()),
-      el("td", { class: "num" }, r.status === "incomplete" || r.status === "running" ? "-" : fmtNs(r.duration_ns)),
+      el("td", { class: "num" }, ["incomplete", "running"].includes(r.status) ? "-" : fmtNs(r.duration_ns)),
       el("td", { class: "num" }, r.event_count), el("td", { class: "num" }, r.node_count),
       el("td", { class: "num" }, fmtSize(r.size)), el("td", {}, printable(r.tags.join(", "))),
       el("td", {}, r.error_type ? printable(r.error_type) : ""));
@@ -78,7 +84,9 @@ export async function listPage(root) {
     try {
       const body = await api("/api/list", Object.fromEntries(p));
       fill(table, ...body.recordings.map(row));
-      status.textContent = `${plural(body.recordings.length, "recording")} in ${body.store}`;
+      const more = body.recordings.length === body.limit
+        ? ` (the first ${body.limit}: raise the limit for more)` : "";
+      status.textContent = `${plural(body.recordings.length, "recording")} in ${body.store}${more}`;
       status.classList.remove("error");
     } catch (err) {
       status.textContent = String(err.message || err);
@@ -93,8 +101,8 @@ export async function listPage(root) {
     el("header", { class: "top" }, el("h1", {}, "flowtape recordings")),
     el("div", { class: "filters" }, ...fields, apply, compare),
     status,
-    el("table", { class: "recordings" }, el("thead", {}, el("tr", {}, ...["", "id", "workflow", "status",
-      "started", "duration", "events", "nodes", "size", "tags", "error"].map((h) => el("th", {}, h)))), table));
+    el("table", { class: "recordings" }, el("thead", {}, el("tr", {}, ...COLUMNS.map((h) => el("th", {}, h)))),
+      table));
   await load();
   return { load };
 }

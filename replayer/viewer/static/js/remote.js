@@ -7,7 +7,9 @@ import { Spans } from "./recording.js";
 import { Viewer } from "./viewer.js";
 
 const PAGE = 200, POLL_MS = 1000;
-const EMPTY = { kinds: [], nodes: [], lanes: [], statuses: [], spans: [], messages: [], first_error: null, last_ts: 0 };
+const EMPTY = {  // the outline before the server has read the spans
+  kinds: [], nodes: [], lanes: [], statuses: [], spans: [], messages: [], first_error: null, last_ts: 0,
+};
 
 export async function api(path, params = {}) {
   const query = new URLSearchParams(params).toString();

@@ -108,7 +108,8 @@ export class Navigator {
     if (!frame) return { pos, error: "no span is open here" };
     if (frame.end < 0) {
       const note = `${frame.node} never ended in this recording`;
-      return pos === this.last() ? { pos, error: note } : { pos: this.last(), note: `${note}; at the last event` };
+      if (pos === this.last()) return { pos, error: note };
+      return { pos: this.last(), note: `${note}; at the last event` };
     }
     const target = this.spanPos(frame.end, this.last());
     if (target <= pos) return { pos, error: `already at the end of ${frame.node}` };
@@ -141,13 +142,12 @@ export class Navigator {
 
   async cont(pos, dir) {
     const edge = dir > 0 ? this.last() : 0;
-    if (pos === edge) return { pos, error: `already at the ${dir > 0 ? "last" : "first"} event` };
-    if (!this.breakpoints.length) {
-      return { pos: edge, note: `No breakpoint set; at the ${dir > 0 ? "last" : "first"} event.` };
-    }
+    const end = dir > 0 ? "last" : "first";
+    if (pos === edge) return { pos, error: `already at the ${end} event` };
+    if (!this.breakpoints.length) return { pos: edge, note: `No breakpoint set; at the ${end} event.` };
     const found = await this.source.find({ breaks: this.breakpoints.map((b) => b.spec) }, pos, dir);
     if (found < 0) {
-      return { pos: edge, note: `No breakpoint ${dir > 0 ? "after" : "before"} here; at the ${dir > 0 ? "last" : "first"} event.` };
+      return { pos: edge, note: `No breakpoint ${dir > 0 ? "after" : "before"} here; at the ${end} event.` };
     }
     const e = await this.event(found);
     const hit = this.breakpoints.filter((b) => b.test(e));
@@ -171,7 +171,9 @@ export class Navigator {
       found = await this.source.find({ text }, dir > 0 ? -1 : this.source.count, dir);
       note = `search wrapped to the ${dir > 0 ? "start" : "end"}`;
     }
-    if (found < 0 || (found === pos && note)) return { pos, error: `no event contains ${JSON.stringify(text)}` };
+    if (found < 0 || (found === pos && note)) {
+      return { pos, error: `no event contains ${JSON.stringify(text)}` };
+    }
     return { pos: found, note };
   }
 
@@ -191,7 +193,8 @@ export class Navigator {
       : this.breakpoints.slice();
     if (!gone.length) return { pos, error: `no breakpoint ${JSON.stringify(arg)}` };
     this.breakpoints = this.breakpoints.filter((b) => !gone.includes(b));
-    return { pos, note: `Deleted breakpoint${gone.length === 1 ? "" : "s"} ${gone.map((b) => b.n).join(", ")}` };
+    const numbers = gone.map((b) => b.n).join(", ");
+    return { pos, note: `Deleted breakpoint${gone.length === 1 ? "" : "s"} ${numbers}` };
   }
 
   isBreak(e) {

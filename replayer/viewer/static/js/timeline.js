@@ -186,7 +186,8 @@ export class Timeline {
       orient: "auto-start-reverse",
     }, svg("path", { d: "M0,0 L6,3 L0,6 z", class: "arrow-head" }))));
     const top = Math.max(0, Math.floor(this.box.scrollTop / ROW) - 1);
-    const bottom = Math.min(this.rows.length, Math.ceil((this.box.scrollTop + this.box.clientHeight) / ROW) + 1);
+    const seen = this.box.scrollTop + this.box.clientHeight;
+    const bottom = Math.min(this.rows.length, Math.ceil(seen / ROW) + 1);
     const r0 = this.real(this.v0), r1 = this.real(this.v1);
     const cursor = this.app.current();
     const inner = cursor ? this.spans.chain(cursor).at(-1) : null;
@@ -239,7 +240,8 @@ export class Timeline {
     const name = s.attempt > 1 ? `${s.node} #${s.attempt}` : s.node;
     const dur = s.t1 === null ? "still running" : fmtNs(s.t1 - s.t0);
     const rect = svg("rect", {
-      class: `bar kind-${s.kind} status-${s.status}${s.attempt > 1 ? " retry" : ""}${current ? " current" : ""}`,
+      class: ["bar", `kind-${s.kind}`, `status-${s.status}`, s.attempt > 1 ? "retry" : "",
+        current ? "current" : ""].join(" ").trim(),
       x: x0, y: y + 3, width: x1 - x0, height: ROW - 6, rx: 2, data: { start: s.start },
     }, svg("title", {}, `${name} · ${s.kind} · ${s.status} · ${dur}`));
     root.append(rect);

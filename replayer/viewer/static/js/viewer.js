@@ -66,7 +66,9 @@ export class Viewer {
       events: el("div", { class: "pane events", tabindex: -1 }),
       inspector: el("div", { class: "pane inspector" }),
       status: el("div", { class: "statusline", role: "status" }),
-      prompt: el("input", { class: "prompt", type: "text", spellcheck: "false", autocomplete: "off", "aria-label": "command" }),
+      prompt: el("input", {
+        class: "prompt", type: "text", spellcheck: "false", autocomplete: "off", "aria-label": "command",
+      }),
       help: el("div", { class: "help hidden" }, el("h2", {}, "Keys"),
         el("table", {}, ...HELP.map(([k, d]) => el("tr", {}, el("th", {}, k), el("td", {}, d))))),
       count: el("span", { class: "count" }),
@@ -96,15 +98,18 @@ export class Viewer {
     const w = this.window;
     if (!w) return null;
     const last = w.first + w.count - 1;
+    const n = (x) => x.toLocaleString("en");
     return el("p", { class: "notice" },
-      `This file holds events ${w.first.toLocaleString("en")}–${last.toLocaleString("en")} of ${plural(w.total, "event")}: `,
-      `${plural(w.first, "event")} before and ${plural(w.total - last - 1, "event")} after were left out `,
-      "(every span is kept). Export with a higher max_events, or open it with `flowtape serve`, to see them all.");
+      `This file holds events ${n(w.first)}–${n(last)} of ${plural(w.total, "event")}: `,
+      `${plural(w.first, "event")} before and ${plural(w.total - last - 1, "event")} after `,
+      "were left out (every span is kept). Export with a higher max_events, or open it with ",
+      "`flowtape serve`, to see them all.");
   }
 
   updateCount() {
     const s = this.source;
-    this.parts.count.textContent = `${plural(s.window ? s.window.total : s.count, "event")}${s.live ? " · recording…" : ""}`;
+    const total = plural(s.window ? s.window.total : s.count, "event");
+    this.parts.count.textContent = s.live ? `${total} · recording…` : total;
     document.body.dataset.events = s.count;
     this.parts.badge.textContent = s.summary.status;
     this.parts.badge.setAttribute("class", `badge status-${s.summary.status}`);

@@ -65,7 +65,8 @@ export class VirtualList {
     const vis = this.visible();
     const shown = this.count ? Math.min(1, vis / this.count) : 1;
     const at = this.count > vis ? this.top / (this.count - vis) : 0;
-    place(this.thumb, { height: `${Math.max(shown * 100, 4)}%`, top: `${at * (100 - Math.max(shown * 100, 4))}%` });
+    const size = Math.max(shown * 100, 4);  // percent of the bar
+    place(this.thumb, { height: `${size}%`, top: `${at * (100 - size)}%` });
     this.bar.classList.toggle("hidden", this.count <= vis);
   }
 }
