@@ -1,4 +1,4 @@
-"""`flowtape export`: a recording as DOT, Chrome trace, Mermaid, JSON, a summary or a report.
+"""`flowtape export`: a recording as DOT, Chrome trace, Mermaid, JSON, text, a report or a page.
 
 The text goes to stdout as it is produced — written raw, never through
 rich's markup, so a payload holding ``[bold]`` stays as it is — or, with
@@ -7,7 +7,7 @@ rich's markup, so a payload holding ``[bold]`` stays as it is — or, with
 from, the file is readable by its owner only: payloads may hold secrets that
 redaction did not catch. Without ``--format`` the format
 comes from FILE's suffix (SPEC §8: ``.dot``/``.gv``, ``.json``, ``.mmd``,
-``.md``, ``.txt``; ``.svg`` and ``.png`` draw the DOT export with Graphviz),
+``.md``, ``.txt``, ``.html``; ``.svg`` and ``.png`` draw the DOT export with Graphviz),
 and an unknown suffix is an error (exit 2) listing the known ones; without
 ``-o`` the default is ``summary``.
 """
@@ -29,7 +29,7 @@ from ._export_graphviz import GRAPHVIZ_FORMATS, render_graphviz
 from ._replayer import Replayer
 
 NAME = "export"
-HELP = "write a recording as dot, chrome, mermaid, json, summary or markdown"
+HELP = "write a recording as dot, chrome, mermaid, json, summary, markdown or html"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,12 +38,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", "-f", choices=list(STREAMS), default=None,
         help="dot (Graphviz), chrome (trace JSON for Perfetto / chrome://tracing), mermaid "
-        "(flowchart), json (the whole recording), summary (text) or markdown (failure "
-        "report); default: from the -o suffix, else summary")
+        "(flowchart), json (the whole recording), summary (text), markdown (failure "
+        "report) or html (a self-contained page for a browser); default: from the -o "
+        "suffix, else summary")
     parser.add_argument("--output", "-o", metavar="FILE", default=None,
                         help="write to FILE instead of stdout (`-` for stdout); without "
                         "--format its suffix says the format: .dot/.gv, .json, .mmd, .md, "
-                        ".txt, or .svg/.png drawn by Graphviz")
+                        ".txt, .html, or .svg/.png drawn by Graphviz")
     parser.add_argument("--recover", action="store_true",
                         help="skip damaged frames instead of stopping at the first")
 

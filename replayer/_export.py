@@ -31,12 +31,12 @@ from typing import IO
 
 from ._export_chrome import iter_chrome
 from ._export_dot import iter_dot
-from ._export_graphviz import GRAPHVIZ_FORMATS
 from ._export_json import iter_json
 from ._export_markdown import iter_markdown
 from ._export_mermaid import iter_mermaid
 from ._export_summary import iter_summary
 from ._replayer import Replayer
+from .viewer import iter_html
 
 __all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STREAMS", "export", "format_for_file", "iter_export",
            "write_export"]
@@ -49,6 +49,7 @@ STREAMS: dict[str, Callable[[Replayer], Iterator[str]]] = {
     "json": iter_json,
     "summary": iter_summary,
     "markdown": iter_markdown,
+    "html": iter_html,
 }
 
 
@@ -66,8 +67,7 @@ EXPORTERS: dict[str, Callable[[Replayer], str]] = {name: _joined(fn)
                                                    for name, fn in STREAMS.items()}
 
 #: The format a file name suggests (``flowtape export ID -o run.dot``; SPEC §8): a text
-#: format of `STREAMS`, or a picture of `GRAPHVIZ_FORMATS`. ``.html`` names the html
-#: export, which only some versions have.
+#: format of `STREAMS`, or a picture of `GRAPHVIZ_FORMATS`.
 FORMAT_SUFFIXES = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid",
                    ".json": "json", ".md": "markdown", ".txt": "summary", ".html": "html",
                    ".svg": "svg", ".png": "png"}
@@ -77,21 +77,14 @@ def format_for_file(name: str) -> str:
     """The format ``name``'s suffix (any case) asks for: a `STREAMS` key, ``svg`` or ``png``.
 
     Raises ValueError — listing the known suffixes, and ``--format`` as the
-    way out — for a name whose suffix is unknown or missing, or names a
-    format this version does not have.
+    way out — for a name whose suffix is unknown or missing.
     """
     suffix = os.path.splitext(name)[1].lower()
     fmt = FORMAT_SUFFIXES.get(suffix)
-    if fmt is not None and (fmt in STREAMS or fmt in GRAPHVIZ_FORMATS):
-        return fmt
-    known = ", ".join(s for s, f in FORMAT_SUFFIXES.items() if f in STREAMS
-                      or f in GRAPHVIZ_FORMATS)
     if fmt is not None:
-        why = f"the {fmt} export that {suffix} asks for is not available in this version"
-    elif suffix:
-        why = f"its suffix {suffix} is not one flowtape knows"
-    else:
-        why = "it has no suffix"
+        return fmt
+    known = ", ".join(FORMAT_SUFFIXES)
+    why = f"its suffix {suffix} is not one flowtape knows" if suffix else "it has no suffix"
     raise ValueError(f"cannot tell the export format for {name}: {why}; use one of {known}, "
                      f"or choose the format with --format ({', '.join(STREAMS)})")
 

@@ -45,6 +45,7 @@ COMMAND_MODULES: list[str] = [
     "replayer._cmd_replay",
     "replayer._cmd_compare",
     "replayer._cmd_export",
+    "replayer.viewer._cmd_serve",
     "replayer._cmd_verify",
     "replayer._cmd_stats",
     "replayer._cmd_cleanup",

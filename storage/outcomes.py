@@ -8,7 +8,8 @@ cancelled run is ``cancelled``, not ``failed``:
   whose ``data.status`` is ``cancelled`` or ``timed_out``: then that;
 * ``team_member_complete`` and ``team_complete`` are what their
   ``data.status`` says (``failed``, ``cancelled``, ``timed_out``); without
-  one, a ``team_complete`` whose ``data.success`` is false is ``failed``;
+  one, one carrying an ``error``, or a ``team_complete`` whose
+  ``data.success`` is false, is ``failed``;
 * every other end is ``completed``.
 
 A span with no end event is ``running`` while its writer lives and
@@ -42,6 +43,8 @@ def end_status(kind: str, data: Any = None) -> str:
     if kind in ("team_member_complete", "team_complete"):
         if status in _NOT_COMPLETED:
             return str(status)
-        if kind == "team_complete" and isinstance(data, dict) and data.get("success") is False:
-            return "failed"
+        if isinstance(data, dict) and (data.get("error") is not None
+                                       or (kind == "team_complete"
+                                           and data.get("success") is False)):
+            return "failed"  # an error without a status (older writers) still failed
     return "completed"

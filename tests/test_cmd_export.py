@@ -98,12 +98,14 @@ def test_unknown_suffix_is_an_error_listing_the_known_ones(recording: Path, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_html_suffix_says_the_html_export_is_not_there(recording: Path, tmp_path: Path) -> None:
-    """-o run.html names the html format, which this version does not have yet: exit 2."""
-    done = flowtape("export", str(recording), "-o", str(tmp_path / "run.html"))
-    assert done.returncode == 2
-    assert "html" in done.stderr and "not available" in done.stderr
-    assert list(tmp_path.iterdir()) == []
+def test_html_suffix_writes_the_self_contained_page(recording: Path, tmp_path: Path) -> None:
+    """-o run.html without --format writes the html report, owner-only, with its CSP."""
+    out = tmp_path / "run.html"
+    done = flowtape("export", str(recording), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert page.lower().startswith("<!doctype html>") and "Content-Security-Policy" in page
+    assert out.stat().st_mode & 0o777 == 0o600
 
 
 def test_svg_without_graphviz_says_what_to_install(recording: Path, tmp_path: Path) -> None:

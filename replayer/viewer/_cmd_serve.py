@@ -8,12 +8,11 @@ is printed either way. Ctrl-C stops it (exit status 0).
 from __future__ import annotations
 
 import argparse
-import os
 
 from rich.console import Console
 from rich.text import Text
 
-from storage import RecordingQuery, StoreError
+from storage import RecordingQuery
 
 from ._server import ViewerServer
 
@@ -27,18 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"the port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
 
 
-def _check_store(url: str) -> None:
-    """A local store must be an existing directory: serving nothing helps nobody."""
-    if "://" in url and not url.startswith("file://"):
-        return
-    path = url.removeprefix("file://")
-    if not os.path.isdir(path):
-        what = "is a file, not a store directory" if os.path.exists(path) else "does not exist"
-        raise StoreError(f"the store {path} {what}; pass --store DIR, or record a run first")
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
-    _check_store(args.store)
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be between 0 and 65535, not {args.port}")
     server = ViewerServer(args.store, args.port, quiet=not getattr(args, "debug", False))

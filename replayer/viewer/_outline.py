@@ -27,12 +27,14 @@ from typing import Any
 import msgspec
 
 from storage import END_KINDS, START_KINDS, EventView, Span
+from storage.outcomes import OUTCOME_KINDS, end_status
 from storage.spans import SPAN_KIND
 
-from .._export_scan import Message, _views, link_messages
+from .._export_scan import Message, _views
+from .._export_tree import link_messages
 from .._replayer import Replayer
 
-__all__ = ["COLUMNS", "KINDS", "Outline", "Window", "end_status", "outline"]
+__all__ = ["COLUMNS", "KINDS", "Outline", "Window", "outline"]
 
 #: Span kinds, in the order the rows' kind column counts them.
 KINDS = ("workflow", "node", "team", "member", "recursion")
@@ -40,7 +42,6 @@ KINDS = ("workflow", "node", "team", "member", "recursion")
 COLUMNS = ("start", "end", "t0", "t1", "kind", "node", "status", "parent", "attempt", "lane",
            "depth")
 _KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
-_OUTCOME_ENDS = frozenset({"workflow_error", "team_member_complete", "team_complete"})
 _ROWS_PER_CHUNK = 8192
 
 _enc = msgspec.json.Encoder()
@@ -116,19 +117,6 @@ class Outline:
         return bytes(out)
 
 
-def end_status(end_kind: str, data: Any, status: str) -> str:
-    """The status of a span whose end event is ``end_kind`` with ``data`` (else ``status``)."""
-    told = data.get("status") if isinstance(data, dict) else None
-    if end_kind == "workflow_error":
-        return told if told in ("cancelled", "timed_out") else "failed"
-    if end_kind in ("team_member_complete", "team_complete") and isinstance(data, dict):
-        if isinstance(told, str) and told:
-            return told
-        if data.get("error") is not None or data.get("success") is False:
-            return "failed"
-    return status
-
-
 def _decoded(v: EventView) -> Any:
     try:
         return _data.decode(v.data) if v.data else None
@@ -177,9 +165,7 @@ def outline(replayer: Replayer) -> Outline:
             if row is None:
                 continue
             end[row], t1[row] = v.seq, v.ts
-            said = "failed" if kind.endswith("_error") else "completed"
-            if kind in _OUTCOME_ENDS:
-                said = end_status(kind, _decoded(v), said)
+            said = end_status(kind, _decoded(v) if kind in OUTCOME_KINDS else None)
             status[row] = out.statuses(said)
             group = groups.get(v.span)
             if group is not None:
