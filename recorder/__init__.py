@@ -14,7 +14,7 @@
 
 from ._context import get_current_recorder
 from ._node import node
-from ._payload import DEFAULT_REDACT_KEYS, REDACTED
+from ._payload import DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS, REDACTED
 from ._published import RecordingMetadata, StateSnapshot
 from ._recorder import ExecutionRecorder, RecorderOptions, TeamRecorder
 from ._workflow import (
@@ -27,6 +27,7 @@ from .errors import RecorderError, RecordingWriteError
 
 __all__ = [
     "DEFAULT_REDACT_KEYS",
+    "DEFAULT_REDACT_PATTERNS",
     "REDACTED",
     "ExecutionRecorder",
     "RecorderError",

@@ -1,273 +1,322 @@
-"""What a payload becomes before it is encoded: masked, made encodable, bounded.
+"""What a payload becomes before it is written: encoded once, masked, made valid.
 
-Three jobs, all on copies (the caller's objects are never touched):
+SPEC §4 and issue 12's design. Each payload (inputs, outputs, error, data,
+state, meta) is encoded once by msgspec with the placeholder-aware hook of
+`_values`; the encoded text is then searched for what could need masking:
 
-* masking secrets by key name at any depth, and through a user callable;
-* turning values msgspec cannot encode into ``{"$repr": ..., "$type": ...}``;
-* replacing payloads over ``max_payload_bytes`` by ``{"$truncated": size, "$preview": ...}``.
+* a secret key: a string in it ending, before its closing quote, in a
+  secret name (`_keys` — this also finds ``("Authorization", "…")`` pairs);
+* a well-known token shape (``redact_patterns``);
+* a value seen earlier under a secret key (kept for the whole recording).
 
-The common case (a small dict with no secret keys) returns the same object
-after one walk, so the hot path pays little.
+Only on a hit (or for what the one-shot encode cannot take: lone
+surrogates, cycles, NamedTuples, non-ASCII text, a ``redact=`` callable) is
+the payload converted and walked — so objects are masked as they are encoded,
+whatever the container. The result is the encoded bytes as `msgspec.Raw`,
+which the event line embeds as they are and which doubles as the payload's
+copy at call time. Numbers, booleans and None pass through as they are.
+
+Masking never touches the caller's objects, and never raises: a failing
+``redact=`` callable withholds the payload (``{"$redaction_failed": ...}``).
 """
 
 from __future__ import annotations
 
-import traceback
+import re
+import threading
 from collections.abc import Callable, Collection
+from itertools import repeat
 from typing import Any
 
 import msgspec
 
+from ._keys import DEFAULT_REDACT_KEYS, SecretNames
+from ._values import has_named_tuple, make_enc_hook, placeholder, to_builtins
+
 __all__ = [
     "DEFAULT_REDACT_KEYS",
+    "DEFAULT_REDACT_PATTERNS",
     "REDACTED",
     "Redactor",
-    "enc_hook",
-    "error_payload",
-    "placeholder",
-    "sanitize",
-    "truncated",
 ]
 
-DEFAULT_REDACT_KEYS = frozenset(
-    {"password", "secret", "token", "api_key", "authorization", "cookie"}
-)
 REDACTED = "[REDACTED]"
-PREVIEW_BYTES = 200
+
+#: Token shapes masked inside any string by default (``redact_patterns=``): OpenAI-style
+#: ``sk-…`` keys, GitHub tokens, AWS access key ids, Slack tokens, JWTs, bearer tokens.
+DEFAULT_REDACT_PATTERNS: tuple[str, ...] = (
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}",
+    r"(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{20,}",
+    r"(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}",
+    r"(?<![A-Za-z0-9])AKIA[0-9A-Z]{16}",
+    r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}",
+    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    r"(?<![A-Za-z0-9])[Bb]earer [A-Za-z0-9._~+/=-]{8,}",
+)
+#: A literal each default pattern contains, and the shortest match: a cheap first look.
+_DEFAULT_ANCHORS = ("sk-", "hp_", "ho_", "hu_", "hs_", "hr_", "_pat_", "AKIA", "xox", "eyJ",
+                    "earer ")
+_DEFAULT_SHORTEST = 15
+
+#: Values shorter than this seen under a secret key are not hunted for elsewhere
+#: (masking every "abc" or "true" in a recording would hide more than it protects).
+MIN_SEEN_SECRET = 6
+MAX_SEEN_SECRETS = 1000
 
 RedactCallable = Callable[[str, Any], Any]
+_FLAT = frozenset({str, int, float, bool, type(None)})
+# Deleted before the key scan: ASCII characters that are not word characters (the
+# word split ignores them), except the quote that ends a string and the backslash
+# that starts an escape (escapes are removed first).
+_SCAN_DELETE = str.maketrans("", "", "".join(
+    c for c in map(chr, range(128)) if not c.isalnum() and c not in '"\\'))
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
+# `name=value` / `'name': value` inside a repr, for objects that print their secrets.
+_REPR_FIELD = re.compile(r"""([A-Za-z_][\w-]*)(['"]?\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,)}\]]+)""")
+_plain = msgspec.json.Encoder()
+_decode = msgspec.json.Decoder().decode
 
 
-def placeholder(obj: object) -> dict[str, str]:
-    """The typed stand-in for a value that cannot be encoded as JSON."""
-    t = type(obj)
-    try:
-        text = repr(obj)
-    except Exception as exc:  # a broken __repr__ must not break the workflow
-        text = f"<unrepresentable: {type(exc).__name__}>"
-    if len(text) > 1000:
-        text = text[:1000] + "…"
-    return {"$repr": text, "$type": f"{t.__module__}.{t.__qualname__}"}
+def compile_patterns(patterns: Collection[str] | None) -> tuple[str, ...]:
+    """The ``redact_patterns=`` option checked: None means the defaults, ``()`` none.
 
-
-def enc_hook(obj: object) -> Any:
-    """msgspec encode hook: anything msgspec does not know becomes a placeholder."""
-    return placeholder(obj)
-
-
-def sanitize(value: Any, _seen: set[int] | None = None) -> Any:
-    """A JSON-safe copy of ``value`` (slow path, used when the fast encode failed).
-
-    Handles what the encode hook cannot: non-string dict keys, cycles, and
-    containers holding any of those.
+    Raises ValueError naming a pattern that is not a valid regular expression.
     """
-    seen = _seen if _seen is not None else set()
-    if value is None or isinstance(value, str | int | float | bool | msgspec.Raw):
-        return value  # (a Raw is JSON encoded already: a keyframe's state)
-    if isinstance(value, dict | list | tuple | set | frozenset):
-        if id(value) in seen:
-            return {"$repr": "<cycle>", "$type": f"{type(value).__module__}."
-                    f"{type(value).__qualname__}"}
-        seen.add(id(value))
+    if patterns is None:
+        return DEFAULT_REDACT_PATTERNS
+    if isinstance(patterns, str):
+        patterns = (patterns,)
+    out = tuple(str(p) for p in patterns)
+    for p in out:
         try:
-            if isinstance(value, dict):
-                out: dict[str, Any] = {}
-                for k, v in value.items():
-                    key = _key(k)
-                    if key is None:  # not a JSON key: the dict as a whole cannot be encoded
-                        return placeholder(value)
-                    out[key] = sanitize(v, seen)
-                return out
-            return [sanitize(v, seen) for v in value]
-        finally:
-            seen.discard(id(value))
-    try:
-        # to_builtins may hand back containers that still need the checks above.
-        return sanitize(msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True), seen)
-    except Exception:
-        return placeholder(value)
-
-
-def _key(k: object) -> str | None:
-    """``k`` as a JSON object key the way msgspec writes it, or None if it cannot be one."""
-    if isinstance(k, str):
-        return k
-    if isinstance(k, bool) or k is None:
-        return None  # msgspec refuses these; "True"/"None" would pass for strings
-    if isinstance(k, int | float):
-        return str(k)
-    try:
-        key = msgspec.to_builtins(k)  # str-like keys: enums, UUIDs, dates, bytes
-    except Exception:
-        return None
-    return key if isinstance(key, str) else None
-
-
-def truncated(encoded_size: int, encoded: bytes) -> dict[str, Any]:
-    """The stand-in for a payload over the size limit."""
-    return {
-        "$truncated": encoded_size,
-        "$preview": encoded[:PREVIEW_BYTES].decode("utf-8", errors="replace"),
-    }
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"redact_patterns: {p!r} is not a valid regular expression "
+                             f"({exc})") from None
+    return out
 
 
 class Redactor:
-    """Masks secrets by key name and through a user callable.
+    """Masks one recording's payloads: by key name, by value, by pattern, by callable.
 
-    ``keys`` are matched case-insensitively at any depth; the callable, if
-    given, is called once per payload as ``fn(path, value)`` with the payload's
-    §6 path (``inputs``, ``outputs``, ``error``, ``state``, ``data``) and
-    returns what to record. The callable runs first; key masking then applies
-    to what it returned. Only the callable can raise (`can_raise`): masking
-    itself copes with cycles and absurd depth by way of `sanitize`.
+    ``keys`` follow the word rule of `_keys`; the callable, if given, is called
+    once per payload as ``fn(path, value)`` with the payload's §6 path
+    (``inputs``, ``outputs``, ``error``, ``state``, ``data``, ``meta``) and
+    returns what to record; masking by key, value and pattern then applies to
+    what it returned.
     """
 
-    __slots__ = ("_cache", "_fn", "_keys", "_safe", "mask")
-
-    def __init__(
-        self,
-        keys: Collection[str] = DEFAULT_REDACT_KEYS,
-        fn: RedactCallable | None = None,
-    ) -> None:
-        self._keys = frozenset(k.lower() for k in keys)
+    def __init__(self, keys: Collection[str] = DEFAULT_REDACT_KEYS,
+                 fn: RedactCallable | None = None,
+                 patterns: Collection[str] | None = None) -> None:
+        self._names = SecretNames(keys)
         self._fn = fn
-        self._cache: dict[str, bool] = {}
-        self._safe: set[str] = set()
-        #: What the hot path calls as ``mask(value, path)``: key masking alone when
-        #: there is no callable (one call instead of three).
-        self.mask: Callable[[Any, str], Any] = (
-            self._mask if fn is None and self._keys else self.__call__)
+        self._patterns = compile_patterns(patterns)
+        self._pattern_rx = (re.compile("|".join(f"(?:{p})" for p in self._patterns))
+                            if self._patterns else None)
+        self._anchors = _DEFAULT_ANCHORS if self._patterns == DEFAULT_REDACT_PATTERNS \
+            else None
+        self._suffixes = tuple(s.decode() for s in self._names.suffixes)
+        self._lock = threading.Lock()
+        self._seen: dict[str, None] = {}
+        self._seen_rx: re.Pattern[str] | None = None
+        self._seen_scan_rx: re.Pattern[str] | None = None
+        self.enc_hook = make_enc_hook(self._mask_repr)
+        self._encode = msgspec.json.Encoder(enc_hook=self.enc_hook).encode
+        self._trust_scan = self._names.ascii
 
     @property
     def can_raise(self) -> bool:
-        """True when a user callable runs, which may raise (key masking never does)."""
+        """True when a user callable runs, which may raise (masking itself never does)."""
         return self._fn is not None
 
     @classmethod
-    def from_option(cls, redact: object) -> Redactor:
-        """Build from ``record_workflow(redact=...)``: None, a set of names, or a callable."""
+    def from_option(cls, redact: object, patterns: Collection[str] | None = None) -> Redactor:
+        """Build from ``record_workflow(redact=..., redact_patterns=...)``."""
         if redact is None:
-            return cls()
+            return cls(patterns=patterns)
         if callable(redact):
-            return cls(DEFAULT_REDACT_KEYS, redact)
+            return cls(DEFAULT_REDACT_KEYS, redact, patterns)
         if isinstance(redact, str):
-            return cls([redact])
+            return cls([redact], patterns=patterns)
         if isinstance(redact, Collection):
-            return cls([str(k) for k in redact])
+            return cls([str(k) for k in redact], patterns=patterns)
         raise TypeError(
             f"redact= must be a set of key names or a callable (path, value) -> value, "
             f"not {type(redact).__name__}"
         )
 
-    def __call__(self, value: Any, path: str) -> Any:
+    # --- the hot path -------------------------------------------------------------------
+    def payload(self, value: Any, path: str) -> Any:
+        """``value`` as it is recorded: `msgspec.Raw` of the masked JSON, or a plain scalar.
+
+        Raises only what a ``redact=`` callable raises.
+        """
         if self._fn is not None:
             value = self._fn(path, value)
-        if not self._keys:
+        t = type(value)
+        if t is int or t is bool or t is float or value is None:
             return value
-        return self._mask(value)
-
-    def _secret(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = key.lower() in self._keys
-            if len(self._cache) < 4096:
-                self._cache[key] = hit
-                if not hit:
-                    self._safe.add(key)
-        return hit
-
-    def _mask(self, value: Any, path: str = "") -> Any:
-        """``value`` with secret keys masked; the same object when nothing changed.
-
-        Never raises: a cycle (or nesting deeper than Python's stack) makes the
-        plain walk hit RecursionError, and the value is then walked again as a
-        `sanitize`d copy, where the cycle is a placeholder.
-        """
-        # Fast path, inline so the common payload costs no second call: a dict
-        # whose keys are all known to be harmless and that holds no containers.
-        if type(value) is dict and self._safe.issuperset(value):
+        try:
+            raw = self._encode(value)
+        except Exception:
+            return self._general(value)
+        if t is dict and self._names.safe.issuperset(value):
+            # Every key is known to be readable: only nested values could hide a key.
             for v in value.values():
-                if isinstance(v, _CONTAINERS):
+                if type(v) not in _FLAT:
                     break
             else:
-                return value
-        elif type(value) in _SCALARS:
-            return value
+                if len(raw) < _DEFAULT_SHORTEST and self._anchors is not None \
+                        and self._seen_rx is None:
+                    return msgspec.Raw(raw)
+                if not self._text_hit(raw.decode()):
+                    return msgspec.Raw(raw)
+                return self._general(value)
+        if self._needs_general(raw, value):
+            return self._general(value)
+        if t is dict and len(self._names.safe) < 4096:
+            for k in value:  # learnt once, so the next call takes the branch above
+                self._names.is_secret(k)
+        return msgspec.Raw(raw)
+
+    def _needs_general(self, raw: bytes, value: Any) -> bool:
+        """True when the encoded payload may hold something to mask or fix."""
+        if not self._trust_scan or not raw.isascii():
+            # Lower-casing the encoded text follows the word rule for ASCII only (a
+            # non-ASCII key, or secret name, takes the general path).
+            return True
+        text = raw.decode()
+        if self._names and self._key_hit(text):
+            return True
+        if self._text_hit(text):
+            return True
+        return b"[" in raw and has_named_tuple(value)
+
+    def _key_hit(self, text: str) -> bool:
+        if "\\" in text:
+            text = _ESCAPE.sub("", text)
+        pieces = text.lower().translate(_SCAN_DELETE).split('"')
+        return any(map(str.endswith, pieces, repeat(self._suffixes)))
+
+    def _text_hit(self, text: str) -> bool:
+        """True when a token shape or a value seen under a secret key occurs in ``text``."""
+        seen = self._seen_scan_rx
+        if seen is not None and seen.search(text):
+            return True
+        rx = self._pattern_rx
+        if rx is None:
+            return False
+        anchors = self._anchors
+        if anchors is None:
+            return rx.search(text) is not None
+        if len(text) < _DEFAULT_SHORTEST:
+            return False
+        return any(a in text for a in anchors) and rx.search(text) is not None
+
+    # --- the general path ---------------------------------------------------------------
+    def _general(self, value: Any) -> Any:
+        """Convert, mask and encode ``value``; never raises."""
         try:
-            return self._walk(value)
-        except RecursionError:
-            pass
+            tree = to_builtins(value, self.enc_hook)
+            learned: list[str] = []
+            if self._names:
+                tree = self._mask_keys(tree, learned, 0)
+            if learned:
+                self._learn(learned)
+            if self._seen_rx is not None or self._pattern_rx is not None:
+                tree = self._mask_text(tree, 0)
+            return msgspec.Raw(_plain.encode(tree))
+        except Exception:  # RecursionError on absurd nesting, a hostile __eq__...
+            return msgspec.Raw(_plain.encode(placeholder(value, self._mask_repr)))
+
+    def _mask_keys(self, v: Any, learned: list[str], depth: int) -> Any:
+        """``v`` with values under secret keys (and in secret ``(name, value)`` pairs) masked."""
+        if depth > 400:
+            return v
+        t = type(v)
+        if t is dict:
+            secret = self._names.is_secret
+            out: dict[str, Any] = {}
+            for k, x in v.items():
+                if secret(k):
+                    if type(x) is str:
+                        learned.append(x)
+                    out[k] = REDACTED
+                else:
+                    out[k] = self._mask_keys(x, learned, depth + 1) \
+                        if type(x) in (dict, list) else x
+            return out
+        if t is list:
+            if len(v) == 2 and type(v[0]) is str and self._names.is_secret(v[0]):
+                if type(v[1]) is str:
+                    learned.append(v[1])
+                return [v[0], REDACTED]
+            return [self._mask_keys(x, learned, depth + 1) if type(x) in (dict, list) else x
+                    for x in v]
+        return v
+
+    def _mask_text(self, v: Any, depth: int) -> Any:
+        """``v`` with token shapes and seen secret values masked inside every string."""
+        t = type(v)
+        if t is str:
+            return self.mask_string(v)
+        if depth > 400:
+            return v
+        if t is dict:
+            return {self.mask_string(k): self._mask_text(x, depth + 1) for k, x in v.items()}
+        if t is list:
+            return [self._mask_text(x, depth + 1) for x in v]
+        return v
+
+    def mask_string(self, text: str) -> str:
+        """``text`` with token shapes and values seen under secret keys replaced."""
+        seen = self._seen_rx
+        if seen is not None:
+            text = seen.sub(REDACTED, text)
+        rx = self._pattern_rx
+        if rx is not None:
+            text = rx.sub(REDACTED, text)
+        return text
+
+    def _learn(self, values: list[str]) -> None:
+        """Remember secret values, so later payloads mask them wherever they appear."""
+        fresh = [v for v in values if len(v) >= MIN_SEEN_SECRET and v != REDACTED
+                 and v not in self._seen]
+        if not fresh:
+            return
+        with self._lock:
+            for v in fresh:
+                if len(self._seen) < MAX_SEEN_SECRETS:
+                    self._seen[v] = None
+            ordered = sorted(self._seen, key=len, reverse=True)
+            self._seen_rx = re.compile("|".join(map(re.escape, ordered)))
+            # The scan reads encoded JSON, where a value's quotes and controls are escaped.
+            forms = {_plain.encode(v)[1:-1].decode() for v in ordered} | set(ordered)
+            self._seen_scan_rx = re.compile("|".join(
+                map(re.escape, sorted(forms, key=len, reverse=True))))
+
+    def _mask_repr(self, obj: object, text: str) -> str:
+        """A placeholder's repr with what it shows of secret attributes masked."""
         try:
-            return self._walk(sanitize(value))
-        except RecursionError:
-            return placeholder(value)
+            attrs = dict(vars(obj))
+        except TypeError:
+            attrs = {}
+        learned: list[str] = []
+        for name, val in attrs.items():
+            if self._names.is_secret(name) and val is not None:
+                for form in {repr(val), str(val)}:
+                    if len(form) >= 3:
+                        text = text.replace(form, REDACTED)
+                if isinstance(val, str):
+                    learned.append(val)
 
-    def _walk(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            if self._safe.issuperset(value):
-                for v in value.values():
-                    if isinstance(v, _CONTAINERS):
-                        break
-                else:
-                    return value
-            out: dict[Any, Any] | None = None
-            for k, v in value.items():
-                if self._secret(k):
-                    nv: Any = REDACTED
-                elif isinstance(v, dict | list | tuple):
-                    nv = self._walk(v)
-                else:
-                    continue
-                if nv is not v:
-                    if out is None:
-                        out = dict(value)
-                    out[k] = nv
-            return value if out is None else out
-        if isinstance(value, list | tuple):
-            items: list[Any] | None = None
-            for i, v in enumerate(value):
-                if isinstance(v, dict | list | tuple):
-                    nv = self._walk(v)
-                    if nv is not v:
-                        if items is None:
-                            items = list(value)
-                        items[i] = nv
-            return value if items is None else items
-        return value
+        def field(m: re.Match[str]) -> str:
+            if self._names.is_secret(m.group(1)):
+                return f"{m.group(1)}{m.group(2)}{REDACTED}"
+            return m.group(0)
 
-
-_CONTAINERS = (dict, list, tuple)
-_SCALARS = frozenset({int, float, str, bool, type(None)})
-
-
-def error_payload(exc: BaseException) -> dict[str, Any]:
-    """``type``, ``module``, ``message``, formatted ``traceback`` and the ``causes`` chain."""
-    t = type(exc)
-    causes: list[dict[str, str]] = []
-    seen = {id(exc)}
-    cur: BaseException | None = exc.__cause__ or (
-        None if exc.__suppress_context__ else exc.__context__)
-    while cur is not None and id(cur) not in seen and len(causes) < 20:
-        seen.add(id(cur))
-        causes.append({"type": type(cur).__qualname__, "message": _message(cur)})
-        cur = cur.__cause__ or (None if cur.__suppress_context__ else cur.__context__)
-    try:
-        tb = "".join(traceback.format_exception(exc))
-    except Exception:
-        tb = ""
-    return {
-        "type": t.__qualname__,
-        "module": t.__module__,
-        "message": _message(exc),
-        "traceback": tb,
-        "causes": causes,
-    }
-
-
-def _message(exc: BaseException) -> str:
-    try:
-        return str(exc)
-    except Exception:
-        return f"<unprintable {type(exc).__qualname__}>"
+        text = _REPR_FIELD.sub(field, text)
+        if learned:
+            self._learn(learned)
+        return text

@@ -22,7 +22,7 @@ from storage import (
     iter_snapshots,
 )
 
-from ._payload import error_payload
+from ._values import error_payload
 
 if TYPE_CHECKING:
     from ._recorder import ExecutionRecorder

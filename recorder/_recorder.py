@@ -47,14 +47,23 @@ from storage import (
 )
 
 from ._context import FRAME, current_lane, running_loop, thread_lanes
-from ._payload import Redactor, enc_hook, error_payload, placeholder, sanitize, truncated
+from ._payload import Redactor
 from ._published import PublishedRecorderAPI
+from ._values import (
+    error_payload,
+    fix_text,
+    make_enc_hook,
+    placeholder,
+    to_builtins,
+    truncated,
+)
 
 __all__ = ["ExecutionRecorder", "RecorderOptions"]
 
 log = logging.getLogger("flowtape")
 _perf_ns = time.perf_counter_ns
-_json = msgspec.json.Encoder(enc_hook=enc_hook)
+_enc_hook = make_enc_hook()
+_json = msgspec.json.Encoder(enc_hook=_enc_hook)
 _json_plain = msgspec.json.Decoder()
 DEFAULT_MAX_PAYLOAD = 1 << 20
 MAX_NOTES = 100
@@ -71,6 +80,7 @@ class RecorderOptions(msgspec.Struct, kw_only=True):
     record_outputs: bool = True
     record_state_snapshots: bool = True
     redact: Any = None
+    redact_patterns: Any = None
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD
     keyframe_every: int = 64
     flush_every: int = 256
@@ -154,8 +164,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
                              else new_recording_id())
         self.tags: list[str] = list(options.tags)
         self.enabled = options.enabled
-        self._redactor = Redactor.from_option(options.redact)
-        self._mask = self._redactor.mask
+        self._redactor = Redactor.from_option(options.redact, options.redact_patterns)
+        self._mask = self._redactor.payload
         if not self._redactor.can_raise:
             self._payload = self._mask  # type: ignore[method-assign,assignment]  # cannot raise
         self._inputs_masked: Any = None  # opts.inputs after redaction, computed once
@@ -249,23 +259,23 @@ class ExecutionRecorder(PublishedRecorderAPI):
             self._path = final
         header = Header(
             recording_id=self.recording_id,
-            workflow=self.workflow_name,
+            workflow=fix_text(self.workflow_name),
             started_at=self._started_wall.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            tags=self.tags,
+            tags=[fix_text(t) for t in self.tags],
             codec=opts.codec,
             config=self.config,
             host=socket.gethostname(),
             pid=os.getpid(),
             python=platform.python_version(),
-            meta=dict(opts.meta),
-            inputs=self._masked_inputs(),
+            meta=_plain_value(self._payload(dict(opts.meta), "meta")) if opts.meta else {},
+            inputs=_plain_value(self._masked_inputs()),
             entry=opts.entry,
             replay_of=opts.replay_of,
         )
         try:
             self._writer = LogWriter(
                 self._path, header, codec=opts.codec, flush_every=opts.flush_every,
-                flush_interval=opts.flush_interval, clock_origin_ns=self._t0, enc_hook=enc_hook,
+                flush_interval=opts.flush_interval, clock_origin_ns=self._t0, enc_hook=_enc_hook,
             )
         except RecordingWriteError as exc:
             self._writer = _DiscardWriter(self._path)
@@ -298,9 +308,11 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._workflow_ended = True
         if exc is not None:
             error = error_payload(exc)
-        self._outcome = (status, outputs, error)
+        masked = self._payload(error, "error") if error is not None else None
+        # The footer's error is the masked one: a secret never reaches any line (issue 9.1).
+        self._outcome = (status, outputs, _plain_value(masked))
         if error is not None:
-            data: dict[str, Any] = {"error": self._payload(error, "error")}
+            data: dict[str, Any] = {"error": masked}
             if status != "failed":
                 data["status"] = status
             self._emit("workflow_error", self.workflow_name, self._root, None, 0, None, data,
@@ -501,9 +513,12 @@ class ExecutionRecorder(PublishedRecorderAPI):
     def _append_slow(self, writer: LogWriter | _DiscardWriter, ev: Event, exc: Exception,
                      urgent: bool) -> None:
         if not isinstance(exc, LineTooLong):
-            ev.data = sanitize(ev.data)
-            ev.state = sanitize(ev.state)
-            ev.patch = sanitize(ev.patch)
+            # Lone surrogates in a node id or a thread name, values the hook could not take.
+            ev.node = None if ev.node is None else fix_text(ev.node)
+            ev.lane = None if ev.lane is None else fix_text(ev.lane)
+            ev.data = to_builtins(ev.data, _enc_hook)
+            ev.state = to_builtins(ev.state, _enc_hook)
+            ev.patch = to_builtins(ev.patch, _enc_hook)
         limit = self._max_payload
         for name in ("data", "state", "patch"):
             value = getattr(ev, name)
@@ -665,10 +680,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
         if not self._record_state or not self.enabled or self._closed:
             return None
         masked = self._payload(state, "state")
-        try:
-            raw = _json.encode(masked)
-        except Exception:
-            raw = _json.encode(sanitize(masked))
+        raw = bytes(masked) if isinstance(masked, msgspec.Raw) else _json.encode(masked)
         copy = _json_plain.decode(raw)
         parent, depth = self._enclosing()
         data = {"execution_stack": list(execution_stack)} if execution_stack else None
@@ -837,10 +849,17 @@ def _inputs_key(start_data: dict[str, Any] | None) -> bytes:
 
 
 def _encode(value: Any) -> bytes:
+    if isinstance(value, msgspec.Raw):
+        return bytes(value)
     try:
         return _json.encode(value)
     except Exception:
-        return _json.encode(sanitize(value))
+        return _json.encode(to_builtins(value, _enc_hook))
+
+
+def _plain_value(value: Any) -> Any:
+    """A recorded payload (`msgspec.Raw` or a scalar) as plain Python values."""
+    return _json_plain.decode(value) if isinstance(value, msgspec.Raw) else value
 
 
 def _short_error(error: dict[str, Any] | None) -> dict[str, Any] | None:

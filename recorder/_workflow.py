@@ -116,6 +116,7 @@ def record_workflow(
     sample_rate: float = 1.0,
     keep: Keep = "always",
     redact: Collection[str] | Callable[[str, Any], Any] | None = None,
+    redact_patterns: Collection[str] | None = None,
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
     inputs: Any = None,
     entry: str | None = None,
@@ -134,8 +135,24 @@ def record_workflow(
 
     The recording goes to ``store`` (a URL or `Store`; default
     ``$FLOWTAPE_STORE`` or ``./recordings``), or exactly to ``path``. See
-    SPEC §4 for every option. Raises ValueError for a bad option; I/O
-    trouble while recording is logged and never raised (unless ``strict``).
+    SPEC §4 for every option.
+
+    Secrets are masked wherever a value lands (header, events, footer):
+    values under secret key names, at any depth, in objects as they are
+    encoded and in ``(name, value)`` pairs; a name is split into words (case,
+    ``-``, ``_``, camelCase) and is secret when it ends in password, passwd,
+    pwd, secret, token, auth, authorization, cookie, credential(s),
+    passphrase, or api/private/secret/access + key (``x-api-key``,
+    ``access_token``, ``Set-Cookie``; not ``max_tokens`` or ``author``).
+    ``redact={...}`` replaces those names (split the same way);
+    ``redact=callable(path, value)`` returns what to record for each payload.
+    A value once seen under a secret key is masked wherever it appears later
+    in the run, and ``redact_patterns`` (regular expressions; default
+    `DEFAULT_REDACT_PATTERNS`: ``sk-…``, GitHub, AWS, Slack tokens, JWTs,
+    ``Bearer …``; ``()`` for none) are masked inside any string.
+
+    Raises ValueError for a bad option; I/O trouble while recording is
+    logged and never raised (unless ``strict``).
     """
     if codec not in ("zstd", "gzip", "none"):
         raise ValueError(f"unknown codec {codec!r}; choose one of gzip, none, zstd")
@@ -151,11 +168,12 @@ def record_workflow(
     options = RecorderOptions(
         codec=codec, path=path, store=store, tags=list(tags), record_inputs=record_inputs,
         record_outputs=record_outputs, record_state_snapshots=record_state_snapshots,
-        redact=redact, max_payload_bytes=max_payload_bytes, keyframe_every=max(1, keyframe_every),
+        redact=redact, redact_patterns=redact_patterns, max_payload_bytes=max_payload_bytes,
+        keyframe_every=max(1, keyframe_every),
         flush_every=flush_every, flush_interval=flush_interval, strict=strict, keep=keep,
         inputs=inputs, entry=entry, meta=dict(meta or {}),
     )
-    Redactor.from_option(redact)  # validate redact= now, where the caller sees the error
+    Redactor.from_option(redact, redact_patterns)  # check both now, where the caller sees it
     return WorkflowRecording(name, options, sample_rate)
 
 

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 RECORDER_ALL = [
     "DEFAULT_REDACT_KEYS",
+    "DEFAULT_REDACT_PATTERNS",
     "REDACTED",
     "ExecutionRecorder",
     "RecorderError",

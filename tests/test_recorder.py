@@ -735,11 +735,11 @@ def _list_cycle() -> list[Any]:
 
 
 @pytest.mark.parametrize("make", [
-    Opaque, BadRepr, lambda: {Opaque()}, lambda: {(1, 2): "x"}, lambda: {None: 1},
+    Opaque, BadRepr, lambda: {Opaque()},
     _cycle, _list_cycle, lambda: [Opaque(), {"deep": {frozenset({1}): 2}}],
     lambda: {"fn": print, "gen": (i for i in range(3))},
-], ids=["object", "bad-repr", "set-of-objects", "tuple-keys", "none-key", "dict-cycle",
-        "list-cycle", "nested", "callables"])
+], ids=["object", "bad-repr", "set-of-objects", "dict-cycle", "list-cycle", "nested",
+        "callables"])
 def test_unencodable_values_become_placeholders(make: Callable[[], Any], store: Path,
                                                 read: Read) -> None:
     """Values msgspec cannot encode are recorded as {"$repr", "$type"} and never raise."""
@@ -780,15 +780,6 @@ def test_placeholder_names_the_type(store: Path, read: Read) -> None:
     a, b = (e.data["value"] for e in read(rec).of_kind("custom"))
     assert a == {"$repr": "Opaque()", "$type": f"{__name__}.Opaque"}
     assert b["$type"] == f"{__name__}.BadRepr"
-
-
-def test_a_dict_with_tuple_keys_is_one_placeholder(store: Path, read: Read) -> None:
-    """A dict whose keys are not JSON keys is recorded as a placeholder of that dict."""
-    with record_workflow("etl", store=store) as rec:
-        rec.event("e", {"ok": 1, "grid": {(0, 1): "x"}})
-    value = read(rec).of_kind("custom")[0].data["value"]
-    assert value["ok"] == 1
-    assert value["grid"] == {"$repr": "{(0, 1): 'x'}", "$type": "builtins.dict"}
 
 
 def test_a_cycle_is_cut_with_a_placeholder(store: Path, read: Read) -> None:
@@ -852,9 +843,9 @@ def test_oversized_state_is_truncated_and_the_next_one_is_a_keyframe(store: Path
 
 # --- redaction -----------------------------------------------------------------------------------
 def test_default_keys_are_masked_at_any_depth_ignoring_case(store: Path, read: Read) -> None:
-    """password, secret, token, api_key, authorization and cookie are masked anywhere."""
+    """password, secret, token, api_key, authorization, cookie... are masked anywhere."""
     assert {"password", "secret", "token", "api_key", "authorization", "cookie"} \
-        == set(DEFAULT_REDACT_KEYS)
+        <= set(DEFAULT_REDACT_KEYS)
     payload = {
         "user": "ann", "Password": "hunter2",
         "headers": [{"Authorization": "Bearer x", "Accept": "*/*"}, ("COOKIE", "c")],
@@ -868,7 +859,7 @@ def test_default_keys_are_masked_at_any_depth_ignoring_case(store: Path, read: R
     r = read(rec)
     want = {
         "user": "ann", "Password": REDACTED,
-        "headers": [{"Authorization": REDACTED, "Accept": "*/*"}, ["COOKIE", "c"]],
+        "headers": [{"Authorization": REDACTED, "Accept": "*/*"}, ["COOKIE", REDACTED]],
         "cfg": {"db": {"API_KEY": REDACTED, "Token": REDACTED}, "secret": REDACTED},
         "tokens": 3,
     }
