@@ -42,6 +42,8 @@ class RecordingMetadata:
         self._started_at: float | None = None
         self.file_size_bytes: int = 0
         self.checksum: str | None = None
+        #: Where `save` wrote the recording (``.gz`` added when compressing), else None.
+        self.file_path: str | None = None
 
     @property
     def recording_id(self) -> str:
@@ -109,7 +111,7 @@ class RecordingMetadata:
         return {k: getattr(self, k) for k in (
             "recording_id", "workflow_name", "workflow_id", "tags", "started_at", "event_count",
             "node_count", "team_count", "recursion_max_depth", "duration_seconds", "success",
-            "file_size_bytes", "checksum")}
+            "file_size_bytes", "checksum", "file_path")}
 
     def __repr__(self) -> str:
         return f"RecordingMetadata({self.to_dict()!r})"
@@ -336,6 +338,7 @@ class PublishedRecorderAPI:
         copy_recording(src, target, codec=codec, edit_header=edit)
         meta.file_size_bytes = os.path.getsize(target)
         meta.checksum = file_checksum(target)
+        meta.file_path = target
         self.saved_path = target
         return meta
 

@@ -630,6 +630,11 @@ class ExecutionRecorder(PublishedRecorderAPI):
             data.update(extra)
         return self._emit("node_error", node_id, seq, parent, depth, attempt, data, urgent=True)
 
+    def _failure_data(self, exc: BaseException) -> dict[str, Any]:
+        """``status`` and masked ``error`` for the end event of a span whose body raised."""
+        return {"status": status_for_exception(exc),
+                "error": self._payload(error_payload(exc), "error")}
+
     def span_start(self, start_kind: str, node: str, data: Any, *,
                    depth_step: int = 0) -> tuple[int, Any]:
         """Write a span's start event and enter it; returns a handle for `span_end`."""
@@ -785,7 +790,7 @@ class TeamRecorder:
     def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
         if ev is not None:
             self.success = False
-            self._error = error_payload(ev)
+            self._outcome = self.rec._failure_data(ev)
         self._cm.__exit__(et, ev, tb)
 
     async def __aenter__(self) -> TeamRecorder:
@@ -798,9 +803,9 @@ class TeamRecorder:
         data: dict[str, Any] = {"success": self.success}
         if self.output is not None and self.rec._record_outputs:
             data["outputs"] = self.rec._payload(self.output, "outputs")
-        err = getattr(self, "_error", None)
-        if err is not None:
-            data["error"] = self.rec._payload(err, "error")
+        outcome = getattr(self, "_outcome", None)
+        if outcome is not None:
+            data.update(outcome)
         return data
 
     @contextmanager
@@ -809,8 +814,16 @@ class TeamRecorder:
         data: dict[str, Any] = {"team": self.team_id}
         if role is not None:
             data["role"] = role
-        with self.rec._span("team_member_start", "team_member_complete", name, data) as seq:
-            yield seq
+        rec = self.rec
+        handle = rec.span_start("team_member_start", name, data)
+        outcome: dict[str, Any] | None = None
+        try:
+            yield handle[0]
+        except BaseException as exc:
+            outcome = rec._failure_data(exc)
+            raise
+        finally:
+            rec.span_end(handle, "team_member_complete", outcome)
 
     def message(self, from_member: str, to_member: str, message: Any) -> int:
         """A message one member sent another."""

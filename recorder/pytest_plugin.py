@@ -5,7 +5,7 @@ recorder.pytest_plugin``). It adds the fixture ``flowtape_golden`` and the
 option ``--flowtape-update``::
 
     def test_pipeline(flowtape_golden):
-        with flowtape_golden(ignore=["*.request_id"]) as rec:
+        with flowtape_golden(ignore=["*.request_id"]) as rec:   # or: async with
             run_pipeline()
 
 The ``with`` block is recorded like ``record_workflow`` (into a temporary
@@ -22,19 +22,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from storage import diff_recordings
 
 from ._recorder import ExecutionRecorder
-from ._workflow import record_workflow
+from ._workflow import WorkflowRecording, record_workflow
 
-__all__ = ["GoldenRecorder", "flowtape_golden"]
+__all__ = ["GoldenRecorder", "GoldenRun", "flowtape_golden"]
 
 _UPDATE_HELP = ("write or rewrite the flowtape golden baselines (golden/<test>.jsonl.zst "
                 "beside each test file) instead of comparing against them")
@@ -85,7 +84,7 @@ class GoldenRecorder:
         return stem
 
     def __call__(self, name: str | None = None, ignore: Iterable[str] = (),
-                 **diff_options: Any) -> AbstractContextManager[ExecutionRecorder]:
+                 **diff_options: Any) -> GoldenRun:
         """Record the ``with`` block and compare it with its baseline on the way out.
 
         ``name`` tells apart several golden runs in one test; ``ignore`` and
@@ -102,13 +101,15 @@ class GoldenRecorder:
             ignore = [ignore]
         return self._run(name, stem, list(ignore), dict(diff_options))
 
-    @contextmanager
     def _run(self, name: str | None, stem: str, ignore: list[str],
-             options: dict[str, Any]) -> Iterator[ExecutionRecorder]:
+             options: dict[str, Any]) -> GoldenRun:
         fresh = self._tmp / f"flowtape-golden-{stem}.jsonl.zst"
-        with record_workflow(stem, path=str(fresh)) as rec:
-            yield rec
-        # Reached only when the block did not raise (an exception fails the test anyway).
+        return GoldenRun(record_workflow(stem, path=str(fresh)),
+                         lambda: self._check(name, fresh, ignore, options))
+
+    def _check(self, name: str | None, fresh: Path, ignore: list[str],
+               options: dict[str, Any]) -> None:
+        """Compare the fresh recording with its baseline (or write it, under --flowtape-update)."""
         options.setdefault("compare_timing", False)
         baseline = self.baseline_path(name)
         shown = _shown(baseline)
@@ -128,6 +129,30 @@ class GoldenRecorder:
             pytest.fail(f"flowtape golden run differs from {shown}; if the change is intended, "
                         "rewrite it with `pytest --flowtape-update`\n\n" + result.to_text(),
                         pytrace=False)
+
+
+class GoldenRun:
+    """One golden run: ``with`` or ``async with``; records like `record_workflow`, then
+    compares when the block did not raise (an exception fails the test anyway)."""
+
+    def __init__(self, recording: WorkflowRecording, check: Callable[[], None]) -> None:
+        self._recording = recording
+        self._check = check
+
+    def __enter__(self) -> ExecutionRecorder:
+        return self._recording.__enter__()
+
+    def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        self._recording.__exit__(et, exc, tb)
+        if exc is None:
+            self._check()
+        return False
+
+    async def __aenter__(self) -> ExecutionRecorder:
+        return self.__enter__()
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        return self.__exit__(et, exc, tb)
 
 
 def _install(fresh: Path, baseline: Path) -> None:

@@ -341,6 +341,8 @@ def test_save_adds_gz_and_fills_size_and_checksum(tmp_path: Path) -> None:
     assert target.exists()
     assert not (tmp_path / "run.jsonl").exists()
     assert meta is rec.metadata
+    assert meta.file_path == str(target)
+    assert meta.to_dict()["file_path"] == str(target)
     assert meta.file_size_bytes == target.stat().st_size
     assert meta.checksum == _sha256(str(target))
     with LogReader.open(target) as r:

@@ -102,3 +102,38 @@ def test_changed_output_fails_and_update_makes_it_pass(project: Path) -> None:
     after = run_pytest(project, score="0.87")
     assert after.returncode == 0, after.stdout + after.stderr
     assert "2 passed" in after.stdout
+
+
+ASYNC_TEST = textwrap.dedent('''
+    import asyncio
+
+    from recorder import node
+
+
+    @node("fetch")
+    async def fetch(x):
+        await asyncio.sleep(0)
+        return x * 2
+
+
+    def test_async_golden(flowtape_golden):
+        async def main():
+            async with flowtape_golden() as rec:
+                assert await fetch(2) == 4
+                rec.snapshot({"done": True})
+
+        asyncio.run(main())
+''')
+
+
+def test_async_with_records_and_compares(tmp_path: Path) -> None:
+    """`async with flowtape_golden()` records like `record_workflow` and compares the same."""
+    (tmp_path / "test_async.py").write_text(ASYNC_TEST)
+    first = run_pytest(tmp_path, "--flowtape-update")
+    assert first.returncode == 0, first.stdout + first.stderr
+    baseline = tmp_path / "golden" / "test_async_golden.jsonl.zst"
+    with LogReader.open(baseline) as r:
+        assert r.status == "completed" and r.footer is not None and r.footer.counts.nodes == 1
+    again = run_pytest(tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "1 passed" in again.stdout

@@ -1071,3 +1071,74 @@ def test_events_after_the_end_are_dropped(store: Path, read: Read) -> None:
     assert first.metadata.event_count == 2
     r = read(second)
     assert r.kinds() == ["workflow_start", "custom", "workflow_complete"]
+
+
+# --- retries, team outcomes, tracebacks ----------------------------------------------------------
+def test_retry_key_is_the_inputs_as_captured_at_the_call(store: Path, read: Read) -> None:
+    """A node that mutates its input and raises is a retry when called again the same way."""
+    @node
+    def call(messages: list[str]) -> None:
+        messages.append("scratch")
+        raise ConnectionError("down")
+
+    base = ["hello"]
+    with record_workflow("etl", store=store) as rec:
+        for _ in range(2):
+            with pytest.raises(ConnectionError):
+                call(list(base))
+    assert [e.attempt for e in read(rec).of_kind("node_start")] == [1, 2]
+
+
+@pytest.mark.parametrize(("exc", "status"), [
+    (ValueError("member broke"), "failed"),
+    (asyncio.CancelledError(), "cancelled"),
+    (TimeoutError("too slow"), "timed_out"),
+])
+def test_team_and_member_ends_carry_the_outcome(exc: BaseException, status: str, store: Path,
+                                                read: Read) -> None:
+    """A member (and its team) whose body raised records status and error, like a node end."""
+    with pytest.raises(type(exc)), record_workflow("etl", store=store) as rec, \
+            rec.team("crew", members=["a"]) as team:
+        with team.member("a"):
+            pass
+        with team.member("b"):
+            raise exc
+    r = read(rec)
+    ok, bad = r.of_kind("team_member_complete")
+    assert ok.data is None or "status" not in ok.data
+    assert bad.data["status"] == status
+    assert bad.data["error"]["type"] == type(exc).__qualname__
+    end = r.of_kind("team_complete")[0]
+    assert end.data["success"] is False
+    assert end.data["status"] == status
+    assert end.data["error"]["type"] == type(exc).__qualname__
+
+
+def test_a_completed_team_has_no_status_key(store: Path, read: Read) -> None:
+    """status is omitted when the team and its members completed."""
+    with record_workflow("etl", store=store) as rec, rec.team("crew") as team, \
+            team.member("a"):
+        pass
+    r = read(rec)
+    assert "status" not in (r.of_kind("team_member_complete")[0].data or {})
+    assert r.of_kind("team_complete")[0].data == {"success": True}
+
+
+def test_recorded_tracebacks_leave_out_the_node_wrapper(store: Path, read: Read) -> None:
+    """A node error's traceback starts at the user's code, not flowtape's wrapper frame."""
+    @node
+    def inner() -> None:
+        raise KeyError("k")
+
+    @node
+    def outer() -> None:
+        inner()
+
+    with pytest.raises(KeyError), record_workflow("etl", store=store) as rec:
+        outer()
+    r = read(rec)
+    wrapper_file = os.path.join("recorder", "_node.py")
+    for e in r.of_kind("node_error", "workflow_error"):
+        tb = e.data["error"]["traceback"]
+        assert "raise KeyError" in tb
+        assert wrapper_file not in tb, tb
