@@ -66,6 +66,8 @@ _enc_hook = make_enc_hook()
 _json = msgspec.json.Encoder(enc_hook=_enc_hook)
 _json_plain = msgspec.json.Decoder()
 DEFAULT_MAX_PAYLOAD = 1 << 20
+#: A quarter of the largest frame (16 MiB, SPEC §3): a line with a few payloads still fits.
+MAX_PAYLOAD_CAP = 4 << 20
 MAX_NOTES = 100
 
 
@@ -172,8 +174,10 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._record_inputs = options.record_inputs
         self._record_outputs = options.record_outputs
         self._record_state = options.record_state_snapshots
-        self._max_payload = options.max_payload_bytes
-        self._max_line = options.max_payload_bytes
+        # A payload never outgrows a frame (SPEC §3: frames hold at most 16 MiB, and an
+        # event line may hold a few payloads), whatever max_payload_bytes says.
+        self._max_payload = min(options.max_payload_bytes, MAX_PAYLOAD_CAP)
+        self._max_line = self._max_payload
         self._strict = options.strict
         self._store: Store | None = options.store
         self._state_lock = threading.Lock()  # the patch base and the seq must agree
@@ -335,11 +339,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
         writer = self._writer
         assert writer is not None
         with writer.lock:
-            # Counted under the lock: a straggling thread's event is either in the
-            # footer's event_count and in the file, or dropped (see `_emit`).
-            footer = self.summary(status, error)
             try:
-                writer.close(footer, keyframes=self._keyframes)
+                writer.flush()
             except RecordingWriteError as exc:
                 self._io_failed(exc, raise_strict=False)
             if writer.failed is not None and not self._io_reported:
@@ -349,8 +350,17 @@ class ExecutionRecorder(PublishedRecorderAPI):
                     f"writing recording {writer.path} failed: "
                     f"{getattr(failed, 'strerror', None) or failed}; the events written "
                     "before this point are kept"), raise_strict=False)
-            if writer.events_lost:
-                self._note_degraded(f"{writer.events_lost} events could not be written")
+            # Counted under the lock: a straggling thread's event is either in the
+            # footer's event_count and in the file, or dropped (see `_emit`). After a
+            # failed write the writer sets event_count to what the file holds, notes
+            # the loss, and tries the footer anyway: space may have come back.
+            footer = self.summary(status, error)
+            try:
+                writer.close(footer, keyframes=self._keyframes)
+            except RecordingWriteError as exc:
+                self._io_failed(exc, raise_strict=False)
+            for note in footer.degraded:
+                self._note_degraded(note)
         self._ended_ns = self._ended_ns or _perf_ns()
         self._apply_keep(footer)
         if self._strict and writer.failed is not None:
@@ -388,7 +398,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
             return  # the file was never created: nothing to keep or catalogue
         if keep == "always":
             if self._store is not None:
-                self._call_store("finish", self.recording_id, path)
+                self._finish_in_store(path)
             return
         if keep == "failure":
             wanted = footer.status != "completed"
@@ -413,17 +423,38 @@ class ExecutionRecorder(PublishedRecorderAPI):
             return
         self._path = final
         if self._store is not None:
-            self._call_store("finish", self.recording_id, final)
+            self._finish_in_store(final)
+
+    def _finish_in_store(self, path: str) -> None:
+        """Catalogue the closed recording, with its degradation notes when it has any
+        (so the catalog row says what the footer says, or what it could not)."""
+        if not self._degraded:
+            self._call_store("finish", self.recording_id, path)
+            return
+        try:
+            self._store.finish(self.recording_id, path,  # type: ignore[union-attr,call-arg]
+                               degraded=list(self._degraded))
+        except TypeError as exc:
+            if "degraded" not in str(exc):
+                self._store_failed("finish", exc)
+                return
+            # A Store implementation that does not take the notes yet: catalogue anyway.
+            self._call_store("finish", self.recording_id, path)
+        except Exception as exc:
+            self._store_failed("finish", exc)
 
     def _call_store(self, method: str, *args: Any) -> None:
         try:
             getattr(self._store, method)(*args)
         except Exception as exc:
-            if self._strict:
-                raise
-            log.warning("flowtape: store %s failed for recording %s: %s", method,
-                        self.recording_id, exc)
-            self._note_degraded(f"store {method} failed: {exc}")
+            self._store_failed(method, exc)
+
+    def _store_failed(self, method: str, exc: Exception) -> None:
+        if self._strict:
+            raise exc
+        log.warning("flowtape: store %s failed for recording %s: %s", method,
+                    self.recording_id, exc)
+        self._note_degraded(f"store {method} failed: {exc}")
 
     # --- errors and notes --------------------------------------------------------
     def _io_failed(self, exc: BaseException, *, raise_strict: bool = True) -> None:

@@ -5,9 +5,18 @@ appended to, one whole frame per ``write`` (docs/format.md §Layout). Events
 are encoded straight into a reused buffer; a frame is cut every
 ``flush_every`` events, when the oldest buffered event is ``flush_interval``
 old (checked with each event, using the event's own timestamp), on request
-(error events) and at close. A shared background flusher covers an idle
+(error events) and at close, and never holds more than `MAX_FRAME_BYTES`
+(a bigger buffer is split). A shared background flusher covers an idle
 workflow; under a busy one the per-event check does the work, because a lone
-writer thread starves for the GIL.
+writer thread starves for the GIL. A C call that holds the GIL starves the
+flusher too, so once two events arrive more than an interval apart the
+writer flushes each event as it comes, until events have come quickly for a
+whole interval again (docs/format.md §Flush policy).
+
+A failed write never leaves part of a frame behind (the file is cut back to
+the last whole frame), and after one the events that follow are counted as
+lost rather than written, so the file stays a dense prefix of the run; the
+footer is still tried at close, since space may have come back.
 
 The writer is not thread-safe by itself: callers hold `LogWriter.lock` around
 `append` (the recorder does, so ``seq`` order and file order agree).
@@ -29,10 +38,18 @@ from ._codec import Codec, codec_for_name
 from .errors import FlowtapeError, RecordingWriteError
 from .events import Event, Footer, Header, SeekIndex
 
-__all__ = ["DEFAULT_FLUSH_EVERY", "DEFAULT_FLUSH_INTERVAL", "LineTooLong", "LogWriter"]
+__all__ = [
+    "DEFAULT_FLUSH_EVERY",
+    "DEFAULT_FLUSH_INTERVAL",
+    "MAX_FRAME_BYTES",
+    "LineTooLong",
+    "LogWriter",
+]
 
 DEFAULT_FLUSH_EVERY = 256
 DEFAULT_FLUSH_INTERVAL = 0.25
+#: The most a frame holds decompressed (SPEC §3); readers refuse bigger frames as corrupt.
+MAX_FRAME_BYTES = 16 << 20
 
 
 class LineTooLong(FlowtapeError):
@@ -80,18 +97,23 @@ class LogWriter:
         self._pending = 0
         self._first_seq = 0
         self._first_ts = 0
+        self._last_ts = 0
+        self._slow_since: int | None = None  # set while each event is flushed as it comes
         self._frames: list[tuple[int, int]] = []
         self._state_frames: list[int] = []
         self._has_state = False
         self._offset = 0
         self.events_written = 0
         self.events_lost = 0
+        #: The seq of the first event that could not be written (None while all were).
+        self.first_lost_seq: int | None = None
         self.failed: BaseException | None = None
         self.closed = False
         try:
             self._fd = os.open(
                 self.path,
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_CLOEXEC", 0),
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW
+                | getattr(os, "O_CLOEXEC", 0),
                 0o600,
             )
         except OSError as exc:
@@ -106,7 +128,20 @@ class LogWriter:
         with contextlib.suppress(OSError):
             fcntl.flock(self._fd, fcntl.LOCK_EX)
         header.codec = self.codec.name
-        self._write(self.codec.compress(self._enc.encode(header) + b"\n"))
+        try:
+            self._write(self.codec.compress(self._enc.encode(header) + b"\n"))
+        except BaseException as exc:
+            # No header, no recording: close the descriptor (a workflow retrying on a
+            # full disk must not run out of them) and remove the empty file.
+            os.close(self._fd)
+            self._fd = -1
+            self.closed = True
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            if isinstance(exc, RecordingWriteError):
+                raise
+            raise RecordingWriteError(
+                f"cannot write the header of recording {self.path}: {exc}") from exc
         _FLUSHER.register(self)
 
     # --- hot path -----------------------------------------------------------
@@ -124,20 +159,48 @@ class LogWriter:
         except BaseException:
             del buf[mark:]
             raise
-        if max_line and len(buf) - mark > max_line:
-            size = len(buf) - mark
+        size = len(buf) - mark
+        if (max_line and size > max_line) or size >= MAX_FRAME_BYTES:
             del buf[mark:]
             raise LineTooLong(size)
         buf.append(10)
+        if mark + size >= MAX_FRAME_BYTES:
+            self._split(mark)  # the buffer before this line becomes a frame of its own
         if event.kind == "state":
             self._has_state = True
         if self._pending == 0:
             self._first_seq = event.seq
             self._first_ts = event.ts
         self._pending += 1
-        if (urgent or self._pending >= self.flush_every
-                or event.ts - self._first_ts >= self.flush_interval_ns):
+        ts = event.ts
+        gap = ts - self._last_ts
+        self._last_ts = ts
+        interval = self.flush_interval_ns
+        if (urgent or self._pending >= self.flush_every or ts - self._first_ts >= interval
+                or gap >= interval or self._slow_since is not None):
+            self._adapt(ts, gap)
             self.flush()
+
+    def _adapt(self, ts: int, gap: int) -> None:
+        """Enter or leave flushing each event as it comes (see the module docstring).
+
+        A gap over the interval means the workflow may sit in code that holds the
+        GIL (a long C call), where neither the flusher thread nor the next event
+        can push the buffer out; events have come quickly again once a whole
+        interval passed without such a gap.
+        """
+        if gap >= self.flush_interval_ns:
+            self._slow_since = ts
+        elif self._slow_since is not None and ts - self._slow_since >= self.flush_interval_ns:
+            self._slow_since = None
+
+    def _split(self, end: int) -> None:
+        """Write the first ``end`` bytes of the buffer (its whole events) as one frame."""
+        head = bytes(self._buf[:end])
+        del self._buf[:end]
+        n, self._pending = self._pending, 0
+        has_state, self._has_state = self._has_state, False
+        self._write_frame(head, n, has_state)
 
     def flush(self) -> None:
         """Write the buffered events as one frame (no-op when empty)."""
@@ -147,22 +210,32 @@ class LogWriter:
         data = bytes(self._buf)
         self._buf.clear()
         self._pending = 0
+        has_state, self._has_state = self._has_state, False
+        self._write_frame(data, n, has_state)
+
+    def _write_frame(self, data: bytes, n: int, has_state: bool) -> None:
+        """Compress and write ``n`` events (starting at ``_first_seq``) as one frame."""
         if self.failed is not None or self._fd < 0:
-            self._has_state = False
-            self.events_lost += n
+            # After a failed write every later event is lost, so the file stays a dense
+            # prefix of the run that the footer's event_count can describe.
+            self._lose(n)
             return
         frame = self.codec.compress(data)
         start = self._offset
         try:
             self._write(frame)
         except RecordingWriteError:
-            self.events_lost += n
+            self._lose(n)
             raise
-        if self._has_state:
+        if has_state:
             self._state_frames.append(len(self._frames))
-            self._has_state = False
         self._frames.append((self._first_seq, start))
         self.events_written += n
+
+    def _lose(self, n: int) -> None:
+        if self.first_lost_seq is None:
+            self.first_lost_seq = self._first_seq
+        self.events_lost += n
 
     def flush_if_idle(self, now_ns: int) -> None:
         """Flush when the oldest buffered event is older than the interval (flusher thread)."""
@@ -174,14 +247,28 @@ class LogWriter:
         """Flush, write ``footer`` (with the seek index) and the trailer, close the file.
 
         With ``footer=None`` the file is closed as it stands (it then reads as
-        incomplete). Idempotent.
+        incomplete). After failed writes the footer is still tried — space may
+        have come back — with ``event_count`` set to the events in the file and
+        the loss noted in ``degraded``. Raises RecordingWriteError when the
+        last flush or the footer cannot be written (the file is closed either
+        way). Idempotent.
         """
         if self.closed:
             return
         _FLUSHER.unregister(self)
+        flush_error: RecordingWriteError | None = None
         try:
-            self.flush()
-            if footer is not None and self.failed is None:
+            try:
+                self.flush()
+            except RecordingWriteError as exc:
+                flush_error = exc  # the footer is still worth a try
+            if footer is not None and self.events_lost:
+                footer.event_count = self.events_written
+                note = (f"{self.events_lost} events from seq {self.first_lost_seq} on "
+                        f"could not be written: {_reason(self.failed)}")
+                footer.degraded = [*footer.degraded, note]
+                keyframes = [k for k in keyframes or [] if k < self.events_written]
+            if footer is not None:
                 footer.index = SeekIndex(frames=list(self._frames), keyframes=keyframes or [],
                                          state_frames=list(self._state_frames))
                 footer_offset = self._offset
@@ -190,6 +277,8 @@ class LogWriter:
                 trailer = self.codec.make_trailer(footer_offset, len(frame))
                 if trailer:
                     self._write(trailer)
+            if flush_error is not None:
+                raise flush_error
         finally:
             self.closed = True
             with contextlib.suppress(OSError):
@@ -211,6 +300,8 @@ class LogWriter:
         return self._offset
 
     def _write(self, data: bytes) -> None:
+        """Write ``data`` whole, or cut the file back to where it was and raise."""
+        start = self._offset
         view = memoryview(data)
         try:
             while view:
@@ -218,11 +309,21 @@ class LogWriter:
                 view = view[n:]
                 self._offset += n
         except OSError as exc:
-            self.failed = exc
+            self.failed = self.failed or exc
+            if self._offset != start:
+                # Part of the frame made it (the disk filled mid-write): remove it, so
+                # what follows — the footer, once space returns — comes after whole frames.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, start)
+                self._offset = start
             raise RecordingWriteError(
                 f"writing recording {self.path} failed: {exc.strerror or exc}; "
                 "the events written before this point are kept"
             ) from exc
+
+
+def _reason(exc: BaseException | None) -> str:
+    return str(getattr(exc, "strerror", None) or exc or "unknown error")
 
 
 class _IdleFlusher:

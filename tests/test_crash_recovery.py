@@ -2,8 +2,10 @@
 
 SPEC §3: the writer flushes when the oldest buffered event is
 ``flush_interval`` (0.25 s) old — checked with every event on the recording
-thread (a busy workflow) and by a background timer (an idle one). So after
-SIGKILL every event emitted more than 0.25 s before the kill must be on
+thread (a busy workflow) and by a background timer (an idle one) — and, once
+two events came more than an interval apart, flushes each event as it comes
+(a workflow blocked in a C call that holds the GIL starves the timer). So
+after SIGKILL every event emitted more than 0.25 s before the kill must be on
 disk, and the reader must call the recording ``incomplete``.
 
 Each test runs a real child process that records events and prints the
@@ -88,11 +90,11 @@ with record_workflow("crash", path=path) as rec:
 class Child:
     """The recording child process and its progress lines."""
 
-    def __init__(self, mode: str, path: Path) -> None:
+    def __init__(self, mode: str, path: Path, script: str = CHILD) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD, mode, str(path)], cwd=REPO, env=env,
+            [sys.executable, "-c", script, mode, str(path)], cwd=REPO, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.emitted: dict[int, float] = {}  # seq -> time the child had emitted it by
@@ -211,3 +213,55 @@ def test_workflow_killed_while_recording_nothing(tmp_path: Path, mode: str) -> N
         f"the flush interval is {FLUSH_INTERVAL}s")
     assert killed_at - child.emitted[last] < 0.6  # the kill did land in the pause
     _check_after_kill(path, child.emitted, killed_at)
+
+
+#: A child whose steps alternate with long C calls holding the GIL (``sum(range(n))``), so
+#: neither the flusher thread nor a next event can push the buffer out meanwhile. Prints
+#: "E <seq> <time>" once a step's node_complete is recorded, "C <time>" as a call starts.
+C_CALL_CHILD = r"""
+import sys, time
+from recorder import node, record_workflow
+
+say = sys.stdout.write
+
+@node
+def step(i):
+    return i
+
+with record_workflow("crash", path=sys.argv[2]):
+    i = 0
+    while True:
+        step(i)  # workflow_start is seq 0: step i is seqs 2i+1 (start), 2i+2 (complete)
+        say(f"E {2 * i + 2} {time.monotonic()}\n"); sys.stdout.flush()
+        say(f"C {time.monotonic()}\n"); sys.stdout.flush()
+        sum(range(5 * 10**7))  # holds the GIL for about a second
+        i += 1
+"""
+
+
+def test_steps_between_long_c_calls_survive_sigkill(tmp_path: Path) -> None:
+    """Steps finished over one interval before a SIGKILL during a GIL-holding call are on disk."""
+    path = tmp_path / "c-calls.jsonl.zst"
+    child = Child("c-calls", path, C_CALL_CHILD)
+    try:
+        deadline = time.monotonic() + 60
+        calls = 0
+        while calls < 3:
+            line = child.next_line(deadline)
+            if line.startswith("C "):
+                calls += 1
+                call_started = float(line.split()[1])
+        # Inside the third call, well past one interval after its last step ended.
+        time.sleep(max(0.0, call_started + FLUSH_INTERVAL + SLACK + 0.05 - time.monotonic()))
+        last_seq = max(child.emitted)
+        killed_at = child.kill()
+    finally:
+        child.close()
+    assert max(child.emitted) == last_seq, "the kill did not land inside the C call"
+    _check_after_kill(path, child.emitted, killed_at)
+    assert last_seq in set(_readable_seqs(path))
+
+
+def _readable_seqs(path: Path) -> list[int]:
+    with LogReader.open(path) as reader:
+        return [e.seq for e in reader.iter_events()]
