@@ -20,6 +20,7 @@ import logging
 import os
 import platform
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -237,20 +238,19 @@ class ExecutionRecorder(PublishedRecorderAPI):
             elif self._store is not None:
                 final = self._store.path_for(self.recording_id, opts.codec)
             else:
-                spool_dir = os.path.join(tempfile.gettempdir(), f"flowtape-spool-{os.getuid()}")
-                os.makedirs(spool_dir, mode=0o700, exist_ok=True)
-                final = os.path.join(spool_dir, self.recording_id + suffix)
+                final = os.path.join(_private_spool_dir(), self.recording_id + suffix)
                 self._spool = True
                 # A recorder made directly (SPEC §9) works in a spool file that is its
                 # own: `save()` and stores copy it out, so it goes when the recorder does.
                 weakref.finalize(self, _remove_quietly, final)
         except Exception as exc:
-            # The store cannot take the file (its directory is a file, it is unreachable...):
-            # record nothing, say so once, and let the workflow run (SPEC §4).
+            # The store cannot take the file (its directory is a file, it is unreachable...),
+            # or the spool directory is not safe: record nothing, say so once, and let the
+            # workflow run (SPEC §4).
             where = getattr(self._store, "url", None) or opts.store or "the store"
             self._path = self._final_path = os.path.join(str(where), self.recording_id + suffix)
             self._writer = _DiscardWriter(self._path)
-            self._io_failed(RecordingWriteError(
+            self._io_failed(exc if isinstance(exc, _UnsafeSpool) else RecordingWriteError(
                 f"cannot create recording {self._path}: {exc}; check the store "
                 "directory exists and is writable"))
             return
@@ -880,6 +880,33 @@ def _leave(frame: list[Any]) -> None:
         while outer is not None and not outer[4]:
             outer = outer[3]
         FRAME.set(outer)
+
+
+class _UnsafeSpool(RecordingWriteError):
+    """The spool directory exists but others could tamper with what is spooled there."""
+
+
+def _private_spool_dir() -> str:
+    """``$TMPDIR/flowtape-spool-<uid>``, created 0700; refused (`_UnsafeSpool`) when it is
+    not a real directory owned by this user and closed to everyone else (issue 10.15)."""
+    uid = os.getuid()
+    path = os.path.join(tempfile.gettempdir(), f"flowtape-spool-{uid}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    st = os.lstat(path)
+    problem = None
+    if not stat.S_ISDIR(st.st_mode):
+        problem = "is not a directory (a symlink or a file)"
+    elif st.st_uid != uid:
+        problem = f"belongs to uid {st.st_uid}, not to this user (uid {uid})"
+    elif st.st_mode & 0o022:
+        problem = f"can be written by others (mode {stat.S_IMODE(st.st_mode):o})"
+    if problem is not None:
+        raise _UnsafeSpool(
+            f"not recording: the spool directory {path} {problem}, so another user could "
+            "swap what is spooled there; remove it (flowtape recreates it owner-only) or "
+            "record into a store")
+    return path
 
 
 def _remove_quietly(path: str) -> None:
