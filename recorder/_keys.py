@@ -50,13 +50,12 @@ class SecretNames:
         #: True when every name is ASCII, so lower-casing the encoded bytes (ASCII only)
         #: finds every secret key; otherwise the scan cannot be trusted (general path).
         self.ascii = all(w.isascii() for words in self._ends for w in words)
-        #: Lower-case endings a secret key's encoded text has just before its closing
-        #: quote: the words joined with nothing, "_", "-" or " " (camelCase lowers to the
-        #: first). A hit only sends the payload down the general path, which applies
-        #: the exact rule, so an ending shared with a readable key costs time, never a miss.
-        self.suffixes: tuple[bytes, ...] = tuple(sorted({
-            sep.join(words).encode() for words in self._ends for sep in ("", "_", "-", " ")
-        }))
+        #: The endings a secret key's text has before its closing quote once lower-cased
+        #: and stripped of what is not a letter or digit: the words joined. A hit only
+        #: sends the payload down the general path, which applies the exact rule, so an
+        #: ending shared with a readable key ("mytoken") costs time, never a miss.
+        self.suffixes: tuple[bytes, ...] = tuple(sorted(
+            {"".join(words).encode() for words in self._ends}))
 
     def __bool__(self) -> bool:
         return bool(self._ends)

@@ -64,13 +64,12 @@ MIN_SEEN_SECRET = 6
 MAX_SEEN_SECRETS = 1000
 
 RedactCallable = Callable[[str, Any], Any]
-_FLAT = frozenset({str, int, float, bool, type(None)})
 # Deleted before the key scan: ASCII characters that are not word characters (the
 # word split ignores them), except the quote that ends a string and the backslash
 # that starts an escape (escapes are removed first).
-_SCAN_DELETE = str.maketrans("", "", "".join(
-    c for c in map(chr, range(128)) if not c.isalnum() and c not in '"\\'))
-_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
+_SCAN_DELETE = bytes(c for c in range(128)
+                     if not chr(c).isalnum() and chr(c) not in '"\\')
+_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
 # `name=value` / `'name': value` inside a repr, for objects that print their secrets.
 _REPR_FIELD = re.compile(r"""([A-Za-z_][\w-]*)(['"]?\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,)}\]]+)""")
 _plain = msgspec.json.Encoder()
@@ -116,7 +115,10 @@ class Redactor:
                             if self._patterns else None)
         self._anchors = _DEFAULT_ANCHORS if self._patterns == DEFAULT_REDACT_PATTERNS \
             else None
-        self._suffixes = tuple(s.decode() for s in self._names.suffixes)
+        #: Strings shorter than this can hold no token shape nor seen secret.
+        self._min_text = _DEFAULT_SHORTEST if self._anchors is not None else (
+            0 if self._patterns else 1 << 62)
+        self._suffixes = self._names.suffixes
         self._lock = threading.Lock()
         self._seen: dict[str, None] = {}
         self._seen_rx: re.Pattern[str] | None = None
@@ -157,47 +159,62 @@ class Redactor:
         t = type(value)
         if t is int or t is bool or t is float or value is None:
             return value
-        try:
-            raw = self._encode(value)
-        except Exception:
-            return self._general(value)
         if t is dict and self._names.safe.issuperset(value):
-            # Every key is known to be readable: only nested values could hide a key.
+            # The hot path's payload: every key known to be readable, flat values. With no
+            # string long enough to hold a token shape or a seen secret, nothing can need
+            # masking, and the dict goes out as it is: its values cannot change before the
+            # event is encoded (they are immutable, and the dict is the caller's or the
+            # @node binder's own).
+            limit = self._min_text
+            long_text = False
             for v in value.values():
-                if type(v) not in _FLAT:
+                tv = type(v)
+                if tv is str:
+                    if len(v) >= limit:
+                        long_text = True
+                elif tv is not int and tv is not float and tv is not bool and v is not None:
                     break
             else:
-                if len(raw) < _DEFAULT_SHORTEST and self._anchors is not None \
-                        and self._seen_rx is None:
-                    return msgspec.Raw(raw)
+                if not long_text:
+                    return value
+                try:
+                    raw = self._encode(value)
+                except Exception:
+                    return self._general(value, None)
                 if not self._text_hit(raw.decode()):
                     return msgspec.Raw(raw)
-                return self._general(value)
-        if self._needs_general(raw, value):
-            return self._general(value)
+                return self._general(value, raw)
+        try:
+            raw = self._encode(value)
+        except Exception:  # lone surrogates, cycles, keys msgspec refuses...
+            return self._general(value, None)
+        if self._needs_general(raw):
+            # A NamedTuple's field names are not in its encoding: convert the value itself.
+            return self._general(value, None if b"[" in raw and has_named_tuple(value)
+                                 else raw)
+        if b"[" in raw and has_named_tuple(value):
+            return self._general(value, None)
         if t is dict and len(self._names.safe) < 4096:
             for k in value:  # learnt once, so the next call takes the branch above
                 self._names.is_secret(k)
         return msgspec.Raw(raw)
 
-    def _needs_general(self, raw: bytes, value: Any) -> bool:
-        """True when the encoded payload may hold something to mask or fix."""
+    def _needs_general(self, raw: bytes) -> bool:
+        """True when the encoded payload may hold something to mask."""
         if not self._trust_scan or not raw.isascii():
             # Lower-casing the encoded text follows the word rule for ASCII only (a
             # non-ASCII key, or secret name, takes the general path).
             return True
-        text = raw.decode()
-        if self._names and self._key_hit(text):
+        if self._names and self._key_hit(raw):
             return True
-        if self._text_hit(text):
-            return True
-        return b"[" in raw and has_named_tuple(value)
+        return self._text_hit(raw.decode())
 
-    def _key_hit(self, text: str) -> bool:
-        if "\\" in text:
-            text = _ESCAPE.sub("", text)
-        pieces = text.lower().translate(_SCAN_DELETE).split('"')
-        return any(map(str.endswith, pieces, repeat(self._suffixes)))
+    def _key_hit(self, raw: bytes) -> bool:
+        """True when a string in the encoded payload ends in a secret name's words."""
+        if raw.find(b"\\") >= 0:
+            raw = _ESCAPE.sub(b"", raw)  # escapes stand for characters the word split drops
+        pieces = raw.lower().translate(None, _SCAN_DELETE).split(b'"')
+        return any(map(bytes.endswith, pieces, repeat(self._suffixes)))
 
     def _text_hit(self, text: str) -> bool:
         """True when a token shape or a value seen under a secret key occurs in ``text``."""
@@ -215,10 +232,11 @@ class Redactor:
         return any(a in text for a in anchors) and rx.search(text) is not None
 
     # --- the general path ---------------------------------------------------------------
-    def _general(self, value: Any) -> Any:
-        """Convert, mask and encode ``value``; never raises."""
+    def _general(self, value: Any, raw: bytes | None) -> Any:
+        """Mask ``value`` — its encoding ``raw`` decoded, or (None) the value converted by
+        `to_builtins` — and encode the result; never raises."""
         try:
-            tree = to_builtins(value, self.enc_hook)
+            tree = _decode(raw) if raw is not None else to_builtins(value, self.enc_hook)
             learned: list[str] = []
             if self._names:
                 tree = self._mask_keys(tree, learned, 0)
@@ -271,12 +289,17 @@ class Redactor:
 
     def mask_string(self, text: str) -> str:
         """``text`` with token shapes and values seen under secret keys replaced."""
+        if len(text) < self._min_text:
+            return text
         seen = self._seen_rx
         if seen is not None:
             text = seen.sub(REDACTED, text)
         rx = self._pattern_rx
         if rx is not None:
-            text = rx.sub(REDACTED, text)
+            anchors = self._anchors
+            if anchors is None or (len(text) >= _DEFAULT_SHORTEST
+                                   and any(a in text for a in anchors)):
+                text = rx.sub(REDACTED, text)
         return text
 
     def _learn(self, values: list[str]) -> None:
@@ -290,6 +313,7 @@ class Redactor:
                 if len(self._seen) < MAX_SEEN_SECRETS:
                     self._seen[v] = None
             ordered = sorted(self._seen, key=len, reverse=True)
+            self._min_text = min(self._min_text, MIN_SEEN_SECRET)  # (JSON escapes only add)
             self._seen_rx = re.compile("|".join(map(re.escape, ordered)))
             # The scan reads encoded JSON, where a value's quotes and controls are escaped.
             forms = {_plain.encode(v)[1:-1].decode() for v in ordered} | set(ordered)

@@ -50,6 +50,7 @@ DEFAULT_FLUSH_EVERY = 256
 DEFAULT_FLUSH_INTERVAL = 0.25
 #: The most a frame holds decompressed (SPEC §3); readers refuse bigger frames as corrupt.
 MAX_FRAME_BYTES = 16 << 20
+_MAX_LINE = MAX_FRAME_BYTES - 1  # a line and its newline fit in one frame
 
 
 class LineTooLong(FlowtapeError):
@@ -160,11 +161,11 @@ class LogWriter:
             del buf[mark:]
             raise
         size = len(buf) - mark
-        if (max_line and size > max_line) or size >= MAX_FRAME_BYTES:
+        if size > (max_line or _MAX_LINE):
             del buf[mark:]
             raise LineTooLong(size)
         buf.append(10)
-        if mark + size >= MAX_FRAME_BYTES:
+        if len(buf) > MAX_FRAME_BYTES:
             self._split(mark)  # the buffer before this line becomes a frame of its own
         if event.kind == "state":
             self._has_state = True

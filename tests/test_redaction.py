@@ -225,7 +225,7 @@ def test_a_plain_namedtuple_is_recorded_as_an_object(store: Path, read: Any) -> 
 SECRET_NAMES = ["x-api-key", "apiKey", "APIKey", "access_token", "client_secret", "Set-Cookie",
                 "set-cookie", "Proxy-Authorization", "AWS_SECRET_ACCESS_KEY", "passwd",
                 "private_key", "auth", "password", "PWD", "credentials", "passphrase",
-                "secret-key", "Token", "id_token"]
+                "secret-key", "Token", "id_token", "token\n", "auth_", 'password"', "x-api-key!"]
 READABLE_NAMES = ["max_tokens", "promptTokenCount", "token_count", "author", "keys",
                   "tokens", "authority", "secretary", "cookies_enabled", "api", "key"]
 
