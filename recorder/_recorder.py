@@ -20,8 +20,6 @@ import logging
 import os
 import platform
 import socket
-import stat
-import tempfile
 import threading
 import time
 import weakref
@@ -50,6 +48,7 @@ from storage import (
 from ._context import FRAME, current_lane, running_loop, thread_lanes
 from ._payload import Redactor
 from ._published import PublishedRecorderAPI
+from ._spool import UnsafeSpool, private_spool_dir, remove_quietly
 from ._values import (
     error_payload,
     fix_text,
@@ -238,11 +237,11 @@ class ExecutionRecorder(PublishedRecorderAPI):
             elif self._store is not None:
                 final = self._store.path_for(self.recording_id, opts.codec)
             else:
-                final = os.path.join(_private_spool_dir(), self.recording_id + suffix)
+                final = os.path.join(private_spool_dir(), self.recording_id + suffix)
                 self._spool = True
                 # A recorder made directly (SPEC §9) works in a spool file that is its
                 # own: `save()` and stores copy it out, so it goes when the recorder does.
-                weakref.finalize(self, _remove_quietly, final)
+                weakref.finalize(self, remove_quietly, final)
         except Exception as exc:
             # The store cannot take the file (its directory is a file, it is unreachable...),
             # or the spool directory is not safe: record nothing, say so once, and let the
@@ -250,7 +249,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
             where = getattr(self._store, "url", None) or opts.store or "the store"
             self._path = self._final_path = os.path.join(str(where), self.recording_id + suffix)
             self._writer = _DiscardWriter(self._path)
-            self._io_failed(exc if isinstance(exc, _UnsafeSpool) else RecordingWriteError(
+            self._io_failed(exc if isinstance(exc, UnsafeSpool) else RecordingWriteError(
                 f"cannot create recording {self._path}: {exc}; check the store "
                 "directory exists and is writable"))
             return
@@ -271,8 +270,8 @@ class ExecutionRecorder(PublishedRecorderAPI):
             host=socket.gethostname(),
             pid=os.getpid(),
             python=platform.python_version(),
-            meta=_plain_value(self._payload(dict(opts.meta), "meta")) if opts.meta else {},
-            inputs=_plain_value(self._masked_inputs()),
+            meta=self._header_value("meta", dict(opts.meta)) if opts.meta else {},
+            inputs=self._header_value("inputs", None),
             entry=opts.entry,
             replay_of=opts.replay_of,
         )
@@ -289,6 +288,15 @@ class ExecutionRecorder(PublishedRecorderAPI):
             self._call_store("begin", header, self._path)
         # Event times count from here: file creation and catalog set-up are not the run's.
         self._t0 = self._writer.origin_ns = _perf_ns()
+
+    def _header_value(self, name: str, value: Any) -> Any:
+        """``meta`` or ``inputs`` for the header: masked, and truncated past the payload
+        limit like any payload (the header is one frame, which must stay small)."""
+        masked = self._masked_inputs() if name == "inputs" else self._payload(value, name)
+        if isinstance(masked, msgspec.Raw) and len(masked) > self._max_payload:
+            self._note_dropped(f"header {name} ({len(masked)} bytes) truncated")
+            return truncated(len(masked), bytes(masked))
+        return _plain_value(masked)
 
     def _masked_inputs(self) -> Any:
         """The run's inputs as recorded (header and ``workflow_start``): masked once, so a
@@ -880,38 +888,6 @@ def _leave(frame: list[Any]) -> None:
         while outer is not None and not outer[4]:
             outer = outer[3]
         FRAME.set(outer)
-
-
-class _UnsafeSpool(RecordingWriteError):
-    """The spool directory exists but others could tamper with what is spooled there."""
-
-
-def _private_spool_dir() -> str:
-    """``$TMPDIR/flowtape-spool-<uid>``, created 0700; refused (`_UnsafeSpool`) when it is
-    not a real directory owned by this user and closed to everyone else (issue 10.15)."""
-    uid = os.getuid()
-    path = os.path.join(tempfile.gettempdir(), f"flowtape-spool-{uid}")
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(path, 0o700)
-    st = os.lstat(path)
-    problem = None
-    if not stat.S_ISDIR(st.st_mode):
-        problem = "is not a directory (a symlink or a file)"
-    elif st.st_uid != uid:
-        problem = f"belongs to uid {st.st_uid}, not to this user (uid {uid})"
-    elif st.st_mode & 0o022:
-        problem = f"can be written by others (mode {stat.S_IMODE(st.st_mode):o})"
-    if problem is not None:
-        raise _UnsafeSpool(
-            f"not recording: the spool directory {path} {problem}, so another user could "
-            "swap what is spooled there; remove it (flowtape recreates it owner-only) or "
-            "record into a store")
-    return path
-
-
-def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 def _inputs_key(start_data: dict[str, Any] | None) -> bytes:

@@ -179,3 +179,29 @@ def test_full_tmpfs_at_start_and_mid_run(tmp_path: Path) -> None:
     assert out["seqs"] == list(range(len(out["seqs"])))
     assert out["footer"]["degraded"]
     assert any("No space left" in m for m in out["errors"])
+
+
+IN_A_STORE = PRELUDE + textwrap.dedent('''
+    # A degraded run recorded into a store: the store still catalogues it at the end.
+    from storage import open_store
+    store = cfg["store"]
+    with record_workflow("etl", store=store, flush_every=1, flush_interval=1000.0) as rec:
+        step(0, "x")
+        limit(os.path.getsize(rec.path) + 2000)
+        for i in range(1, 30):
+            step(i, os.urandom(400).hex())
+        resource.setrlimit(resource.RLIMIT_FSIZE, UNLIMITED)
+    info = open_store(store).get(rec.recording_id)
+    print(json.dumps({"status": info.status, "degraded": rec.summary().degraded,
+                      "warnings": [m for level, m in logs if level == "WARNING"]}))
+''')
+
+
+def test_a_degraded_run_is_still_catalogued(tmp_path: Path) -> None:
+    """The store gets the finished recording (and the notes, when it takes them); no warning."""
+    store = tmp_path / "store"
+    store.mkdir()
+    out = run_child(IN_A_STORE, {"store": str(store)}, tmp_path)
+    assert out["degraded"]
+    assert out["status"] == "completed"
+    assert out["warnings"] == []

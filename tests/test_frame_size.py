@@ -60,3 +60,15 @@ def test_a_payload_limit_over_the_frame_size_still_makes_readable_frames(store: 
     value = r.of_kind("custom")[0].data["value"]
     assert value["$truncated"] > 20 << 20
     assert r.of_kind("custom")[1].data == {"name": "after", "value": 1}
+
+
+def test_oversized_header_inputs_and_meta_are_truncated(store: Path, read: Any) -> None:
+    """inputs= and meta= over the payload limit are truncated in the header, like payloads."""
+    big = {"blob": "y" * 5000}
+    with record_workflow("etl", store=str(store), max_payload_bytes=1024, inputs=big,
+                         meta=big) as rec:
+        pass
+    r = read(rec)
+    assert set(r.header.inputs) == {"$truncated", "$preview"}
+    assert set(r.header.meta) == {"$truncated", "$preview"}
+    assert sum("header" in note for note in r.footer.dropped) == 2
