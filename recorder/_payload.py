@@ -14,7 +14,9 @@ surrogates, cycles, NamedTuples, non-ASCII text, a ``redact=`` callable) is
 the payload converted and walked — so objects are masked as they are encoded,
 whatever the container. The result is the encoded bytes as `msgspec.Raw`,
 which the event line embeds as they are and which doubles as the payload's
-copy at call time. Numbers, booleans and None pass through as they are.
+copy at call time. Numbers, booleans and None pass through as they are, and
+so does the hot path's flat dict of readable keys and short values, which
+nothing could need masked.
 
 Masking never touches the caller's objects, and never raises: a failing
 ``redact=`` callable withholds the payload (``{"$redaction_failed": ...}``).
@@ -162,7 +164,8 @@ class Redactor:
 
     # --- the hot path -------------------------------------------------------------------
     def payload(self, value: Any, path: str) -> Any:
-        """``value`` as it is recorded: `msgspec.Raw` of the masked JSON, or a plain scalar.
+        """``value`` as it is recorded: `msgspec.Raw` of the masked JSON; a number, bool or
+        None as it is; a flat dict with nothing to mask as it is (see below).
 
         Raises only what a ``redact=`` callable raises.
         """

@@ -90,6 +90,8 @@ def test_lone_surrogates_never_raise_at_any_entry_point(store: Path, read: Any) 
         with rec.recursion("walk", BAD):
             pass
         rec.event("keys", {BAD: 1})
+        for _ in range(2):  # the second time through the hot path's flat-dict branch
+            rec.event("short", {"s": "\udcff"})
         fails(BAD)
     assert str(info.value) == BAD  # the user's own exception, unchanged
     r = read(rec)
@@ -113,6 +115,8 @@ def test_lone_surrogates_never_raise_at_any_entry_point(store: Path, read: Any) 
     assert r.of_kind("team_message")[0].data["message"] == ESCAPED
     assert r.of_kind("recursion_enter")[0].node == ESCAPED
     assert value_of(r, "custom", "keys") == {ESCAPED: 1}
+    assert [e.data["value"] for e in r.of_kind("custom") if e.data["name"] == "short"] \
+        == [{"s": "\\udcff"}] * 2
     assert r.of_kind("node_error")[0].data["error"]["message"] == ESCAPED
     assert r.footer.error["message"] == ESCAPED
 
