@@ -41,7 +41,12 @@ _RECORDER_DIR = str(Path(__file__).resolve().parent)
 
 
 def fix_text(text: str) -> str:
-    """``text`` as valid Unicode: lone surrogates become ``\\udcff``-style escapes (SPEC §4)."""
+    """``text`` as valid Unicode: lone surrogates become ``\\udcff``-style escapes (SPEC §4).
+
+    Anything but a string is returned as it is (the encoder deals with it).
+    """
+    if not isinstance(text, str):
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -61,7 +66,8 @@ def placeholder(obj: object, mask_repr: Callable[[object, str], str] | None = No
     except Exception as exc:  # a broken __repr__ must not break the workflow
         text = f"<unrepresentable: {type(exc).__name__}>"
     if mask_repr is not None:
-        text = mask_repr(obj, text)
+        # (On a bounded prefix: a repr can run to megabytes, and only 1000 chars stay.)
+        text = mask_repr(obj, text[:4 * REPR_LIMIT])
     if len(text) > REPR_LIMIT:
         text = text[:REPR_LIMIT] + "…"
     return {"$repr": fix_text(text), "$type": fix_text(f"{t.__module__}.{t.__qualname__}")}

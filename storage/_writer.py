@@ -149,9 +149,11 @@ class LogWriter:
     def append(self, event: Event, max_line: int = 0, urgent: bool = False) -> None:
         """Encode ``event`` into the buffer and cut a frame if the policy says so.
 
-        Raises `LineTooLong` (keeping nothing) when ``max_line`` is set and the
-        encoded line is longer; msgspec errors for values it cannot encode
-        propagate after the partial bytes are removed.
+        Raises `LineTooLong` (keeping nothing) when the encoded line is longer
+        than ``max_line`` (when set) or than a frame may hold; msgspec errors for
+        values it cannot encode propagate after the partial bytes are removed;
+        RecordingWriteError when a frame cut now cannot be written (the event is
+        then counted, as lost).
         """
         buf = self._buf
         mark = len(buf)
@@ -165,14 +167,20 @@ class LogWriter:
             del buf[mark:]
             raise LineTooLong(size)
         buf.append(10)
+        split_error: RecordingWriteError | None = None
         if len(buf) > MAX_FRAME_BYTES:
-            self._split(mark)  # the buffer before this line becomes a frame of its own
+            try:
+                self._split(mark)  # the buffer before this line becomes a frame of its own
+            except RecordingWriteError as exc:
+                split_error = exc  # raised once this line is counted in the buffer
         if event.kind == "state":
             self._has_state = True
         if self._pending == 0:
             self._first_seq = event.seq
             self._first_ts = event.ts
         self._pending += 1
+        if split_error is not None:
+            raise split_error
         ts = event.ts
         gap = ts - self._last_ts
         self._last_ts = ts
