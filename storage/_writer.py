@@ -91,6 +91,7 @@ class LogWriter:
         self.codec: Codec = codec_for_name(codec)
         self.lock = threading.Lock()
         self.flush_every = max(1, int(flush_every))
+        self._flush_every_1 = self.flush_every - 1  # compared with the count before an event
         self.flush_interval_ns = int(flush_interval * 1e9)
         self.origin_ns = time.perf_counter_ns() if clock_origin_ns is None else clock_origin_ns
         self._enc = msgspec.json.Encoder(enc_hook=enc_hook)
@@ -152,8 +153,7 @@ class LogWriter:
         Raises `LineTooLong` (keeping nothing) when the encoded line is longer
         than ``max_line`` (when set) or than a frame may hold; msgspec errors for
         values it cannot encode propagate after the partial bytes are removed;
-        RecordingWriteError when a frame cut now cannot be written (the event is
-        then counted, as lost).
+        RecordingWriteError when the frame this event completes cannot be written.
         """
         buf = self._buf
         mark = len(buf)
@@ -162,43 +162,40 @@ class LogWriter:
         except BaseException:
             del buf[mark:]
             raise
-        size = len(buf) - mark
-        if size > (max_line or _MAX_LINE):
+        end = len(buf)
+        if end - mark > (max_line or _MAX_LINE):
             del buf[mark:]
-            raise LineTooLong(size)
+            raise LineTooLong(end - mark)
         buf.append(10)
-        split_error: RecordingWriteError | None = None
-        if len(buf) > MAX_FRAME_BYTES:
-            try:
-                self._split(mark)  # the buffer before this line becomes a frame of its own
-            except RecordingWriteError as exc:
-                split_error = exc  # raised once this line is counted in the buffer
+        if end >= MAX_FRAME_BYTES:  # (end + 1 bytes now, with the newline)
+            self._split(mark)  # the buffer before this line becomes a frame of its own
         if event.kind == "state":
             self._has_state = True
-        if self._pending == 0:
-            self._first_seq = event.seq
-            self._first_ts = event.ts
-        self._pending += 1
-        if split_error is not None:
-            raise split_error
         ts = event.ts
-        gap = ts - self._last_ts
-        self._last_ts = ts
-        interval = self.flush_interval_ns
-        if (urgent or self._pending >= self.flush_every or ts - self._first_ts >= interval
-                or gap >= interval or self._slow_since is not None):
-            self._adapt(ts, gap)
+        pending = self._pending
+        if pending == 0:
+            self._first_seq = event.seq
+            self._first_ts = ts
+            if ts - self._last_ts >= self.flush_interval_ns:
+                self._slow_since = ts  # alone after a long gap: flush it now (see _adapt)
+        self._pending = pending + 1
+        # (With events already buffered, a gap over the interval shows as the buffer's
+        # age, so one check covers both.)
+        if (urgent or pending >= self._flush_every_1
+                or ts - self._first_ts >= self.flush_interval_ns or self._slow_since is not None):
+            self._adapt(ts)
             self.flush()
+        self._last_ts = ts
 
-    def _adapt(self, ts: int, gap: int) -> None:
+    def _adapt(self, ts: int) -> None:
         """Enter or leave flushing each event as it comes (see the module docstring).
 
-        A gap over the interval means the workflow may sit in code that holds the
-        GIL (a long C call), where neither the flusher thread nor the next event
-        can push the buffer out; events have come quickly again once a whole
-        interval passed without such a gap.
+        A gap over the interval since the last event means the workflow may sit in
+        code that holds the GIL (a long C call), where neither the flusher thread
+        nor the next event can push the buffer out; events have come quickly again
+        once a whole interval passed without such a gap.
         """
-        if gap >= self.flush_interval_ns:
+        if ts - self._last_ts >= self.flush_interval_ns:
             self._slow_since = ts
         elif self._slow_since is not None and ts - self._slow_since >= self.flush_interval_ns:
             self._slow_since = None
@@ -209,7 +206,9 @@ class LogWriter:
         del self._buf[:end]
         n, self._pending = self._pending, 0
         has_state, self._has_state = self._has_state, False
-        self._write_frame(head, n, has_state)
+        with contextlib.suppress(RecordingWriteError):
+            # Counted as lost, and `failed` is set: the recorder reports it at close.
+            self._write_frame(head, n, has_state)
 
     def flush(self) -> None:
         """Write the buffered events as one frame (no-op when empty)."""
