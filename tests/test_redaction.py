@@ -11,12 +11,15 @@ subprocess.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import dataclasses
+import gzip
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -334,3 +337,19 @@ def test_masking_leaves_the_callers_objects_alone(store: Path) -> None:
     assert cfg.api_key == "mine-secret-value"
     assert payload["pairs"] == [["token", "abcdefgh"]]
     assert payload["text"] == "sk-proj-abcdefghijklmnop1"
+
+
+def test_spool_files_and_saved_copies_are_masked(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directly made recorder's spool file, and what save() writes, hold no secret."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rec = ExecutionRecorder("direct")
+    rec.record_workflow_start({"password": "spool-secret-1"})
+    rec.record_node_start("call", {"headers": [("Authorization", "spool-secret-2")]})
+    rec.record_node_complete("call", {"echo": "spool-secret-1 again"})
+    meta = asyncio.run(rec.save(tmp_path / "saved.jsonl"))
+    assert rec.path is not None and meta.file_path is not None
+    for path in (rec.path, meta.file_path):
+        blob = gzip.decompress(Path(path).read_bytes())
+        assert b"spool-secret" not in blob, path
+        assert REDACTED.encode() in blob
