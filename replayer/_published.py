@@ -11,6 +11,7 @@ from storage import StateSnapshot, Store, iter_snapshots
 
 from ._export_dot import to_dot
 from ._replayer import Replayer
+from .errors import EventNotFoundError
 
 __all__ = ["ExecutionReplayer", "ReplayMetadata"]
 
@@ -40,10 +41,29 @@ class ExecutionReplayer(Replayer):
     @classmethod
     def load(cls, path: str | os.PathLike[str], store: str | Store | None = None, *,
              recover: bool = False) -> ExecutionReplayer:
-        """Open a recording (any codec, whatever the suffix); same as `Replayer.open`."""
-        r = cls.open(path, store, recover=recover)
+        """Open a recording (any codec, whatever the suffix); same as `Replayer.open`.
+
+        Given the name a caller passed to ``await recorder.save(name)``, which
+        adds ``.gz`` when compressing (SPEC §9), it opens ``name.gz`` when
+        ``name`` itself does not exist.
+        """
+        text = os.fspath(path)
+        if not os.path.exists(text) and os.path.isfile(text + ".gz"):
+            text += ".gz"
+        r = cls.open(text, store, recover=recover)
         assert isinstance(r, ExecutionReplayer)
         return r
+
+    def jump_to_event(self, seq: int) -> bool:  # type: ignore[override]
+        """Put the cursor on the event with this seq: True, or False (no move) if there is none.
+
+        The published answer; `Replayer.jump_to_event` returns the event instead.
+        """
+        try:
+            self._jump(seq)
+        except EventNotFoundError:
+            return False
+        return True
 
     @property
     def metadata(self) -> ReplayMetadata:

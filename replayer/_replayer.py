@@ -282,7 +282,13 @@ class Replayer:
         return False
 
     def jump_to_event(self, seq: int) -> Event:
-        """Put the cursor on the event with this seq and return it."""
+        """Put the cursor on the event with this seq and return it.
+
+        Raises `EventNotFoundError` (and does not move) when there is none.
+        """
+        return self._jump(seq)
+
+    def _jump(self, seq: int) -> Event:
         self._move(self.position_of(seq))
         event = self.current
         assert event is not None
@@ -296,7 +302,7 @@ class Replayer:
     def replay_from_event(self, seq: int) -> Iterator[Replayer]:
         """Jump to ``seq`` for the ``with`` block; the cursor is restored afterwards."""
         saved = self._position
-        self.jump_to_event(seq)
+        self._jump(seq)
         try:
             yield self
         finally:
