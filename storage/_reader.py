@@ -24,6 +24,7 @@ import msgspec
 from ._codec import Codec, FrameError, TruncatedFrame, codec_for_name, detect_codec
 from .errors import (
     CorruptRecordingError,
+    NotARecordingError,
     RecordingNotFoundError,
     RecordingReadError,
     UnsupportedVersionError,
@@ -129,12 +130,10 @@ class LogReader:
             raise RecordingReadError(self.path, "is a directory, not a recording file")
         self.size = os.fstat(self._fd).st_size
         if self.size == 0:
-            raise CorruptRecordingError(self.path, "the file is empty (0 bytes), "
-                                        "not a flowtape recording", offset=0)
+            raise NotARecordingError(self.path, "the file is empty (0 bytes)")
         name = detect_codec(self._pread(0, 8))
         if name is None:
-            raise CorruptRecordingError(
-                self.path, "not a flowtape recording (no zstd, gzip or JSON start)", offset=0)
+            raise NotARecordingError(self.path, "it starts with neither zstd, gzip nor JSON")
         self.codec = name
         self._codec = codec_for_name(name)
         if not self._open_by_trailer():
@@ -220,8 +219,8 @@ class LogReader:
             raise CorruptRecordingError(self.path, f"the header line is not JSON ({exc})",
                                         frame=0, offset=offset) from None
         if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
-            raise CorruptRecordingError(self.path, "not a flowtape recording (header has no "
-                                        f"\"format\": \"{FORMAT_NAME}\")", frame=0, offset=offset)
+            raise NotARecordingError(self.path, "its first line has no "
+                                     f"\"format\": \"{FORMAT_NAME}\"")
         version = raw.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise CorruptRecordingError(self.path, f"header has an invalid version {version!r}",

@@ -8,6 +8,7 @@
      ├── InvalidIdError             (also ValueError)
      ├── RecordingReadError
      │    ├── CorruptRecordingError
+     │    │    └── NotARecordingError
      │    ├── IncompleteRecordingError
      │    └── UnsupportedVersionError
      ├── RecordingWriteError        (also OSError)
@@ -30,6 +31,7 @@ __all__ = [
     "FlowtapeError",
     "IncompleteRecordingError",
     "InvalidIdError",
+    "NotARecordingError",
     "RecordingNotFoundError",
     "RecordingReadError",
     "RecordingWriteError",
@@ -89,7 +91,12 @@ class RecordingReadError(FlowtapeError):
 
 
 class CorruptRecordingError(RecordingReadError):
-    """Bytes in a recording are damaged: a frame fails to decode or its checksum."""
+    """Bytes in a recording are damaged: a frame fails to decode or its checksum.
+
+    The message offers ``--recover`` only for damage a recovering reader can
+    step over — anything past the header. Without its header (frame 0, or no
+    frame at byte offset 0) nothing in the file can be read.
+    """
 
     def __init__(
         self,
@@ -107,11 +114,26 @@ class CorruptRecordingError(RecordingReadError):
         if offset is not None:
             where.append(f"byte offset {offset}")
         at = f" at {', '.join(where)}" if where else ""
-        super().__init__(
-            path,
-            f"corrupt recording{at}: {reason}; "
-            "run `flowtape verify` for details, or read with --recover to skip damaged frames",
-        )
+        past_header = frame > 0 if frame is not None else bool(offset)
+        hint = ("run `flowtape verify` for details, or read with --recover to skip damaged "
+                "frames" if past_header else "nothing in a recording can be read without its "
+                "header; `flowtape verify` reports what is wrong")
+        super().__init__(path, f"corrupt recording{at}: {reason}; {hint}")
+
+
+class NotARecordingError(CorruptRecordingError):
+    """The file is not a flowtape recording at all: empty, foreign bytes, a foreign header.
+
+    Nothing was damaged and nothing can be recovered, so the message points
+    at the path, not at ``--recover``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], what: str) -> None:
+        self.frame = None
+        self.offset = 0
+        RecordingReadError.__init__(
+            self, path, f"not a flowtape recording: {what}; check the path names a file "
+            "flowtape recorded (.jsonl.zst, .jsonl.gz or .jsonl)")
 
 
 class IncompleteRecordingError(RecordingReadError):

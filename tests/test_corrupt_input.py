@@ -31,6 +31,7 @@ from storage import (
     Footer,
     FrameSpan,
     LogReader,
+    NotARecordingError,
     RecordingNotFoundError,
     RecordingReadError,
     SkippedFrame,
@@ -154,15 +155,17 @@ def _flip(data: bytes, at: int, bit: int = 0x10) -> bytes:
 #: (id, how to build the bytes, the error, what its message says, whether recover=True
 #: skips the damage instead of raising).
 BAD_INPUTS: list[tuple[str, Build, type[FlowtapeError], tuple[str, ...], bool]] = [
-    ("empty file", lambda v: b"", CorruptRecordingError, ("empty",), False),
+    ("empty file", lambda v: b"", NotARecordingError, ("empty",), False),
     ("random bytes", lambda v: random.Random(7).randbytes(300).replace(b"{", b"}"),
-     CorruptRecordingError, ("not a flowtape recording",), False),
-    ("whitespace only", lambda v: b" \n\n \t\n", CorruptRecordingError,
+     NotARecordingError, ("not a flowtape recording",), False),
+    ("whitespace only", lambda v: b" \n\n \t\n", NotARecordingError,
      ("not a flowtape recording",), False),
-    ("foreign JSON", lambda v: b'{"name": "not a recording"}\n', CorruptRecordingError,
+    ("a Python file", lambda v: b"import os\nprint(os.getcwd())\n", NotARecordingError,
+     ("not a flowtape recording",), False),
+    ("foreign JSON", lambda v: b'{"name": "not a recording"}\n', NotARecordingError,
      ("not a flowtape recording",), False),
     ("foreign JSON, zstd", lambda v: _zstd(b'{"name": "x"}\n') + _zstd(_EVENT),
-     CorruptRecordingError, ("not a flowtape recording", "frame 0"), False),
+     NotARecordingError, ("not a flowtape recording", '"format": "flowtape"'), False),
     ("plain header without newline", lambda v: _header_line().rstrip(b"\n"),
      CorruptRecordingError, ("header line is cut short",), False),
     ("header line not JSON", lambda v: b"{not json\n" + _EVENT, CorruptRecordingError,
@@ -239,6 +242,44 @@ def test_bad_input_raises_the_named_error(
     assert message.startswith(f"{path}: ")
     for fragment in fragments:
         assert fragment in message
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0]) for c in BAD_INPUTS
+                                  if c[2] is NotARecordingError])
+def test_not_a_recording_says_so_without_suggesting_recover(
+    tmp_path: Path, valid: dict[str, Valid],
+    case: tuple[str, Build, type[FlowtapeError], tuple[str, ...], bool],
+) -> None:
+    """An empty or foreign file is 'not a flowtape recording', and --recover is not offered."""
+    path = tmp_path / "foreign.jsonl.zst"
+    path.write_bytes(case[1](valid))
+    for recover in (False, True):
+        with pytest.raises(NotARecordingError) as info:
+            LogReader.open(path, recover=recover)
+        message = str(info.value)
+        assert isinstance(info.value, CorruptRecordingError)
+        assert message.startswith(f"{path}: not a flowtape recording")
+        assert "recover" not in message
+
+
+def test_damaged_header_does_not_suggest_recover(tmp_path: Path, valid: dict[str, Valid]) -> None:
+    """Header damage cannot be skipped, so the message says so instead of offering --recover."""
+    v = valid["zstd"]
+    path = tmp_path / "header.jsonl.zst"
+    path.write_bytes(_flip(v.data, v.header_end // 2))
+    with pytest.raises(CorruptRecordingError) as info:
+        LogReader.open(path, recover=True)
+    assert "--recover" not in str(info.value)
+    assert "header" in str(info.value)
+
+
+def test_damaged_event_frame_suggests_recover(tmp_path: Path, valid: dict[str, Valid]) -> None:
+    """Damage past the header is what --recover skips, so that message offers it."""
+    path = tmp_path / "frame.jsonl.zst"
+    path.write_bytes(_damage(valid["zstd"], 1))
+    with pytest.raises(CorruptRecordingError) as info:
+        _read_all(path)
+    assert "--recover" in str(info.value)
 
 
 def test_missing_file_is_recording_not_found(tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ STORAGE_ALL = [
     "LogWriter",
     "MemoryStore",
     "NodeChange",
+    "NotARecordingError",
     "PatchError",
     "RecordingDiff",
     "RecordingEventType",
