@@ -72,7 +72,7 @@ class ExecutionReplayer(Replayer):
         return ReplayMetadata(
             recording_id=h.recording_id, workflow_name=h.workflow, workflow_id=h.recording_id,
             started_at=started.timestamp(), duration_seconds=s.duration_ns / 1e9,
-            success=None if s.status == "incomplete" else s.status == "completed",
+            success=None if s.status in ("running", "incomplete") else s.status == "completed",
             status=s.status, event_count=s.event_count, node_count=s.nodes,
             team_count=s.teams, recursion_max_depth=s.max_depth, tags=list(h.tags),
             file_size_bytes=self.reader.size,

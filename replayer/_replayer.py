@@ -44,7 +44,8 @@ class Summary(msgspec.Struct, kw_only=True):
     """How a run ended, from its footer (or from what could be read, if it has none)."""
 
     status: str
-    """``completed``, ``failed``, ``timed_out``, ``cancelled`` or ``incomplete``."""
+    """``completed``, ``failed``, ``timed_out`` or ``cancelled`` from the footer; without
+    one, ``running`` while the writer still holds the file, else ``incomplete``."""
     event_count: int
     duration_ns: int
     error: dict[str, Any] | None = None
@@ -165,7 +166,7 @@ class Replayer:
 
     @property
     def summary(self) -> Summary:
-        """Status, counts and duration (``incomplete`` when the footer is missing)."""
+        """Status, counts and duration; without a footer, ``running`` or ``incomplete``."""
         r = self.reader
         f = r.footer
         if f is not None:
@@ -176,7 +177,7 @@ class Replayer:
                            degraded=list(f.degraded), skipped_frames=len(r.skipped))
         n = len(self)
         last = self[n - 1] if n else None
-        return Summary(status="incomplete", event_count=n,
+        return Summary(status=r.status, event_count=n,
                        duration_ns=last.ts if last is not None else 0,
                        unreadable_tail_bytes=r.tail_garbage, skipped_frames=len(r.skipped))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from recorder import record_workflow
+from replayer import ExecutionReplayer, Replayer
 from storage import LogReader
 from storage._integrity import check_file
 
@@ -45,6 +46,21 @@ def test_recording_open_in_this_process_reads_as_running(tmp_path: Path) -> None
         assert reader.status == "completed" and not reader.writer_alive
 
 
+def test_replayer_summary_of_a_live_recording_is_running(tmp_path: Path) -> None:
+    """Replayer.summary.status is running while the writer holds the file, then the footer's."""
+    path = tmp_path / "live.jsonl.zst"
+    with record_workflow("live", path=str(path), flush_interval=0) as rec:
+        rec.event("x")
+        with Replayer.open(path) as r:
+            assert r.summary.status == "running"
+            assert r.summary.event_count == len(r) == 2
+        with ExecutionReplayer.load(path) as published:
+            assert published.metadata.status == "running"
+            assert published.metadata.success is None  # not known until it ends
+    with Replayer.open(path) as r:
+        assert r.summary.status == "completed"
+
+
 @pytest.mark.slow
 def test_killed_writer_leaves_an_incomplete_recording(tmp_path: Path) -> None:
     """SIGKILL releases the lock: the same file turns from running to incomplete."""
@@ -57,6 +73,8 @@ def test_killed_writer_leaves_an_incomplete_recording(tmp_path: Path) -> None:
         time.sleep(0.1)  # the event's frame reaches the disk (flush_interval 0.01 s)
         with LogReader.open(path) as reader:
             assert reader.status == "running"
+        with Replayer.open(path) as r:
+            assert r.summary.status == "running"
         report = check_file(str(path))
         assert report.verdict == "running" and report.ok and not report.problems
     finally:
@@ -67,4 +85,6 @@ def test_killed_writer_leaves_an_incomplete_recording(tmp_path: Path) -> None:
     with LogReader.open(path) as reader:
         assert reader.status == "incomplete"
         assert [e.kind for e in reader.iter_events()][:2] == ["workflow_start", "custom"]
+    with Replayer.open(path) as r:
+        assert r.summary.status == "incomplete"
     assert check_file(str(path)).verdict == "incomplete"
