@@ -8,14 +8,16 @@ cheaply.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import msgspec
 
 from ._reader import LogReader
 from .events import END_KINDS, START_KINDS
 
-__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "iter_event_views"]
+__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "end_outcome", "iter_event_views"]
 
 #: Span kind for each start event kind.
 SPAN_KIND = {
@@ -43,17 +45,52 @@ class EventView(msgspec.Struct, gc=False):
     """Left undecoded; read only for the few kinds whose outcome lives in it."""
 
 
-_success = msgspec.json.Decoder(dict[str, object])
+class _Outcome(msgspec.Struct, gc=False):
+    """The keys of an end event's ``data`` that say how the span ended (the rest skipped)."""
+
+    status: object = None
+    error: object = None
+    success: object = None
 
 
-def _reports_failure(view: EventView) -> bool:
-    """A ``team_complete`` with ``data.success`` false."""
-    if view.kind != "team_complete" or not view.data:
-        return False
-    try:
-        return _success.decode(view.data).get("success") is False
-    except msgspec.DecodeError:
-        return False
+_outcome = msgspec.json.Decoder(_Outcome)
+
+#: End kinds whose ``data`` can change the span's status or carry its error; the
+#: others (``node_complete`` holds outputs, maybe large) are not decoded.
+_OUTCOME_KINDS = frozenset({"workflow_error", "node_error", "team_complete",
+                            "team_member_complete"})
+#: What ``data.status`` may say on a ``*_complete`` end, and on ``workflow_error``.
+_COMPLETE_STATUSES = frozenset({"completed", "failed", "cancelled", "timed_out"})
+_WORKFLOW_ERROR_STATUSES = frozenset({"cancelled", "timed_out"})
+
+
+def end_outcome(view: EventView) -> tuple[str, dict[str, Any] | None]:
+    """The status and error (``data.error``, or None) of the span ``view`` ends.
+
+    ``*_error`` kinds are ``failed`` — except that ``workflow_error``'s
+    ``data.status`` (``cancelled``, ``timed_out``) wins; ``team_complete`` and
+    ``team_member_complete`` take ``data.status`` when it names a status, and a
+    team whose ``data.success`` is false is ``failed``; everything else is
+    ``completed`` (docs/format.md §Spans).
+    """
+    kind = view.kind
+    failed = kind.endswith("_error")
+    outcome = _Outcome()
+    if kind in _OUTCOME_KINDS and view.data:
+        # data that is not an object: the kind alone decides
+        with contextlib.suppress(msgspec.DecodeError, RecursionError):
+            outcome = _outcome.decode(view.data)
+    error = outcome.error if isinstance(outcome.error, dict) else None
+    said = outcome.status if isinstance(outcome.status, str) else None
+    if kind == "workflow_error":
+        return (said if said in _WORKFLOW_ERROR_STATUSES else "failed"), error
+    if failed:
+        return "failed", error
+    if said in _COMPLETE_STATUSES:
+        return said, error
+    if kind == "team_complete" and outcome.success is False:
+        return "failed", error
+    return "completed", error
 
 
 class Span(msgspec.Struct, kw_only=True, gc=False):
@@ -68,7 +105,9 @@ class Span(msgspec.Struct, kw_only=True, gc=False):
     end_ns: int | None = None
     duration_ns: int | None = None
     status: str = "running"
-    """``completed``, ``failed``, or ``running`` when the end is missing (crash, still going)."""
+    """``completed``, ``failed``, ``cancelled``, ``timed_out`` (from the end event, see
+    `end_outcome`, which also gives the end's error), or ``running`` when the end is
+    missing (a crash, or still going)."""
     parent: int | None = None
     """``start_seq`` of the enclosing span, or None for the root."""
     children: list[int] = []
@@ -116,6 +155,5 @@ def build_spans(events: Iterable[EventView]) -> list[Span]:
             s.end_seq = e.seq
             s.end_ns = e.ts
             s.duration_ns = e.ts - s.start_ns
-            s.status = ("failed" if kind.endswith("_error") or _reports_failure(e)
-                        else "completed")
+            s.status = end_outcome(e)[0]
     return spans
