@@ -10,7 +10,6 @@ frames are cached, so stepping through a 1M-event run stays small.
 
 from __future__ import annotations
 
-import bisect
 import fnmatch
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -25,6 +24,7 @@ from storage import (
     Header,
     LogReader,
     RecordingNotFoundError,
+    SkippedFrame,
     Span,
     StateTracker,
     Store,
@@ -58,6 +58,11 @@ class Summary(msgspec.Struct, kw_only=True):
     degraded: list[str] = []
     unreadable_tail_bytes: int = 0
     skipped_frames: int = 0
+    """How many stretches of damage a recovering read stepped over (``skipped`` lists them)."""
+    skipped: list[SkippedFrame] = []
+    """Each with its frame, byte offset, length, reason and the seqs it took (where known)."""
+    notes: list[str] = []
+    """What the reader found wrong with the footer or its seek index, and worked around."""
 
 
 class _Events(Sequence[Event]):
@@ -99,8 +104,7 @@ class Replayer:
         self.path = reader.path
         self._position = 0
         self._state = StateTracker(reader)
-        self._seqs: list[int] | None = None  # position -> seq, only when seqs have gaps
-        self._check_dense()
+        reader.settle()  # recovering: find what is readable now, so len and positions hold
 
     # --- opening ------------------------------------------------------------------
     @classmethod
@@ -134,16 +138,6 @@ class Replayer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _check_dense(self) -> None:
-        """Map positions to seqs when a crashed or damaged file has gaps in ``seq``."""
-        r = self.reader
-        if r.footer is not None or r.frame_count == 0:
-            return  # a finished file's seqs are dense (the writer guarantees it)
-        last = r.read_frame(r.frame_count - 1)
-        if not r.skipped and last and last[-1].seq == r.event_count - 1:
-            return
-        self._seqs = [e.seq for e in r.iter_events()]
-
     # --- what the recording is ---------------------------------------------------------
     @property
     def header(self) -> Header:
@@ -166,23 +160,30 @@ class Replayer:
 
     @property
     def summary(self) -> Summary:
-        """Status, counts and duration; without a footer, ``running`` or ``incomplete``."""
+        """Status, counts and duration; without a footer, ``running`` or ``incomplete``.
+
+        ``event_count`` is what can be read (a footer that claims otherwise is
+        noted in ``notes``); ``skipped`` lists damage a recovering read stepped over.
+        """
         r = self.reader
-        f = r.footer
-        if f is not None:
-            c = f.counts
-            return Summary(status=f.status, event_count=f.event_count, duration_ns=f.duration_ns,
-                           error=f.error, nodes=c.nodes, teams=c.teams, messages=c.messages,
-                           max_depth=c.max_depth, errors=c.errors, dropped=list(f.dropped),
-                           degraded=list(f.degraded), skipped_frames=len(r.skipped))
         n = len(self)
-        last = self[n - 1] if n else None
-        return Summary(status=r.status, event_count=n,
-                       duration_ns=last.ts if last is not None else 0,
-                       unreadable_tail_bytes=r.tail_garbage, skipped_frames=len(r.skipped))
+        skipped = r.skipped
+        s = Summary(status=r.status, event_count=n, duration_ns=0, skipped=skipped,
+                    skipped_frames=len(skipped), notes=list(r.notes))
+        f = r.footer
+        if f is None:
+            s.duration_ns = self[n - 1].ts if n else 0
+            s.unreadable_tail_bytes = r.tail_garbage
+            return s
+        c = f.counts
+        s.duration_ns, s.error, s.dropped, s.degraded = (f.duration_ns, f.error, list(f.dropped),
+                                                         list(f.degraded))
+        s.nodes, s.teams, s.messages, s.max_depth, s.errors = (c.nodes, c.teams, c.messages,
+                                                               c.max_depth, c.errors)
+        return s
 
     def __len__(self) -> int:
-        return len(self._seqs) if self._seqs is not None else self.reader.event_count
+        return self.reader.event_count
 
     @overload
     def __getitem__(self, i: int) -> Event: ...
@@ -197,8 +198,7 @@ class Replayer:
             i += n
         if not 0 <= i < n:
             raise EventNotFoundError(self.path, f"at position {i}", n)
-        seq = self._seqs[i] if self._seqs is not None else i
-        return self.reader.get(seq)
+        return self.reader.event_at(i)
 
     @property
     def events(self) -> _Events:
@@ -207,9 +207,9 @@ class Replayer:
 
     def iter_events(self, start: int = 0) -> Iterator[Event]:
         """Events from position ``start`` on, decoding frame by frame."""
-        seq = (self._seqs[start] if start < len(self._seqs) else 1 << 62) \
-            if self._seqs is not None else start
-        return self.reader.iter_events(seq)
+        if start >= len(self):
+            return iter(())
+        return self.reader.iter_events(self.reader.seq_at(max(0, start)))
 
     def get_event(self, seq: int) -> Event:
         """The event with this ``seq`` (its id); `EventNotFoundError` if there is none."""
@@ -219,15 +219,11 @@ class Replayer:
             raise EventNotFoundError(self.path, f"with seq {seq}", len(self)) from None
 
     def position_of(self, seq: int) -> int:
-        """The position of the event with this seq."""
-        if self._seqs is None:
-            if 0 <= seq < len(self):
-                return seq
+        """The position of the event with this seq; `EventNotFoundError` if there is none."""
+        position = self.reader.position_of(seq)
+        if position is None:
             raise EventNotFoundError(self.path, f"with seq {seq}", len(self))
-        i = bisect.bisect_left(self._seqs, seq)
-        if i < len(self._seqs) and self._seqs[i] == seq:
-            return i
-        raise EventNotFoundError(self.path, f"with seq {seq}", len(self))
+        return position
 
     def get_node_events(self, node_id: str) -> list[Event]:
         """Every event about ``node_id`` (its starts, completes, errors, …), in order."""

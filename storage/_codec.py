@@ -5,6 +5,11 @@ members, or plain line groups for ``none``). Each codec here compresses one
 frame, decompresses one frame, and finds where a frame ends when scanning a
 file that has no usable index. The trailer (docs/format.md §Trailer) is a
 fixed-size block after the footer frame that says where the footer starts.
+
+No frame holds more than `MAX_FRAME_CONTENT` (16 MiB) decompressed (SPEC
+§3): the writer never makes one, and decompressing refuses one that
+declares or inflates to more — without allocating what it declares — so a
+compression bomb costs a reader at most that much memory.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import zstandard
 
 __all__ = [
     "CODECS",
+    "MAX_FRAME_BYTES",
+    "MAX_FRAME_CONTENT",
     "TRAILER_MAGIC",
     "Codec",
     "FrameError",
+    "FrameTooLarge",
     "codec_for_name",
     "detect_codec",
     "suffix_for_codec",
@@ -33,13 +41,12 @@ TRAILER_MAGIC = b"FLOWTAPE"
 _TRAILER_BODY = struct.Struct("<8sQQ")  # magic, footer frame offset, footer frame length
 
 
-def _max_content_size(frame_length: int) -> int:
-    """The most content a zstd frame of this length can hold (RFC 8878 §3.1.1.2).
-
-    The densest encoding is one RLE block per 128 KiB of content: a 3-byte
-    block header and 1 byte of payload.
-    """
-    return (frame_length // 4 + 1) * (128 << 10)
+#: The most a frame may hold decompressed; the writer splits bigger buffers.
+MAX_FRAME_CONTENT = 16 << 20
+#: The most a frame of at most MAX_FRAME_CONTENT can take on disk (incompressible
+#: content: zstd adds 3 bytes a 128 KiB block, deflate 5 a 64 KiB stored block).
+MAX_FRAME_BYTES = MAX_FRAME_CONTENT + (64 << 10)
+_LIMIT = "more than the 16 MiB a frame may hold"
 
 
 class FrameError(Exception):
@@ -48,6 +55,10 @@ class FrameError(Exception):
 
 class TruncatedFrame(FrameError):
     """The bytes end before the frame does (a crash mid-write, or a file still growing)."""
+
+
+class FrameTooLarge(FrameError):
+    """The frame declares or inflates to more than `MAX_FRAME_CONTENT` (a compression bomb)."""
 
 
 class Codec(Protocol):
@@ -102,16 +113,29 @@ class ZstdCodec:
 
     def decompress(self, frame: bytes | memoryview) -> bytes:
         try:
-            # The one-shot decompressor allocates the size the frame header declares
-            # up front; a damaged header could declare exabytes (MemoryError). No
-            # frame can expand beyond its RLE bound, so refuse sizes past it.
+            # The one-shot decompressor allocates what the frame header declares up
+            # front: refuse a declaration past the limit before it does.
             declared = zstandard.frame_content_size(frame)
-            if declared > _max_content_size(len(frame)):
-                raise FrameError(f"zstd: frame header declares {declared} bytes of content, "
-                                 f"impossible for a {len(frame)}-byte frame")
-            return self._dctx.decompress(frame)
+            if declared > MAX_FRAME_CONTENT:
+                raise FrameTooLarge(f"the zstd frame header declares {declared} bytes of "
+                                    f"content, {_LIMIT}")
+            if declared >= 0:
+                return self._dctx.decompress(frame)
         except zstandard.ZstdError as exc:
             raise FrameError(f"zstd: {exc}") from exc
+        # No size declared (a streaming writer): inflate into a buffer of the limit.
+        try:
+            return self._dctx.decompress(frame, max_output_size=MAX_FRAME_CONTENT)
+        except zstandard.ZstdError as exc:
+            if "full frame" not in str(exc):
+                raise FrameError(f"zstd: {exc}") from exc
+            try:
+                complete = self.frame_length(frame, 0) <= len(frame)
+            except FrameError:
+                complete = False
+            if complete:
+                raise FrameTooLarge(f"the zstd frame inflates to {_LIMIT}") from None
+            raise FrameError("zstd: the frame is cut short") from None
 
     def frame_length(self, buf: bytes | memoryview, pos: int) -> int:
         """Walk the frame header and block headers (RFC 8878 §3.1.1) to find the end."""
@@ -193,25 +217,33 @@ class GzipCodec:
     def decompress(self, frame: bytes | memoryview) -> bytes:
         d = zlib.decompressobj(31)
         try:
-            out = d.decompress(frame)
+            out = d.decompress(frame, MAX_FRAME_CONTENT + 1)  # inflate no further than that
         except zlib.error as exc:
             raise FrameError(f"gzip: {exc}") from exc
+        if len(out) > MAX_FRAME_CONTENT:
+            raise FrameTooLarge(f"the gzip member inflates to {_LIMIT}")
         if not d.eof:
             raise FrameError("gzip member ends early")
         return out
 
     def frame_length(self, buf: bytes | memoryview, pos: int) -> int:
+        """Inflate (at most the limit, 64 KiB of input at a time) until the member ends."""
         if bytes(buf[pos:pos + 2]) != GZIP_MAGIC:
             if pos + 2 > len(buf):
                 raise TruncatedFrame("member header cut short")
             raise FrameError(f"no gzip magic (found {bytes(buf[pos:pos + 2]).hex()})")
         d = zlib.decompressobj(31)
         mv = memoryview(buf)
-        p, chunk = pos, 1 << 16
+        p, chunk, total = pos, 1 << 16, 0
         try:
             while p < len(buf):
                 piece = mv[p:p + chunk]
-                d.decompress(piece)
+                pending: bytes | memoryview = piece
+                while pending and total <= MAX_FRAME_CONTENT:
+                    total += len(d.decompress(pending, MAX_FRAME_CONTENT + 1 - total))
+                    pending = d.unconsumed_tail
+                if total > MAX_FRAME_CONTENT:
+                    raise FrameTooLarge(f"the gzip member inflates to {_LIMIT}")
                 if d.eof:
                     return p + len(piece) - len(d.unused_data) - pos
                 p += len(piece)

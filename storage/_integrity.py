@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import msgspec
 
-from ._codec import CODECS
+from ._codec import codec_for_name
 from ._reader import LogReader, SkippedFrame
-from .errors import CorruptRecordingError
+from .errors import CorruptRecordingError, RecordingNotFoundError
 
 __all__ = ["IntegrityReport", "check_file", "frame_total", "trailer_present"]
 
@@ -70,20 +70,26 @@ class IntegrityReport(msgspec.Struct, kw_only=True):
 
 def trailer_present(reader: LogReader) -> bool | None:
     """True when the file ends with a valid trailer; None when its codec has none."""
-    codec = CODECS[reader.codec]()
+    codec = codec_for_name(reader.codec)
     if codec.trailer_size == 0:
         return None
     if reader.size < codec.trailer_size:
         return False
-    with open(reader.path, "rb") as f:
-        f.seek(reader.size - codec.trailer_size)
-        return codec.parse_trailer(f.read(codec.trailer_size)) is not None
+    return codec.parse_trailer(reader.tail(codec.trailer_size)) is not None
 
 
 def frame_total(path: str) -> int:
-    """How many event frames a check of ``path`` will decode (for a progress bar)."""
-    with LogReader.open(path, recover=True) as reader:
-        return reader.frame_count
+    """How many event frames a check of ``path`` will decode (for a progress bar).
+
+    Read from the footer's index when it is usable (nothing decoded), else by
+    a recovering scan.
+    """
+    try:
+        with LogReader.open(path) as reader:
+            return reader.frame_count
+    except CorruptRecordingError:
+        with LogReader.open(path, recover=True) as reader:
+            return reader.frame_count
 
 
 def check_file(path: str, advance: Callable[[int], None] = lambda n: None) -> IntegrityReport:
@@ -92,7 +98,11 @@ def check_file(path: str, advance: Callable[[int], None] = lambda n: None) -> In
     Raises only for a file that cannot be opened at all (missing, a
     directory, a newer format version); damage lands in the report.
     """
-    report = IntegrityReport(path=path, size=os.path.getsize(path))
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise RecordingNotFoundError(path, "check the path") from None
+    report = IntegrityReport(path=path, size=size)
     try:
         reader = LogReader.open(path, recover=True)
     except CorruptRecordingError as exc:
@@ -139,6 +149,7 @@ def _check(reader: LogReader, report: IntegrityReport,
     for s in reader.skipped:
         report.problems.append(f"frame {s.frame} at byte offset {s.offset} ({s.length} bytes) "
                                f"is damaged: {s.reason}")
+    report.problems.extend(reader.notes)
     if gaps:
         shown = "; ".join(gaps[:5]) + (f"; and {len(gaps) - 5} more" if len(gaps) > 5 else "")
         report.problems.append(f"seq is not dense: {shown}")
@@ -172,7 +183,8 @@ def _check(reader: LogReader, report: IntegrityReport,
     for name, actual in expect.items():
         if getattr(c, name) != actual:
             mismatches.append(f"counts.{name} {getattr(c, name)} but the events give {actual}")
-    if not reader.skipped and len(footer.index.frames) != report.frames:
+    if not reader.skipped and (reader.indexed or reader.codec != "none") and \
+            len(footer.index.frames) != report.frames:
         mismatches.append(f"the seek index lists {len(footer.index.frames)} frames, "
                           f"the file holds {report.frames}")
     if not reader.skipped and sorted(footer.index.keyframes) != keyframes:

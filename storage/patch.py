@@ -9,12 +9,54 @@ Paths are JSON Pointers (RFC 6901: ``~`` is ``~0``, ``/`` is ``~1``).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+import msgspec
 
 from .errors import FlowtapeError
 
-__all__ = ["PatchError", "apply_patch", "make_patch", "pointer", "unpointer"]
+__all__ = ["PatchError", "apply_patch", "copy_json", "make_patch", "pointer", "unpointer"]
+
+_enc = msgspec.json.Encoder()
+_dec = msgspec.json.Decoder()
+#: Below this depth make_patch describes changes inside values; deeper, it replaces them
+#: whole (a patch is still exact, and deep values cannot exhaust the stack).
+_PATCH_DEPTH = 64
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value, however deeply it nests.
+
+    A msgspec round trip (faster than copy.deepcopy for decoded JSON); a
+    value nested deeper than the interpreter's recursion allows (or holding
+    something msgspec does not encode) is copied with an explicit stack:
+    dicts and lists anew, anything else shared.
+    """
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    try:
+        return _dec.decode(_enc.encode(value))
+    except (RecursionError, TypeError, msgspec.EncodeError):  # too deep, or not JSON after all
+        return _copy_deep(value)
+
+
+def _copy_deep(value: Any) -> Any:
+    if not isinstance(value, dict | list):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        for key, item in (src.items() if isinstance(src, dict) else enumerate(src)):
+            copied: Any = item
+            if isinstance(item, dict | list):
+                copied = {} if isinstance(item, dict) else []
+                stack.append((item, copied))
+            if isinstance(dst, dict):
+                dst[key] = copied
+            else:
+                dst.append(copied)
+    return root
 
 
 class PatchError(FlowtapeError, ValueError):
@@ -41,14 +83,23 @@ def unpointer(ptr: str) -> list[str]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """JSON equality: type-strict for scalars, structural for containers."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    """JSON equality: type-strict for scalars, structural for containers (any depth)."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict):
+            if x.keys() != y.keys():
+                return False
+            stack.extend((v, y[k]) for k, v in x.items())
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y, strict=True))
+        elif x != y:
+            return False
+    return True
 
 
 def make_patch(old: Any, new: Any) -> list[dict[str, Any]]:
@@ -63,7 +114,7 @@ def make_patch(old: Any, new: Any) -> list[dict[str, Any]]:
 
 
 def _diff(old: Any, new: Any, path: list[str | int], ops: list[dict[str, Any]]) -> None:
-    if type(old) is not type(new):
+    if type(old) is not type(new) or len(path) >= _PATCH_DEPTH:
         ops.append({"op": "replace", "path": pointer(path), "value": new})
         return
     if isinstance(old, dict):
@@ -99,7 +150,7 @@ def apply_patch(doc: Any, ops: list[dict[str, Any]], *, in_place: bool = False) 
     if not isinstance(ops, list):
         raise PatchError(f"a patch is a list of operations, not {type(ops).__name__}")
     if not in_place:
-        doc = copy.deepcopy(doc)
+        doc = copy_json(doc)
     for op in ops:
         doc = _apply_one(doc, op)
     return doc
@@ -180,11 +231,11 @@ def _apply_one(doc: Any, op: dict[str, Any]) -> Any:
         raise PatchError(f"not a patch operation: {op!r}")
     kind, ptr = op["op"], op["path"]
     if kind == "add":
-        return _add(doc, ptr, copy.deepcopy(_member(op, "value")))
+        return _add(doc, ptr, copy_json(_member(op, "value")))
     if kind == "remove":
         return _remove(doc, ptr)[0]
     if kind == "replace":
-        value = copy.deepcopy(_member(op, "value"))
+        value = copy_json(_member(op, "value"))
         doc, _ = _remove(doc, ptr)
         return _add(doc, ptr, value) if unpointer(ptr) else value
     if kind == "move":
@@ -198,7 +249,7 @@ def _apply_one(doc: Any, op: dict[str, Any]) -> Any:
         doc, value = _remove(doc, src)
         return _add(doc, ptr, value)
     if kind == "copy":
-        return _add(doc, ptr, copy.deepcopy(_get(doc, _member(op, "from"))))
+        return _add(doc, ptr, copy_json(_get(doc, _member(op, "from"))))
     if kind == "test":
         if not _same(_get(doc, ptr), _member(op, "value")):
             raise PatchError(f"test failed at {ptr!r}")

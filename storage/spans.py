@@ -117,42 +117,54 @@ class Span(msgspec.Struct, kw_only=True, gc=False):
 
 
 _views = msgspec.json.Decoder(list[EventView])
+_view = msgspec.json.Decoder(EventView)
 
 
 def iter_event_views(reader: LogReader) -> Iterator[EventView]:
-    """Slim views of every event in ``reader``, frame by frame (payloads not decoded)."""
-    for i, _, data in reader.iter_frames_raw():
-        body = data.rstrip(b"\n")
-        if not body:
-            continue
-        try:
-            views = _views.decode(b"[" + body.replace(b"\n", b",") + b"]")
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
-                RecursionError) as exc:
-            reader.frame_damaged(i, f"an event line does not decode ({exc})")
-            continue
-        yield from views
+    """Slim views of every readable event in ``reader``, frame by frame (payloads not decoded).
+
+    The same events `LogReader.iter_events` gives, checked the same way.
+    """
+    return reader.iter_items(_views, _view)
+
+
+#: The span kind each end kind closes.
+_ENDS = {"workflow_complete": "workflow", "workflow_error": "workflow",
+         "node_complete": "node", "node_error": "node", "team_complete": "team",
+         "team_member_complete": "member", "recursion_exit": "recursion"}
 
 
 def build_spans(events: Iterable[EventView]) -> list[Span]:
-    """Spans in start order, with children and end times filled in."""
+    """Spans in start order, with children and end times filled in.
+
+    Only sound links are followed, whatever the events say, so the spans form
+    a tree (docs/format.md §Spans): an event whose seq does not increase is
+    left out; a ``parent`` that is not an earlier start leaves the span a
+    root; an end is taken only for an earlier start of its kind that has not
+    ended yet.
+    """
     spans: list[Span] = []
     by_start: dict[int, Span] = {}
+    last = -1
     for e in events:
-        kind = e.kind
+        seq, kind = e.seq, e.kind
+        if seq <= last:
+            continue
+        last = seq
         if kind in START_KINDS:
-            s = Span(kind=SPAN_KIND[kind], node=e.node or "", start_seq=e.seq, start_ns=e.ts,
-                     parent=e.parent, attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
-            spans.append(s)
-            by_start[e.seq] = s
             parent = by_start.get(e.parent) if e.parent is not None else None
+            s = Span(kind=SPAN_KIND[kind], node=e.node or "", start_seq=seq, start_ns=e.ts,
+                     parent=parent.start_seq if parent is not None else None,
+                     attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
+            spans.append(s)
+            by_start[seq] = s
             if parent is not None:
-                parent.children.append(e.seq)
+                parent.children.append(seq)
         elif kind in END_KINDS and e.span is not None:
             s = by_start.get(e.span)  # type: ignore[assignment]
-            if s is None:
+            if s is None or s.end_seq is not None or s.kind != _ENDS[kind]:
                 continue
-            s.end_seq = e.seq
+            s.end_seq = seq
             s.end_ns = e.ts
             s.duration_ns = e.ts - s.start_ns
             s.status = end_outcome(e)[0]

@@ -14,22 +14,12 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-import msgspec
-
 from ._reader import LogReader
-from .patch import apply_patch
+from .errors import CorruptRecordingError
+from .events import Event
+from .patch import apply_patch, copy_json
 
 __all__ = ["StateTracker", "copy_json"]
-
-_enc = msgspec.json.Encoder()
-_dec = msgspec.json.Decoder()
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON value (faster than copy.deepcopy for decoded JSON)."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return _dec.decode(_enc.encode(value))
 
 
 class StateTracker:
@@ -62,17 +52,29 @@ class StateTracker:
         if cache is not None and cache[1] == key and key <= cache[0] <= seq:
             start, state = cache[0] + 1, cache[2]
         else:
-            state = copy_json(self.reader.get(key).state)
+            state = copy_json(self._keyframe(key).state)
             start = key + 1
         state = self._apply_between(state, start, seq)
         self._cache = (seq, key, state)
         return copy_json(state)
 
+    def _keyframe(self, seq: int) -> Event:
+        """The keyframe the index lists at ``seq``; CorruptRecordingError if it is none."""
+        try:
+            e = self.reader.get(seq)
+        except IndexError:
+            e = None
+        if e is None or e.kind != "state" or e.state is None:
+            what = "no event" if e is None else f"a {e.kind} event without a full state"
+            raise CorruptRecordingError(self.reader.path, f"the seek index lists seq {seq} as a "
+                                        f"state keyframe, but it is {what}")
+        return e
+
     def _frames_between(self, start: int, end: int) -> list[int]:
         r = self.reader
         if start > end or r.frame_count == 0:
             return []
-        first, last = r.frame_of(start), r.frame_of(end)
+        first, last = _frame_at(r, start), _frame_at(r, end)
         if r.state_frames is None:
             return list(range(first, last + 1))
         lo = bisect.bisect_left(r.state_frames, first)
@@ -106,3 +108,11 @@ class StateTracker:
                     folded[e.node] = e.data["outputs"]
         self._cache = (seq, -1, folded)
         return folded
+
+
+def _frame_at(reader: LogReader, seq: int) -> int:
+    """The frame holding ``seq``, or the first frame when ``seq`` comes before it (damage)."""
+    try:
+        return reader.frame_of(seq)
+    except IndexError:
+        return 0

@@ -10,26 +10,31 @@ and a property test: whatever the bytes, `LogReader` raises only
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import zstandard
+from bad_files import (
+    CODECS,
+    SUFFIX,
+    Valid,
+    flip,
+    gzip_frame,
+    header_line,
+    make_valid,
+    zstd_frame,
+    zstd_raw_frame,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recorder import node, record_workflow
 from storage import (
     CorruptRecordingError,
     Event,
     FlowtapeError,
     Footer,
-    FrameSpan,
     LogReader,
     NotARecordingError,
     RecordingNotFoundError,
@@ -38,58 +43,12 @@ from storage import (
     UnsupportedVersionError,
 )
 
-CODECS = ("zstd", "gzip", "none")
-SUFFIX = {"zstd": ".jsonl.zst", "gzip": ".jsonl.gz", "none": ".jsonl"}
-
-
-@dataclass(frozen=True)
-class Valid:
-    """A good recording's bytes and where its frames are."""
-
-    codec: str
-    data: bytes
-    frames: list[FrameSpan]
-    event_count: int
-
-    @property
-    def header_end(self) -> int:
-        return self.frames[0].offset
-
-    @property
-    def events_end(self) -> int:
-        """Where the footer frame starts."""
-        return self.frames[-1].offset + self.frames[-1].length
-
-
-@node
-def work(i: int) -> dict[str, int]:
-    return {"i": i, "square": i * i}
-
-
-@node
-def broken() -> None:
-    raise RuntimeError("expected")
-
-
-def _make_valid(directory: Path, codec: str) -> Valid:
-    path = directory / f"valid{SUFFIX[codec]}"
-    with record_workflow("corrupt", path=str(path), codec=codec, flush_every=5) as rec:
-        for i in range(20):
-            work(i)
-            if i % 7 == 0:
-                rec.snapshot({"i": i, "items": list(range(i))})
-        with contextlib.suppress(RuntimeError):
-            broken()
-    with LogReader.open(path) as reader:
-        assert reader.status == "completed"
-        return Valid(codec, path.read_bytes(), reader.frames, reader.event_count)
-
 
 @pytest.fixture(scope="module")
 def valid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Valid]:
     """One good recording per codec, several frames each (shared: tests only read the bytes)."""
     directory = tmp_path_factory.mktemp("valid")
-    return {codec: _make_valid(directory, codec) for codec in CODECS}
+    return {codec: make_valid(directory, codec) for codec in CODECS}
 
 
 @dataclass
@@ -116,40 +75,11 @@ def _read_all(path: Path, *, recover: bool = False) -> ReadAll:
                        reader.tail_garbage)
 
 
-def _header_line(**changes: object) -> bytes:
-    header = {"kind": "header", "format": "flowtape", "version": 1,
-              "recording_id": "01m83j2fk3764czz4dt3vdk6bp", "workflow": "w",
-              "started_at": "2026-01-01T00:00:00.000000Z", **changes}
-    return json.dumps(header, separators=(",", ":")).encode() + b"\n"
-
-
 _EVENT = b'{"seq":0,"ts":1,"kind":"workflow_start","node":"w"}\n'
-
-
-def _zstd(data: bytes) -> bytes:
-    return zstandard.ZstdCompressor(write_checksum=True).compress(data)
-
-
-def _gzip(data: bytes) -> bytes:
-    return gzip.compress(data, mtime=0)
-
-
-def _zstd_raw_frame(content: bytes, declared_size: int) -> bytes:
-    """A structurally valid zstd frame (one raw block) whose header declares a false size."""
-    fhd = 0xE0  # Frame_Content_Size_flag 3 (8 bytes), Single_Segment_flag, no checksum
-    block = ((len(content) << 3) | 1).to_bytes(3, "little")  # last block, raw
-    return (b"\x28\xb5\x2f\xfd" + bytes([fhd]) + declared_size.to_bytes(8, "little")
-            + block + content)
 
 
 # --- the table ----------------------------------------------------------------------------
 Build = Callable[[dict[str, Valid]], bytes]
-
-
-def _flip(data: bytes, at: int, bit: int = 0x10) -> bytes:
-    out = bytearray(data)
-    out[at] ^= bit
-    return bytes(out)
 
 
 #: (id, how to build the bytes, the error, what its message says, whether recover=True
@@ -164,58 +94,59 @@ BAD_INPUTS: list[tuple[str, Build, type[FlowtapeError], tuple[str, ...], bool]] 
      ("not a flowtape recording",), False),
     ("foreign JSON", lambda v: b'{"name": "not a recording"}\n', NotARecordingError,
      ("not a flowtape recording",), False),
-    ("foreign JSON, zstd", lambda v: _zstd(b'{"name": "x"}\n') + _zstd(_EVENT),
+    ("foreign JSON, zstd", lambda v: zstd_frame(b'{"name": "x"}\n') + zstd_frame(_EVENT),
      NotARecordingError, ("not a flowtape recording", '"format": "flowtape"'), False),
-    ("plain header without newline", lambda v: _header_line().rstrip(b"\n"),
+    ("plain header without newline", lambda v: header_line().rstrip(b"\n"),
      CorruptRecordingError, ("header line is cut short",), False),
     ("header line not JSON", lambda v: b"{not json\n" + _EVENT, CorruptRecordingError,
      ("header line is not JSON",), False),
-    ("header not UTF-8", lambda v: _zstd(b'{"kind":"header","\xff":1}\n'),
+    ("header not UTF-8", lambda v: zstd_frame(b'{"kind":"header","\xff":1}\n'),
      CorruptRecordingError, ("header line is not JSON", "frame 0"), False),
-    ("version 99, zstd", lambda v: _zstd(_header_line(version=99, codec=7)),
+    ("version 99, zstd", lambda v: zstd_frame(header_line(version=99, codec=7)),
      UnsupportedVersionError, ("format version 99", "upgrade flowtape"), False),
-    ("version 99, gzip", lambda v: _gzip(_header_line(version=99)) + _gzip(_EVENT),
+    ("version 99, gzip", lambda v: gzip_frame(header_line(version=99)) + gzip_frame(_EVENT),
      UnsupportedVersionError, ("format version 99", "upgrade flowtape"), False),
-    ("version 99, plain", lambda v: _header_line(version=99, workflow=["not", "a", "str"])
+    ("version 99, plain", lambda v: header_line(version=99, workflow=["not", "a", "str"])
      + b"whatever comes next\n", UnsupportedVersionError, ("format version 99",), False),
-    ("version as string", lambda v: _zstd(_header_line(version="1")), CorruptRecordingError,
+    ("version as string", lambda v: zstd_frame(header_line(version="1")), CorruptRecordingError,
      ("invalid version",), False),
-    ("version 0", lambda v: _zstd(_header_line(version=0)), CorruptRecordingError,
+    ("version 0", lambda v: zstd_frame(header_line(version=0)), CorruptRecordingError,
      ("invalid version",), False),
-    ("header field of the wrong type", lambda v: _zstd(_header_line(pid="many")),
+    ("header field of the wrong type", lambda v: zstd_frame(header_line(pid="many")),
      CorruptRecordingError, ("header is malformed",), False),
-    ("header frame holding an event too", lambda v: _zstd(_header_line() + _EVENT),
+    ("header frame holding an event too", lambda v: zstd_frame(header_line() + _EVENT),
      CorruptRecordingError, ("holds more than the header",), False),
     ("zstd magic alone", lambda v: b"\x28\xb5\x2f\xfd", CorruptRecordingError,
      ("header frame is cut short",), False),
     ("gzip magic alone", lambda v: b"\x1f\x8b", CorruptRecordingError,
      ("header frame is cut short",), False),
-    ("empty gzip member", lambda v: _gzip(b""), CorruptRecordingError,
+    ("empty gzip member", lambda v: gzip_frame(b""), CorruptRecordingError,
      ("header line is not JSON",), False),
-    ("gzip of random bytes", lambda v: _gzip(random.Random(3).randbytes(500)),
+    ("gzip of random bytes", lambda v: gzip_frame(random.Random(3).randbytes(500)),
      CorruptRecordingError, ("frame 0",), False),
     ("zstd header frame bit-flipped",
-     lambda v: _flip(v["zstd"].data, v["zstd"].header_end // 2), CorruptRecordingError,
+     lambda v: flip(v["zstd"].data, v["zstd"].header_end // 2), CorruptRecordingError,
      ("frame 0", "byte offset 0"), False),
     ("gzip header frame bit-flipped",
-     lambda v: _flip(v["gzip"].data, v["gzip"].header_end // 2), CorruptRecordingError,
+     lambda v: flip(v["gzip"].data, v["gzip"].header_end // 2), CorruptRecordingError,
      ("frame 0", "byte offset 0"), False),
     ("zstd header frame cut short", lambda v: v["zstd"].data[:v["zstd"].header_end - 3],
      CorruptRecordingError, ("header frame is cut short",), False),
     ("gzip header frame cut short", lambda v: v["gzip"].data[:v["gzip"].header_end - 3],
      CorruptRecordingError, ("header frame is cut short",), False),
     ("zstd frame declaring exabytes of content",
-     lambda v: _zstd(_header_line()) + _zstd_raw_frame(_EVENT, 1 << 62),
-     CorruptRecordingError, ("frame 1", "impossible"), True),
+     lambda v: zstd_frame(header_line()) + zstd_raw_frame(_EVENT, 1 << 62),
+     CorruptRecordingError, ("frame 1", "16 MiB"), True),
     ("event line not UTF-8",
-     lambda v: _zstd(_header_line()) + _zstd(_EVENT[:-3] + b'\xff"}\n'),
+     lambda v: zstd_frame(header_line()) + zstd_frame(_EVENT[:-3] + b'\xff"}\n'),
      CorruptRecordingError, ("frame 1", "UTF-8"), True),
-    ("event line not an event", lambda v: _zstd(_header_line()) + _zstd(b'{"seq":"zero"}\n'),
+    ("event line not an event",
+     lambda v: zstd_frame(header_line()) + zstd_frame(b'{"seq":"zero"}\n'),
      CorruptRecordingError, ("frame 1", "does not match"), True),
     ("event line nested too deeply",
-     lambda v: _header_line() + b'{"seq":0,"ts":0,"kind":"custom","data":' + b"[" * 100_000
+     lambda v: header_line() + b'{"seq":0,"ts":0,"kind":"custom","data":' + b"[" * 100_000
      + b"]" * 100_000 + b"}\n", CorruptRecordingError, ("nests too deeply",), True),
-    ("plain event line cut mid-file", lambda v: _header_line() + _EVENT[:20] + b"\n"
+    ("plain event line cut mid-file", lambda v: header_line() + _EVENT[:20] + b"\n"
      + _EVENT, CorruptRecordingError, ("not valid JSON",), True),
 ]
 
@@ -266,7 +197,7 @@ def test_damaged_header_does_not_suggest_recover(tmp_path: Path, valid: dict[str
     """Header damage cannot be skipped, so the message says so instead of offering --recover."""
     v = valid["zstd"]
     path = tmp_path / "header.jsonl.zst"
-    path.write_bytes(_flip(v.data, v.header_end // 2))
+    path.write_bytes(flip(v.data, v.header_end // 2))
     with pytest.raises(CorruptRecordingError) as info:
         LogReader.open(path, recover=True)
     assert "--recover" not in str(info.value)
@@ -318,8 +249,8 @@ def _damage(v: Valid, k: int) -> bytes:
     """``v``'s bytes with event frame ``k`` damaged so that no decoder can miss it."""
     span = v.frames[k]
     if v.codec == "none":  # no checksum: make the frame's first line invalid JSON
-        return _flip(v.data, span.offset, 0x80)
-    return _flip(v.data, span.offset + span.length // 2)
+        return flip(v.data, span.offset, 0x80)
+    return flip(v.data, span.offset + span.length // 2)
 
 
 @pytest.mark.parametrize("codec", CODECS)
@@ -368,7 +299,7 @@ def test_damaged_frame_boundary_is_resynchronised(
     span = v.frames[k]
     at = span.offset if where == "magic" else span.offset + (6 if codec == "zstd" else 3)
     path = tmp_path / f"boundary{SUFFIX[codec]}"
-    path.write_bytes(_flip(v.data[:v.events_end], at, 0x80))
+    path.write_bytes(flip(v.data[:v.events_end], at, 0x80))
 
     with pytest.raises(CorruptRecordingError) as info:
         _read_all(path)
@@ -390,7 +321,7 @@ def test_damaged_footer_falls_back_to_scanning(tmp_path: Path, valid: dict[str, 
     v = valid[codec]
     footer_at = v.events_end
     path = tmp_path / f"footer{SUFFIX[codec]}"
-    path.write_bytes(_flip(v.data, footer_at + 20))
+    path.write_bytes(flip(v.data, footer_at + 20))
     with pytest.raises(CorruptRecordingError) as info:
         _read_all(path)
     assert info.value.offset == footer_at
@@ -406,7 +337,7 @@ def test_unusable_trailer_costs_only_speed(tmp_path: Path, valid: dict[str, Vali
     """Without a usable trailer the reader scans and still finds every event and the footer."""
     v = valid[codec]
     if damage == "trailer flipped":
-        data = _flip(v.data, len(v.data) - 20)  # inside b"FLOWTAPE" or the offsets
+        data = flip(v.data, len(v.data) - 20)  # inside b"FLOWTAPE" or the offsets
     elif damage == "garbage appended":
         data = v.data + b"\x00garbage"
     else:

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bad_files import Valid, event_line, plain, with_footer
 from hypothesis import given
 from hypothesis import strategies as st
 
 from recorder import node, record_workflow
 from replayer import Replayer
+from storage import CorruptRecordingError, LogReader
 from tests.strategies import apply_mutation, json_dicts, mutation_sequences, strict_equal
 
 
@@ -72,3 +74,38 @@ def test_without_state_events_outputs_are_folded(tmp_path: Path) -> None:
         assert r.get_state_at_event(len(r) - 1) == {"a": {"x": 2}}
         r.get_state_at_event(2)["a"]["x"] = 99
         assert r.get_state_at_event(2) == {"a": {"x": 1}}
+
+
+# --- state that the recording does not hold --------------------------------------------
+def test_a_patch_nested_900_deep_applies(tmp_path: Path) -> None:
+    """A patch whose value nests 900 levels deep gives the state after it, and its delta."""
+    deep = "[" * 900 + "]" * 900
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(plain(
+        event_line(0, "state", state={"a": 1}),
+        f'{{"seq":1,"ts":1,"kind":"state","patch":[{{"op":"add","path":"/b","value":{deep}}}]}}\n'
+        .encode(),
+        event_line(2, "state", patch=[{"op": "replace", "path": "/a", "value": 2}]),
+    ))
+    with Replayer.open(path) as r:
+        state = r.get_state_at_event(2)
+        assert state["a"] == 2
+        depth, value = 0, state["b"]
+        while value:
+            depth, value = depth + 1, value[0]
+        assert depth == 899
+        assert r.state_delta(1)[0]["path"] == "/b"
+
+
+def test_lying_keyframe_is_a_named_error(tmp_path: Path) -> None:
+    """An index keyframe that is not a keyframe: CorruptRecordingError naming it."""
+    path = tmp_path / "lie.jsonl.zst"
+    with record_workflow("lie", path=str(path), keyframe_every=1) as rec:
+        rec.snapshot({"a": 1})
+        rec.snapshot({"a": 2})
+    with LogReader.open(path) as reader:
+        keys = list(reader.keyframes)
+        v = Valid("zstd", path.read_bytes(), reader.frames, reader.event_count)
+    path.write_bytes(with_footer(v, lambda f: f["index"].update(keyframes=[0, keys[1]])))
+    with Replayer.open(path) as r, pytest.raises(CorruptRecordingError, match="keyframe"):
+        r.get_state_at_event(keys[0])
