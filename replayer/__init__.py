@@ -17,7 +17,7 @@ from ._facades import FileRecordingStorage, InMemoryRecordingStorage
 from ._published import ExecutionReplayer, ReplayMetadata
 from ._replayer import Replayer, Summary
 from ._stepper import Stepper
-from .errors import EventNotFoundError, ReplayerError
+from .errors import EventNotFoundError, ReplayerError, StateUnknownError
 
 __all__ = [
     "EXPORTERS",
@@ -31,6 +31,7 @@ __all__ = [
     "Replayer",
     "ReplayerError",
     "Span",
+    "StateUnknownError",
     "Stepper",
     "Summary",
     "diff",

@@ -28,6 +28,7 @@ from storage import (
     Span,
     StateTracker,
     Store,
+    UnknownState,
     build_spans,
     copy_json,
     iter_event_views,
@@ -35,7 +36,7 @@ from storage import (
     open_store,
 )
 
-from .errors import EventNotFoundError
+from .errors import EventNotFoundError, StateUnknownError
 
 __all__ = ["Replayer", "Summary"]
 
@@ -362,14 +363,40 @@ class Replayer:
         self.position_of(seq)  # raises for an unknown seq
         return self._state.state_at(seq)
 
+    def state_unknown(self, seq: int) -> UnknownState | None:
+        """Why the state after event ``seq`` is not known, or None when it is.
+
+        The state is unknown after a snapshot the recorder truncated (over
+        ``max_payload_bytes``) until the next keyframe — `get_state_at_event`
+        then returns the recorded ``{"$truncated": …}`` stand-in, which is not
+        the state — and, in a recovering read, after damage took events that
+        may have changed it. ``str()`` of the answer is a sentence to show::
+
+            if (why := r.state_unknown(seq)) is not None:
+                print(why)   # state unknown: the snapshot at seq 12 was truncated (…)
+        """
+        self.position_of(seq)  # raises for an unknown seq
+        return self._state.unknown(seq)
+
     def state_delta(self, seq: int) -> list[dict[str, Any]]:
-        """What the state event ``seq`` changed (its RFC 6902 ops), else ``[]``."""
+        """What the state event ``seq`` changed (its RFC 6902 ops), else ``[]``.
+
+        Raises `StateUnknownError` when the state before or after it is not
+        known (see `state_unknown`): a change from or to an unknown state is
+        not known either.
+        """
         e = self.get_event(seq)
         if e.kind != "state":
             return []
+        position = self.position_of(seq)
+        prev = self[position - 1].seq if position > 0 else None
+        for at in (seq, prev):
+            unknown = self._state.unknown(at) if at is not None else None
+            if unknown is not None:
+                raise StateUnknownError(self.path, seq, unknown)
         if e.patch is not None:
             return copy_json(e.patch)  # type: ignore[no-any-return]
-        before = self._state.state_at(seq - 1) if seq > 0 else None
+        before = self._state.state_at(prev) if prev is not None else None
         return make_patch(before, copy_json(e.state)) if before is not None else [
             {"op": "replace", "path": "", "value": copy_json(e.state)}]
 

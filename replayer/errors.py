@@ -4,7 +4,8 @@
 
     FlowtapeError
      └── ReplayerError
-          └── EventNotFoundError   (also IndexError / KeyError)
+          ├── EventNotFoundError   (also IndexError / KeyError)
+          └── StateUnknownError    (the state there was truncated or lost)
 
 Reading errors (`CorruptRecordingError`, `RecordingNotFoundError`, …) come
 from `storage` unchanged.
@@ -12,9 +13,9 @@ from `storage` unchanged.
 
 from __future__ import annotations
 
-from storage import FlowtapeError
+from storage import FlowtapeError, UnknownState
 
-__all__ = ["EventNotFoundError", "ReplayerError"]
+__all__ = ["EventNotFoundError", "ReplayerError", "StateUnknownError"]
 
 
 class ReplayerError(FlowtapeError):
@@ -32,3 +33,18 @@ class EventNotFoundError(ReplayerError, IndexError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class StateUnknownError(ReplayerError):
+    """A question about the state that the recording cannot answer (see `UnknownState`).
+
+    ``unknown`` says why: a truncated snapshot (with its size), or state
+    events lost to damage.
+    """
+
+    def __init__(self, path: str, seq: int, unknown: UnknownState) -> None:
+        self.path = path
+        self.seq = seq
+        self.unknown = unknown
+        super().__init__(f"{path}: what the state event at seq {seq} changed is not known; "
+                         f"{unknown}")

@@ -66,7 +66,7 @@ from .patch import PatchError, apply_patch, make_patch
 from .placeholders import is_placeholder, is_repr, is_truncated
 from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
-from .state import StateTracker, copy_json
+from .state import StateTracker, UnknownState, copy_json
 
 __all__ = [
     "CODECS",
@@ -123,6 +123,7 @@ __all__ = [
     "StoreError",
     "StoreStats",
     "TimingRegression",
+    "UnknownState",
     "UnsupportedVersionError",
     "UploadResult",
     "VerifyResult",

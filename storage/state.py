@@ -12,14 +12,41 @@ outputs into a dict keyed by node id (the latest output of each node).
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from ._reader import LogReader
 from .errors import CorruptRecordingError
 from .events import Event
 from .patch import apply_patch, copy_json
+from .placeholders import TRUNCATED_KEY, is_truncated
 
-__all__ = ["StateTracker", "copy_json"]
+__all__ = ["StateTracker", "UnknownState", "copy_json"]
+
+
+class UnknownState(msgspec.Struct, frozen=True, kw_only=True):
+    """Why the state after an event is not known: the recording cut it, or damage took it.
+
+    ``str()`` says so in a sentence a stepper or a report can print.
+    """
+
+    seq: int
+    """The state event whose state was truncated, or the first seq lost to damage."""
+    reason: Literal["truncated", "lost"]
+    """``truncated``: the snapshot was over ``max_payload_bytes`` and stands in for itself
+    (docs/format.md §State); ``lost``: events were skipped as damaged since the last
+    keyframe, and state changes may have been among them."""
+    size: int | None = None
+    """For ``truncated``: the state's encoded size in bytes, when the recording says."""
+
+    def __str__(self) -> str:
+        if self.reason == "truncated":
+            size = f"{self.size} bytes" if self.size is not None else "size not recorded"
+            return (f"state unknown: the snapshot at seq {self.seq} was truncated ({size}, "
+                    "over max_payload_bytes)")
+        return (f"state unknown: events from seq {self.seq} on were lost to damage, and "
+                "state changes may have been among them")
 
 
 class StateTracker:
@@ -57,6 +84,28 @@ class StateTracker:
         state = self._apply_between(state, start, seq)
         self._cache = (seq, key, state)
         return copy_json(state)
+
+    def unknown(self, seq: int) -> UnknownState | None:
+        """Why the state after event ``seq`` is not known, or None when it is.
+
+        Unknown when the latest keyframe at or before ``seq`` is a truncation
+        stand-in, or when events between it and ``seq`` were lost to damage
+        (a recovering read). Folded outputs and "no state yet" are known.
+        """
+        if not self.has_state_events:
+            return None
+        keyframes = self.reader.keyframes
+        i = bisect.bisect_right(keyframes, seq) - 1
+        key = keyframes[i] if i >= 0 else -1
+        if key >= 0:
+            state = self._keyframe(key).state
+            if is_truncated(state):
+                size = state[TRUNCATED_KEY]
+                return UnknownState(seq=key, reason="truncated",
+                                    size=size if type(size) is int else None)
+        lost = [s.first_seq for s in self.reader.skipped
+                if s.first_seq is not None and key < s.first_seq <= seq]
+        return UnknownState(seq=min(lost), reason="lost") if lost else None
 
     def _keyframe(self, seq: int) -> Event:
         """The keyframe the index lists at ``seq``; CorruptRecordingError if it is none."""

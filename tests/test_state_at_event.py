@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recorder import node, record_workflow
-from replayer import Replayer
-from storage import CorruptRecordingError, LogReader
+from replayer import Replayer, StateUnknownError
+from storage import CorruptRecordingError, LogReader, is_truncated
 from tests.strategies import apply_mutation, json_dicts, mutation_sequences, strict_equal
 
 
@@ -77,6 +77,38 @@ def test_without_state_events_outputs_are_folded(tmp_path: Path) -> None:
 
 
 # --- state that the recording does not hold --------------------------------------------
+def test_truncated_state_is_unknown_not_a_value(tmp_path: Path) -> None:
+    """After a snapshot over max_payload_bytes the state is unknown (with the size) until the
+    next keyframe; state_delta refuses to invent a change; the recorded stand-in stays."""
+    with record_workflow("big", store=tmp_path, max_payload_bytes=2_000) as rec:
+        rec.snapshot({"small": 1})
+        step(1)
+        rec.snapshot({"blob": "x" * 10_000})
+        step(2)
+        rec.snapshot({"small": 2})
+    with Replayer.open(rec.path or "") as r:
+        states = [e.seq for e in r.find(kind="state")]
+        small, big, again = states
+        after_big = big + 1
+        assert r.state_unknown(small) is None and r.state_unknown(0) is None
+        for seq in (big, after_big, after_big + 1):
+            unknown = r.state_unknown(seq)
+            assert unknown is not None
+            assert (unknown.seq, unknown.reason) == (big, "truncated")
+            assert unknown.size is not None and unknown.size > 10_000
+            assert "truncated" in str(unknown) and str(unknown.size) in str(unknown)
+        recorded = r.get_state_at_event(big)
+        assert is_truncated(recorded)  # what is recorded, as it is recorded
+        for seq in (big, again):  # the change into and out of the unknown state is unknown
+            with pytest.raises(StateUnknownError) as info:
+                r.state_delta(seq)
+            assert info.value.unknown == r.state_unknown(seq if seq == big else big)
+            assert "$truncated" not in str(info.value)
+        assert r.state_unknown(again) is None
+        assert r.get_state_at_event(again) == {"small": 2}
+        assert r.state_delta(small) == [{"op": "replace", "path": "", "value": {"small": 1}}]
+
+
 def test_a_patch_nested_900_deep_applies(tmp_path: Path) -> None:
     """A patch whose value nests 900 levels deep gives the state after it, and its delta."""
     deep = "[" * 900 + "]" * 900
