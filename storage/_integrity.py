@@ -2,8 +2,10 @@
 
 Every frame is decoded (checksums included), ``seq`` must run 0, 1, 2, …
 without gaps or repeats, the footer's counts and seek index must agree with
-the events, and a finished file must end with its trailer (docs/format.md
-§Trailer). Damage is collected, not raised, so one report names every problem.
+the events, and a finished file must end with a trailer that points at its
+footer frame (docs/format.md §Trailer). Damage is collected, not raised, so
+one report names every problem, and `IntegrityReport.verdict` is the one
+word every caller (``flowtape verify``, a store's deep verify) reports.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ._codec import codec_for_name
 from ._reader import LogReader, SkippedFrame
 from .errors import CorruptRecordingError, RecordingNotFoundError
 
-__all__ = ["IntegrityReport", "check_file", "frame_total", "trailer_present"]
+__all__ = ["IntegrityReport", "check_file", "frame_total", "trailer_present", "trailer_problem"]
 
 
 class IntegrityReport(msgspec.Struct, kw_only=True):
@@ -68,14 +70,40 @@ class IntegrityReport(msgspec.Struct, kw_only=True):
         return "running" if self.status == "running" else "intact"
 
 
-def trailer_present(reader: LogReader) -> bool | None:
-    """True when the file ends with a valid trailer; None when its codec has none."""
+def trailer_problem(reader: LogReader) -> str | None:
+    """What is wrong with the trailer of a file with a footer, or None when it is sound.
+
+    Sound means: the file ends with a valid trailer (docs/format.md §Trailer)
+    whose offsets add up to the file's size and point exactly at the footer
+    frame. Codecs without a trailer (``none``) and files without a footer
+    have nothing to check.
+    """
     codec = codec_for_name(reader.codec)
-    if codec.trailer_size == 0:
+    size, at = reader.size, reader.footer_offset
+    if codec.trailer_size == 0 or reader.footer is None or at is None:
         return None
-    if reader.size < codec.trailer_size:
-        return False
-    return codec.parse_trailer(reader.tail(codec.trailer_size)) is not None
+    footer_end = at + reader.footer_length
+    loc = codec.parse_trailer(reader.tail(codec.trailer_size))
+    if loc is None:
+        after = size - footer_end
+        return ("no valid trailer after the footer (readers have to scan the whole file to "
+                "find it)" + (f"; {after} bytes follow the footer frame" if after else ""))
+    off, length = loc
+    if off + length > size or off + length + codec.trailer_size != size:
+        return (f"the trailer points at bytes {off}..{off + length} of a {size}-byte file, "
+                "past where the trailer starts (readers have to scan to find the footer)")
+    if (off, length) != (at, reader.footer_length):
+        return (f"the trailer points at byte offset {off} ({length} bytes), but the footer "
+                f"frame is at byte offset {at} ({reader.footer_length} bytes)")
+    return None
+
+
+def trailer_present(reader: LogReader) -> bool | None:
+    """True when a finished file's trailer is sound (see `trailer_problem`); None when its
+    codec has none."""
+    if codec_for_name(reader.codec).trailer_size == 0:
+        return None
+    return reader.footer is not None and trailer_problem(reader) is None
 
 
 def frame_total(path: str) -> int:
@@ -195,12 +223,13 @@ def _check(reader: LogReader, report: IntegrityReport,
     else:
         report.checks.append(f"footer: status {footer.status}, counts and seek index match "
                              "the events")
+    problem = trailer_problem(reader)
     report.trailer = trailer_present(reader)
-    if report.trailer is False:
-        report.problems.append("no valid trailer after the footer (readers have to scan the "
-                               "whole file to find it)")
+    if problem is not None:
+        report.problems.append(problem)
     elif report.trailer:
-        report.checks.append("trailer present: the footer is found without a scan")
+        report.checks.append("trailer present and pointing at the footer: it is found "
+                             "without a scan")
 
 
 def plural(n: int, word: str) -> str:
