@@ -5,6 +5,9 @@ int, float, bool, None); state-mutation sequences drive `snapshot()` the way a
 workflow changes its state between calls. The ``flowtape`` profile keeps
 example counts modest so the whole suite stays fast on two cores;
 ``FLOWTAPE_HYPOTHESIS_PROFILE=flowtape-thorough`` runs 1000 examples a test.
+The reader's fuzz tests (tests/test_fuzz_reader.py) run under
+`FUZZ_SETTINGS`: ``FLOWTAPE_FUZZ_EXAMPLES`` examples a test (default 300;
+``FLOWTAPE_FUZZ_EXAMPLES=20000`` for a long run).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 __all__ = [
+    "FUZZ_SETTINGS",
     "apply_mutation",
     "json_dicts",
     "json_keys",
@@ -36,6 +40,10 @@ settings.register_profile(
 settings.register_profile("flowtape-thorough", parent=settings.get_profile("flowtape"),
                           max_examples=1000)
 settings.load_profile(os.environ.get("FLOWTAPE_HYPOTHESIS_PROFILE", "flowtape"))
+
+#: The fuzz tests' settings: many cheap examples, a count set by ``FLOWTAPE_FUZZ_EXAMPLES``.
+FUZZ_SETTINGS = settings(settings.get_profile("flowtape"),
+                         max_examples=int(os.environ.get("FLOWTAPE_FUZZ_EXAMPLES", "300")))
 
 #: Keys that exercise JSON Pointer escaping (``~`` -> ``~0``, ``/`` -> ``~1``) and
 #: list-index look-alikes, besides ordinary text.
