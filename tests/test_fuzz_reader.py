@@ -196,6 +196,16 @@ BYTES = st.one_of(
 )
 
 
+def _written(directory: Path, data: bytes, ops: list[tuple[Any, ...]]) -> Path:
+    """A file holding ``data`` with the byte damage ``ops`` done to it."""
+    buf = bytearray(data)
+    for op in ops:
+        _bytes(buf, op)
+    path = directory / "fuzzed"
+    path.write_bytes(bytes(buf))
+    return path
+
+
 def _bytes(data: bytearray, op: tuple[Any, ...]) -> None:
     if not data:
         return
@@ -253,12 +263,7 @@ def test_byte_damage_raises_only_named_errors(tmp_path: Path, pick: int,
                                               ops: list[tuple[Any, ...]]) -> None:
     """Flipped, cut, deleted, inserted and spliced bytes: named errors or a sound read."""
     s = CORPUS[pick % len(CORPUS)]
-    buf = bytearray(s.data)
-    for op in ops:
-        _bytes(buf, op)
-    path = tmp_path / "fuzzed"
-    path.write_bytes(bytes(buf))
-    read_every_way(path)
+    read_every_way(_written(tmp_path, s.data, ops))
 
 
 @FUZZ_SETTINGS
@@ -277,9 +282,4 @@ def test_structured_damage_raises_only_named_errors(
         data = _structured(s, op)
         end = len(data) - s.codec.trailer_size if s.footer_at is not None else len(data)
         s = dataclasses.replace(s, data=data, footer_end=end)
-    buf = bytearray(s.data)
-    for op in ops:
-        _bytes(buf, op)
-    path = tmp_path / "fuzzed"
-    path.write_bytes(bytes(buf))
-    read_every_way(path)
+    read_every_way(_written(tmp_path, s.data, ops))
