@@ -86,6 +86,11 @@ class Codec(Protocol):
         """True when the frame at ``pos`` is the trailer (or another skippable block)."""
         ...
 
+    def skip_length(self, buf: bytes | memoryview, pos: int) -> int | None:
+        """The length of a skippable block at ``pos``, told by its first 8 bytes alone (so
+        a reader steps over it unread); None when none starts there."""
+        ...
+
     def make_trailer(self, footer_offset: int, footer_length: int) -> bytes:
         """The fixed-size trailer pointing at the footer frame."""
         ...
@@ -184,6 +189,11 @@ class ZstdCodec:
         head = bytes(buf[pos:pos + 4])
         return len(head) == 4 and head[1:] == SKIPPABLE_MAGIC[1:] and (head[0] & 0xF0) == 0x50
 
+    def skip_length(self, buf: bytes | memoryview, pos: int) -> int | None:
+        if len(buf) < pos + 8 or not self.is_trailer(buf, pos):
+            return None
+        return 8 + int.from_bytes(buf[pos + 4:pos + 8], "little")
+
     def make_trailer(self, footer_offset: int, footer_length: int) -> bytes:
         body = _TRAILER_BODY.pack(TRAILER_MAGIC, footer_offset, footer_length)
         return SKIPPABLE_MAGIC + struct.pack("<I", len(body)) + body
@@ -256,6 +266,9 @@ class GzipCodec:
         return (len(head) == 16 and head[:2] == GZIP_MAGIC and head[3] & 0x04 != 0
                 and head[12:14] == b"FT")
 
+    def skip_length(self, buf: bytes | memoryview, pos: int) -> int | None:
+        return None  # the trailer is an ordinary (empty) member
+
     def make_trailer(self, footer_offset: int, footer_length: int) -> bytes:
         body = _TRAILER_BODY.pack(TRAILER_MAGIC, footer_offset, footer_length)
         sub = b"FT" + struct.pack("<H", len(body)) + body
@@ -301,6 +314,9 @@ class PlainCodec:
 
     def is_trailer(self, buf: bytes | memoryview, pos: int) -> bool:
         return False
+
+    def skip_length(self, buf: bytes | memoryview, pos: int) -> int | None:
+        return None
 
     def make_trailer(self, footer_offset: int, footer_length: int) -> bytes:
         return b""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from ._codec import Codec, FrameError
+from ._codec import MAX_FRAME_BYTES, Codec, FrameError
 from ._scan import FOOTER_PREFIX
 from .events import Footer
 
@@ -36,7 +36,7 @@ def find_footer(codec: Codec, pread: Callable[[int, int], bytes],
     if loc is None:
         return None
     off, length = loc
-    if off <= 0 or off + length + codec.trailer_size != size:
+    if off <= 0 or off + length + codec.trailer_size != size or length > MAX_FRAME_BYTES:
         return None
     try:
         content = codec.decompress(pread(off, length))
@@ -82,6 +82,9 @@ def index_problem(footer: Footer, footer_offset: int) -> str | None:
     if offsets[0] <= 0 or offsets[-1] >= footer_offset or any(
             b <= a for a, b in itertools.pairwise(offsets)):
         return "seek index lists frame offsets that do not increase within the file"
+    ends = [*offsets[1:], footer_offset]
+    if any(end - start > MAX_FRAME_BYTES for start, end in zip(offsets, ends, strict=True)):
+        return "seek index lists a frame longer than any frame can be"
     if n <= firsts[-1]:
         return f"event_count {n} leaves the seek index's last frame (seq {firsts[-1]} on) empty"
     keys = footer.index.keyframes

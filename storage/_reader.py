@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from ._codec import FrameError, codec_for_name, detect_codec
+from ._codec import MAX_FRAME_BYTES, FrameError, codec_for_name, detect_codec
 from ._footer import find_footer, index_problem
 from ._framereader import FrameReader, event_lines, one_event
 from ._frames import FrameSpan, FrameTable, SkippedFrame, T, sound_events
@@ -138,6 +138,9 @@ class LogReader(FrameReader):
 
     def _header_frame_problem(self, end: int) -> str | None:
         """Why the index's header frame (bytes 0 … ``end``) is not exactly one frame, or None."""
+        if end > MAX_FRAME_BYTES:
+            return f"seek index puts the first event frame at byte offset {end}, past any " \
+                "header frame's end"
         head = self._pread(0, min(end + 1, self.size))
         try:
             n = head.index(b"\n") + 1 if self.codec == "none" else \

@@ -78,6 +78,12 @@ class FrameScanner:
             yield from self._lines(pos, first_line_alone)
             return
         while pos < self.size:
+            head, rel = self._view(pos, 8)
+            skip = self.codec.skip_length(head, rel)
+            if skip is not None and pos + skip <= self.size:  # stepped over unread
+                yield Piece(pos, skip, skip=True)
+                pos += skip
+                continue
             try:
                 n = self._measure(pos)
             except FrameError as exc:

@@ -10,15 +10,26 @@ event. Nothing raises raw (issue 10, item 7), and `check_file` reports it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bad_files import CODECS, SUFFIX, Valid, make_valid, with_footer
+from bad_files import (
+    CODECS,
+    SUFFIX,
+    Valid,
+    event_line,
+    header_line,
+    make_valid,
+    with_footer,
+    zstd_frame,
+)
 
 from replayer import Replayer
 from storage import CorruptRecordingError, LogReader
+from storage._codec import codec_for_name
 from storage._integrity import check_file
 
 
@@ -121,3 +132,21 @@ def test_keyframe_that_is_not_a_state_event_is_named(tmp_path: Path,
     with Replayer.open(path, recover=True) as r:
         assert r.get_state_at_event(first_key) == {"i": 0, "items": []}
     assert check_file(str(path)).verdict == "damaged"
+
+
+def test_index_frame_longer_than_any_frame_is_not_read(tmp_path: Path) -> None:
+    """An index whose last frame would span 20 MiB of padding is refused before reading it."""
+    codec = codec_for_name("zstd")
+    head = zstd_frame(header_line())
+    events = zstd_frame(event_line(0, "workflow_start", node="w"))
+    padding = codec.make_trailer(0, 0)[:4] + (20 << 20).to_bytes(4, "little") + bytes(20 << 20)
+    footer_at = len(head) + len(events) + len(padding)
+    footer = zstd_frame(json.dumps({
+        "kind": "footer", "status": "completed", "event_count": 1, "duration_ns": 1,
+        "index": {"frames": [[0, len(head)]]}}, separators=(",", ":")).encode() + b"\n")
+    path = tmp_path / "padded.jsonl.zst"
+    path.write_bytes(head + events + padding + footer
+                     + codec.make_trailer(footer_at, len(footer)))
+    with Replayer.open(path) as r:
+        assert [e.seq for e in r.events] == [0]
+        assert any("longer than any frame" in note for note in r.summary.notes)
