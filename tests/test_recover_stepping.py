@@ -10,6 +10,7 @@ line, crosses the gap like any other stretch of events.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from recorder import node, record_workflow
-from replayer import EventNotFoundError, Replayer
+from replayer import EXPORTERS, EventNotFoundError, Replayer, export
 from storage import CorruptRecordingError, FrameSpan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,6 +155,17 @@ def test_summary_says_which_frame_and_seqs_were_skipped(damaged: Damaged) -> Non
         assert (skip.first_seq, skip.last_seq) == (damaged.lost.start, damaged.lost.stop - 1)
         finished = r.footer is not None
         assert s.status == ("completed" if finished else "incomplete")
+
+
+def test_every_export_covers_exactly_the_readable_events(damaged: Damaged) -> None:
+    """Each export of a recovered recording works; the JSON one lists the readable events and
+    the skipped frame."""
+    with Replayer.open(damaged.path, recover=True) as r:
+        for fmt in sorted(EXPORTERS):
+            assert export(r, fmt)
+        doc = json.loads(export(r, "json"))
+    assert [e["seq"] for e in doc["events"]] == damaged.readable
+    assert [s["offset"] for s in doc["summary"]["skipped"]] == [damaged.frame.offset]
 
 
 def test_strict_reading_still_names_the_damage(damaged: Damaged) -> None:
