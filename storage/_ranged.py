@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from ._codec import Codec, FrameError, TruncatedFrame, codec_for_name, detect_codec
-from ._reader import _BAD_JSON, LogReader
+from ._footer import find_footer
+from ._header import header_from_frame
 from .errors import CorruptRecordingError, StoreError
 from .events import Footer, Header
 
@@ -23,15 +22,17 @@ __all__ = ["HEAD_BYTES", "TAIL_BYTES", "read_ends"]
 HEAD_BYTES = 16 << 10  # the header frame; bigger ones cost one more request
 TAIL_BYTES = 16 << 10  # trailer and footer; a footer with a big seek index: one more
 MAX_HEADER_BYTES = 16 << 20
-_footer_decoder = msgspec.json.Decoder(Footer)
 
 
 def read_ends(fs: Any, remote: str, where: str, size: int) -> tuple[Header, Footer | None]:
     """The header and footer (None without a usable one) of the ``size``-byte object
     ``remote`` on the fsspec filesystem ``fs``; errors name it as ``where`` (its URL).
 
-    Raises `CorruptRecordingError` or `UnsupportedVersionError` for a bad header,
-    `StoreError` when the object cannot be read, FileNotFoundError when it is gone.
+    The bytes are parsed by the format's own code (`storage._header`,
+    `storage._footer`), exactly as for a local file. Raises
+    `CorruptRecordingError` (`NotARecordingError`) or `UnsupportedVersionError`
+    for a bad header, `StoreError` when the object cannot be read,
+    FileNotFoundError when it is gone.
     """
     head = _range(fs, remote, 0, min(size, HEAD_BYTES))
     kind = detect_codec(head[:8])
@@ -39,8 +40,18 @@ def read_ends(fs: Any, remote: str, where: str, size: int) -> tuple[Header, Foot
         raise CorruptRecordingError(
             where, "not a flowtape recording (no zstd, gzip or JSON start)", offset=0)
     codec = codec_for_name(kind)
-    line = _header_line(fs, remote, where, head, size=size, codec=codec)
-    return LogReader(where)._parse_header(line, 0), _footer(fs, remote, head, size, codec)
+    header = header_from_frame(where, codec, _header_frame(fs, remote, where, head,
+                                                             size=size, codec=codec))
+    tail_start = max(0, size - TAIL_BYTES)
+    tail = head[tail_start:] if len(head) >= size else _range(fs, remote, tail_start, size)
+
+    def pread(offset: int, length: int) -> bytes:
+        if offset >= tail_start:
+            return tail[offset - tail_start: offset - tail_start + length]
+        return _range(fs, remote, offset, offset + length)
+
+    found = find_footer(codec, pread, size)
+    return header, found[0] if found is not None else None
 
 
 def _range(fs: Any, remote: str, start: int, end: int) -> bytes:
@@ -54,8 +65,9 @@ def _range(fs: Any, remote: str, start: int, end: int) -> bytes:
         raise StoreError(f"reading {remote} failed: {exc}") from None
 
 
-def _header_line(fs: Any, remote: str, where: str, head: bytes, *, size: int, codec: Codec
-                 ) -> bytes:
+def _header_frame(fs: Any, remote: str, where: str, head: bytes, *, size: int, codec: Codec
+                  ) -> bytes:
+    """The header frame's bytes (a plain file's first line), fetching more when it is big."""
     if codec.name == "none":
         line, nl, _ = head.partition(b"\n")
         if not nl:
@@ -65,8 +77,7 @@ def _header_line(fs: Any, remote: str, where: str, head: bytes, *, size: int, co
     length = len(head)
     while True:
         try:
-            n = codec.frame_length(head, 0)
-            break
+            return head[:codec.frame_length(head, 0)]
         except FrameError as exc:
             if len(head) >= size or length >= MAX_HEADER_BYTES:
                 reason = ("the header frame is cut short" if isinstance(exc, TruncatedFrame)
@@ -74,31 +85,3 @@ def _header_line(fs: Any, remote: str, where: str, head: bytes, *, size: int, co
                 raise CorruptRecordingError(where, reason, frame=0, offset=0) from None
             length *= 4
             head = _range(fs, remote, 0, min(size, length))
-    try:
-        data = codec.decompress(head[:n])
-    except FrameError as exc:
-        raise CorruptRecordingError(where, f"the header frame is damaged ({exc})",
-                                    frame=0, offset=0) from None
-    return data.partition(b"\n")[0]
-
-
-def _footer(fs: Any, remote: str, head: bytes, size: int, codec: Codec) -> Footer | None:
-    tail_start = max(0, size - TAIL_BYTES)
-    tail = head[tail_start:] if len(head) >= size else _range(fs, remote, tail_start, size)
-    try:
-        if codec.name == "none":
-            body = tail.rstrip(b"\n")
-            last = body[body.rfind(b"\n") + 1:]
-            return _footer_decoder.decode(last) if last.startswith(b'{"kind":"footer"') \
-                else None
-        loc = codec.parse_trailer(tail[-codec.trailer_size:])
-        if loc is None:
-            return None
-        off, length = loc
-        if off >= tail_start:
-            frame = tail[off - tail_start: off - tail_start + length]
-        else:
-            frame = _range(fs, remote, off, off + length)
-        return _footer_decoder.decode(codec.decompress(frame))
-    except (FrameError, *_BAD_JSON):
-        return None

@@ -5,7 +5,7 @@ appended to, one whole frame per ``write`` (docs/format.md §Layout). Events
 are encoded straight into a reused buffer; a frame is cut every
 ``flush_every`` events, when the oldest buffered event is ``flush_interval``
 old (checked with each event, using the event's own timestamp), on request
-(error events) and at close, and never holds more than `MAX_FRAME_BYTES`
+(error events) and at close, and never holds more than `MAX_FRAME_CONTENT`
 (a bigger buffer is split). A shared background flusher covers an idle
 workflow; under a busy one the per-event check does the work, because a lone
 writer thread starves for the GIL. A C call that holds the GIL starves the
@@ -34,23 +34,20 @@ from typing import Any
 
 import msgspec
 
-from ._codec import Codec, codec_for_name
+from ._codec import MAX_FRAME_CONTENT, Codec, codec_for_name
 from .errors import FlowtapeError, RecordingWriteError
 from .events import Event, Footer, Header, SeekIndex
 
 __all__ = [
     "DEFAULT_FLUSH_EVERY",
     "DEFAULT_FLUSH_INTERVAL",
-    "MAX_FRAME_BYTES",
     "LineTooLong",
     "LogWriter",
 ]
 
 DEFAULT_FLUSH_EVERY = 256
 DEFAULT_FLUSH_INTERVAL = 0.25
-#: The most a frame holds decompressed (SPEC §3); readers refuse bigger frames as corrupt.
-MAX_FRAME_BYTES = 16 << 20
-_MAX_LINE = MAX_FRAME_BYTES - 1  # a line and its newline fit in one frame
+_MAX_LINE = MAX_FRAME_CONTENT - 1  # a line and its newline fit in one frame
 
 
 class LineTooLong(FlowtapeError):
@@ -126,7 +123,7 @@ class LogWriter:
         # Held until close: a reader that finds the file locked knows its writer is alive
         # (status ``running``), one that does not knows a footerless file was abandoned
         # (``incomplete``). The kernel drops the lock when the process dies, SIGKILL
-        # included. docs/format.md §Liveness.
+        # included. docs/format.md §Reading, step 6.
         with contextlib.suppress(OSError):
             fcntl.flock(self._fd, fcntl.LOCK_EX)
         header.codec = self.codec.name
@@ -167,7 +164,7 @@ class LogWriter:
             del buf[mark:]
             raise LineTooLong(end - mark)
         buf.append(10)
-        if end >= MAX_FRAME_BYTES:  # (end + 1 bytes now, with the newline)
+        if end >= MAX_FRAME_CONTENT:  # (end + 1 bytes now, with the newline)
             self._split(mark)  # the buffer before this line becomes a frame of its own
         if event.kind == "state":
             self._has_state = True

@@ -36,6 +36,8 @@ def end_status(kind: str, data: Any = None) -> str:
     there is ignored (the kind's default stands).
     """
     status = data.get("status") if isinstance(data, dict) else None
+    if not isinstance(status, str):
+        status = None  # damaged data: the kind's default stands
     if kind.endswith("_error"):
         if kind == "workflow_error" and status in ("cancelled", "timed_out"):
             return str(status)

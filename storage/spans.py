@@ -16,6 +16,7 @@ import msgspec
 
 from ._reader import LogReader
 from .events import END_KINDS, START_KINDS
+from .outcomes import OUTCOME_KINDS, end_status
 
 __all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "end_outcome", "iter_event_views"]
 
@@ -57,40 +58,23 @@ _outcome = msgspec.json.Decoder(_Outcome)
 
 #: End kinds whose ``data`` can change the span's status or carry its error; the
 #: others (``node_complete`` holds outputs, maybe large) are not decoded.
-_OUTCOME_KINDS = frozenset({"workflow_error", "node_error", "team_complete",
-                            "team_member_complete"})
-#: What ``data.status`` may say on a ``*_complete`` end, and on ``workflow_error``.
-_COMPLETE_STATUSES = frozenset({"completed", "failed", "cancelled", "timed_out"})
-_WORKFLOW_ERROR_STATUSES = frozenset({"cancelled", "timed_out"})
+_OUTCOME_KINDS = OUTCOME_KINDS | {"node_error"}
 
 
 def end_outcome(view: EventView) -> tuple[str, dict[str, Any] | None]:
     """The status and error (``data.error``, or None) of the span ``view`` ends.
 
-    ``*_error`` kinds are ``failed`` — except that ``workflow_error``'s
-    ``data.status`` (``cancelled``, ``timed_out``) wins; ``team_complete`` and
-    ``team_member_complete`` take ``data.status`` when it names a status, and a
-    team whose ``data.success`` is false is ``failed``; everything else is
-    ``completed`` (docs/format.md §Spans).
+    The status follows `storage.outcomes.end_status`, the one rule every reader
+    uses (docs/format.md §Spans); only the few keys it needs are decoded.
     """
-    kind = view.kind
-    failed = kind.endswith("_error")
     outcome = _Outcome()
-    if kind in _OUTCOME_KINDS and view.data:
+    if view.kind in _OUTCOME_KINDS and view.data:
         # data that is not an object: the kind alone decides
         with contextlib.suppress(msgspec.DecodeError, RecursionError):
             outcome = _outcome.decode(view.data)
     error = outcome.error if isinstance(outcome.error, dict) else None
-    said = outcome.status if isinstance(outcome.status, str) else None
-    if kind == "workflow_error":
-        return (said if said in _WORKFLOW_ERROR_STATUSES else "failed"), error
-    if failed:
-        return "failed", error
-    if said in _COMPLETE_STATUSES:
-        return said, error
-    if kind == "team_complete" and outcome.success is False:
-        return "failed", error
-    return "completed", error
+    said = {"status": outcome.status, "error": error, "success": outcome.success}
+    return end_status(view.kind, said), error
 
 
 class Span(msgspec.Struct, kw_only=True, gc=False):

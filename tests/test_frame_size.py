@@ -15,8 +15,7 @@ import pytest
 import zstandard
 
 from recorder import record_workflow
-from storage._codec import ZstdCodec
-from storage._writer import MAX_FRAME_BYTES
+from storage._codec import MAX_FRAME_CONTENT, ZstdCodec
 
 pytestmark = pytest.mark.slow  # writes ~40 MB
 
@@ -42,7 +41,7 @@ def test_a_buffer_over_16_mib_is_split_into_frames(store: Path, read: Any) -> No
         for i in range(30):
             rec.event("chunk", {"i": i, "blob": blob})
     sizes = frame_sizes(rec.path)
-    assert max(sizes) <= MAX_FRAME_BYTES
+    assert max(sizes) <= MAX_FRAME_CONTENT
     assert sum(sizes) > 30 << 20  # nothing was dropped to get there
     r = read(rec)
     assert [e.data["value"]["i"] for e in r.of_kind("custom")] == list(range(30))
@@ -55,7 +54,7 @@ def test_a_payload_limit_over_the_frame_size_still_makes_readable_frames(store: 
     with record_workflow("huge", store=str(store), max_payload_bytes=64 << 20) as rec:
         rec.event("blob", "x" * (20 << 20))
         rec.event("after", 1)
-    assert max(frame_sizes(rec.path)) <= MAX_FRAME_BYTES
+    assert max(frame_sizes(rec.path)) <= MAX_FRAME_CONTENT
     r = read(rec)
     value = r.of_kind("custom")[0].data["value"]
     assert value["$truncated"] > 20 << 20
