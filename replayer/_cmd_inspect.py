@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from storage import CorruptRecordingError, EventView, build_spans, iter_event_views
-from storage._integrity import trailer_present
+from storage.format.integrity import trailer_present
 
 from ._replayer import Replayer
 from ._terminal import json_text, print_json, printable, progress, prose_width

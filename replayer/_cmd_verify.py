@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from storage import CorruptRecordingError, VerifyResult, open_store
-from storage._integrity import IntegrityReport, check_file, frame_total
+from storage.format.integrity import IntegrityReport, check_file, frame_total
 
 from ._cmd_reindex import PROBLEM, render_groups, store_progress
 from ._terminal import print_json, printable, progress

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from storage import is_truncated
-from storage.placeholders import TRUNCATED_KEY
+from storage.format.placeholders import TRUNCATED_KEY
 
 from ._terminal import json_text, plural
 

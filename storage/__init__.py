@@ -5,8 +5,6 @@ Everything on disk goes through here. `recorder` writes with `LogWriter`,
 """
 
 from ._catalogstore import ReindexResult, VerifyResult
-from ._codec import CODECS, suffix_for_codec
-from ._copy import copy_recording, file_checksum
 from ._diff import diff_recordings
 from ._diffmodel import (
     Change,
@@ -22,7 +20,6 @@ from ._diffmodel import (
 from ._filestore import FileStore
 from ._fsspec_store import FsspecStore, UploadResult
 from ._memstore import MemoryStore
-from ._reader import FrameSpan, LogReader, SkippedFrame
 from ._retention import RetentionItem, RetentionPolicy, RetentionResult
 from ._stats import StoreStats
 from ._store import (
@@ -34,7 +31,6 @@ from ._store import (
     info_from_log,
     open_store,
 )
-from ._writer import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, LineTooLong, LogWriter
 from .errors import (
     AmbiguousIdError,
     CorruptRecordingError,
@@ -48,7 +44,9 @@ from .errors import (
     StoreError,
     UnsupportedVersionError,
 )
-from .events import (
+from .format.codec import CODECS, suffix_for_codec
+from .format.copy import copy_recording, file_checksum
+from .format.events import (
     END_KINDS,
     EVENT_KINDS,
     FORMAT_NAME,
@@ -61,9 +59,11 @@ from .events import (
     RecordingEventType,
     SeekIndex,
 )
+from .format.placeholders import is_placeholder, is_repr, is_truncated
+from .format.reader import FrameSpan, LogReader, SkippedFrame
+from .format.writer import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, LineTooLong, LogWriter
 from .ids import is_valid_id, new_recording_id, validate_id
 from .patch import PatchError, apply_patch, make_patch
-from .placeholders import is_placeholder, is_repr, is_truncated
 from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker, UnknownState, copy_json

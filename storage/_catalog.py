@@ -29,7 +29,7 @@ import msgspec
 from ._connections import BUSY_TIMEOUT_S, Pooled, acquire, close_connections
 from ._store import RecordingQuery, aware, parse_started_at
 from .errors import RecordingReadError, StoreError
-from .events import Footer, Header
+from .format.events import Footer, Header
 from .ids import is_valid_id
 
 __all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "Skipped", "close_connections",

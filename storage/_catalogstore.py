@@ -34,9 +34,7 @@ from ._catalog import (
     row_from_log,
     to_us,
 )
-from ._integrity import check_file
 from ._liveness import DEFAULT_STALE_AFTER, writer_alive
-from ._reader import LogReader
 from ._retention import RetentionPolicy, RetentionResult, plan_retention
 from ._stats import StoreStats, compute_stats
 from ._store import RecordingInfo, RecordingQuery, parse_started_at
@@ -47,7 +45,9 @@ from .errors import (
     RecordingReadError,
     StoreError,
 )
-from .events import Header
+from .format.events import Header
+from .format.integrity import check_file
+from .format.reader import LogReader
 from .ids import MIN_SUFFIX, shortest_handles, validate_id
 
 __all__ = ["CatalogStore", "ReindexResult", "VerifyResult"]

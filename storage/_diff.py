@@ -49,8 +49,8 @@ from ._diffmodel import (
     TimingRegression,
 )
 from ._diffside import Side, changes_of, decode_data, duration, error_of, inputs_of, part
-from ._reader import LogReader
 from ._valuediff import ABSENT, IgnoreRules, ValueDiffer
+from .format.reader import LogReader
 from .spans import Span
 
 __all__ = ["diff_recordings"]

@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 
 from ._diffmodel import Change, RecordingRef
-from ._reader import LogReader
 from ._valuediff import ABSENT, unknown_sides
+from .format.reader import LogReader
 from .outcomes import OUTCOME_KINDS, end_status
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker

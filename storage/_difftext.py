@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ._valuediff import ABSENT
-from .placeholders import TRUNCATED_KEY, is_truncated
+from .format.placeholders import TRUNCATED_KEY, is_truncated
 
 if TYPE_CHECKING:
     from ._diffmodel import RecordingDiff

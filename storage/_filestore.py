@@ -26,12 +26,12 @@ from collections.abc import Sequence
 
 from ._catalog import CATALOG_NAME, Catalog, CatalogRow, merge_notes, to_us
 from ._catalogstore import CatalogStore, Progress
-from ._codec import suffix_for_codec
 from ._liveness import DEFAULT_STALE_AFTER, writer_alive
-from ._reader import LogReader
 from ._store import RECORDING_SUFFIXES, parse_started_at
 from ._upkeep import ReindexResult, VerifyResult, copy_reason, keep_one_copy
 from .errors import RecordingReadError, StoreError
+from .format.codec import suffix_for_codec
+from .format.reader import LogReader
 from .ids import is_valid_id, validate_id
 
 __all__ = ["FileStore", "adopt_partials", "recording_name_id"]

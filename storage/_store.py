@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import msgspec
 
 from .errors import StoreError
-from .events import Footer, Header
+from .format.events import Footer, Header
 
 if TYPE_CHECKING:
     from ._catalogstore import ReindexResult, VerifyResult
-    from ._reader import LogReader
     from ._retention import RetentionPolicy, RetentionResult
     from ._stats import StoreStats
+    from .format.reader import LogReader
 
 __all__ = [
     "DEFAULT_STORE",

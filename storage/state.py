@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 import msgspec
 
-from ._reader import LogReader
 from .errors import CorruptRecordingError
-from .events import Event
+from .format.events import Event
+from .format.placeholders import TRUNCATED_KEY, is_truncated
+from .format.reader import LogReader
 from .patch import apply_patch, copy_json
-from .placeholders import TRUNCATED_KEY, is_truncated
 
 __all__ = ["StateTracker", "UnknownState", "copy_json"]
 

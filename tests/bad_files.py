@@ -22,7 +22,7 @@ import zstandard
 
 from recorder import node, record_workflow
 from storage import FrameSpan, LogReader
-from storage._codec import codec_for_name
+from storage.format.codec import codec_for_name
 
 __all__ = [
     "CODECS",

@@ -28,7 +28,7 @@ from bad_files import (
 )
 
 from storage import CorruptRecordingError, LogReader
-from storage._codec import codec_for_name
+from storage.format.codec import codec_for_name
 
 REPO = Path(__file__).resolve().parents[1]
 MIB = 1 << 20
@@ -129,7 +129,7 @@ _MEASURE = textwrap.dedent("""
     import sys
     from replayer import Replayer
     from storage import FlowtapeError, LogReader
-    from storage._integrity import check_file
+    from storage.format.integrity import check_file
 
     path = sys.argv[1]
     for recover in (False, True):

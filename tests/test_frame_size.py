@@ -15,7 +15,7 @@ import pytest
 import zstandard
 
 from recorder import record_workflow
-from storage._codec import MAX_FRAME_CONTENT, ZstdCodec
+from storage.format.codec import MAX_FRAME_CONTENT, ZstdCodec
 
 pytestmark = pytest.mark.slow  # writes ~40 MB
 

@@ -35,8 +35,8 @@ from strategies import FUZZ_SETTINGS
 
 from replayer import Replayer
 from storage import FlowtapeError, FrameSpan, LogReader, build_spans, iter_event_views
-from storage._codec import Codec, FrameError, codec_for_name
-from storage._integrity import check_file
+from storage.format.codec import Codec, FrameError, codec_for_name
+from storage.format.integrity import check_file
 
 GOLDEN = Path(__file__).parent / "golden"
 TRIED = {"inputs": 0}

@@ -16,8 +16,8 @@ from bad_files import SUFFIX, Valid, make_valid, with_footer
 
 from replayer import Replayer
 from storage import RecordingNotFoundError
-from storage._codec import codec_for_name
-from storage._integrity import check_file, trailer_present
+from storage.format.codec import codec_for_name
+from storage.format.integrity import check_file, trailer_present
 
 
 @pytest.fixture(scope="module")

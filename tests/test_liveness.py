@@ -18,7 +18,7 @@ import pytest
 from recorder import record_workflow
 from replayer import ExecutionReplayer, Replayer
 from storage import LogReader
-from storage._integrity import check_file
+from storage.format.integrity import check_file
 
 REPO = Path(__file__).resolve().parents[1]
 

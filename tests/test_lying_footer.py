@@ -29,8 +29,8 @@ from bad_files import (
 
 from replayer import Replayer
 from storage import CorruptRecordingError, LogReader
-from storage._codec import codec_for_name
-from storage._integrity import check_file
+from storage.format.codec import codec_for_name
+from storage.format.integrity import check_file
 
 
 @pytest.fixture(scope="module")

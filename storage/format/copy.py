@@ -11,9 +11,9 @@ import hashlib
 import os
 from collections.abc import Callable
 
-from ._reader import LogReader
-from ._writer import LogWriter
 from .events import Footer, Header
+from .reader import LogReader
+from .writer import LogWriter
 
 __all__ = ["copy_recording", "file_checksum"]
 

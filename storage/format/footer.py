@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import msgspec
 
-from ._codec import MAX_FRAME_BYTES, Codec, FrameError
-from ._scan import FOOTER_PREFIX
+from .codec import MAX_FRAME_BYTES, Codec, FrameError
 from .events import Footer
+from .scan import FOOTER_PREFIX
 
 __all__ = ["find_footer", "footer_decoder", "index_problem"]
 

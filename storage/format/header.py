@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ._codec import Codec, FrameError, TruncatedFrame
-from .errors import CorruptRecordingError, NotARecordingError, UnsupportedVersionError
+from ..errors import CorruptRecordingError, NotARecordingError, UnsupportedVersionError
+from .codec import Codec, FrameError, TruncatedFrame
 from .events import FORMAT_NAME, FORMAT_VERSION, Header
 
 __all__ = ["header_from_content", "header_from_frame", "parse_header"]

@@ -25,18 +25,18 @@ from collections.abc import Iterator
 
 import msgspec
 
-from ._codec import MAX_FRAME_BYTES, FrameError, codec_for_name, detect_codec
-from ._footer import find_footer, index_problem
-from ._framereader import FrameReader, event_lines, one_event
-from ._frames import FrameSpan, FrameTable, SkippedFrame, T, sound_events
-from ._header import header_from_frame
-from .errors import (
+from ..errors import (
     CorruptRecordingError,
     NotARecordingError,
     RecordingNotFoundError,
     RecordingReadError,
 )
+from .codec import MAX_FRAME_BYTES, FrameError, codec_for_name, detect_codec
 from .events import Event, Footer
+from .footer import find_footer, index_problem
+from .framereader import FrameReader, event_lines, one_event
+from .frames import FrameSpan, FrameTable, SkippedFrame, T, sound_events
+from .header import header_from_frame
 
 __all__ = ["FrameSpan", "LogReader", "SkippedFrame"]
 

@@ -34,8 +34,8 @@ from typing import Any
 
 import msgspec
 
-from ._codec import MAX_FRAME_CONTENT, Codec, codec_for_name
-from .errors import FlowtapeError, RecordingWriteError
+from ..errors import FlowtapeError, RecordingWriteError
+from .codec import MAX_FRAME_CONTENT, Codec, codec_for_name
 from .events import Event, Footer, Header, SeekIndex
 
 __all__ = [

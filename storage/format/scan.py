@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from ._codec import (
+from .codec import (
     MAX_FRAME_BYTES,
     MAX_FRAME_CONTENT,
     Codec,

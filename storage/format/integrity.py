@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import msgspec
 
-from ._codec import codec_for_name
-from ._reader import LogReader, SkippedFrame
-from .errors import CorruptRecordingError, RecordingNotFoundError
+from ..errors import CorruptRecordingError, RecordingNotFoundError
+from .codec import codec_for_name
+from .reader import LogReader, SkippedFrame
 
 __all__ = ["IntegrityReport", "check_file", "frame_total", "trailer_present", "trailer_problem"]
 

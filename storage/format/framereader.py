@@ -19,9 +19,11 @@ from collections import OrderedDict
 
 import msgspec
 
-from ._codec import Codec, FrameError
-from ._footer import footer_decoder
-from ._frames import (
+from ..errors import CorruptRecordingError, RecordingReadError
+from .codec import Codec, FrameError
+from .events import Event, Footer, Header
+from .footer import footer_decoder
+from .frames import (
     BAD_JSON,
     Damage,
     FrameSpan,
@@ -34,10 +36,8 @@ from ._frames import (
     sound_events,
     with_lost,
 )
-from ._header import header_from_content, parse_header
-from ._scan import FOOTER_PREFIX, FrameScanner
-from .errors import CorruptRecordingError, RecordingReadError
-from .events import Event, Footer, Header
+from .header import header_from_content, parse_header
+from .scan import FOOTER_PREFIX, FrameScanner
 
 __all__ = ["FrameReader"]
 
