@@ -4,7 +4,6 @@ Everything on disk goes through here. `recorder` writes with `LogWriter`,
 `replayer` reads with `LogReader`; neither imports the other.
 """
 
-from ._catalogstore import ReindexResult, VerifyResult
 from ._diff import diff_recordings
 from ._diffmodel import (
     Change,
@@ -16,20 +15,6 @@ from ._diffmodel import (
     Step,
     TimingRegression,
     format_value,
-)
-from ._filestore import FileStore
-from ._fsspec_store import FsspecStore, UploadResult
-from ._memstore import MemoryStore
-from ._retention import RetentionItem, RetentionPolicy, RetentionResult
-from ._stats import StoreStats
-from ._store import (
-    STORE_SCHEMES,
-    RecordingInfo,
-    RecordingQuery,
-    Store,
-    default_store_url,
-    info_from_log,
-    open_store,
 )
 from .errors import (
     AmbiguousIdError,
@@ -62,11 +47,26 @@ from .format.events import (
 from .format.placeholders import is_placeholder, is_repr, is_truncated
 from .format.reader import FrameSpan, LogReader, SkippedFrame
 from .format.writer import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, LineTooLong, LogWriter
-from .ids import is_valid_id, new_recording_id, validate_id
 from .patch import PatchError, apply_patch, make_patch
 from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker, UnknownState, copy_json
+from .stores.catalogued import ReindexResult, VerifyResult
+from .stores.file import FileStore
+from .stores.ids import is_valid_id, new_recording_id, validate_id
+from .stores.memory import MemoryStore
+from .stores.object_store import FsspecStore, UploadResult
+from .stores.retention import RetentionItem, RetentionPolicy, RetentionResult
+from .stores.stats import StoreStats
+from .stores.store import (
+    STORE_SCHEMES,
+    RecordingInfo,
+    RecordingQuery,
+    Store,
+    default_store_url,
+    info_from_log,
+    open_store,
+)
 
 __all__ = [
     "CODECS",

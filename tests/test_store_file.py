@@ -22,7 +22,7 @@ from storage import (
     StoreError,
     open_store,
 )
-from storage._catalog import SCHEMA_VERSION, close_connections
+from storage.stores.catalog import SCHEMA_VERSION, close_connections
 
 
 @node

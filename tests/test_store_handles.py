@@ -20,7 +20,7 @@ from store_recordings import add_recording
 
 from replayer.cli import main
 from storage import AmbiguousIdError, FileStore, RecordingNotFoundError
-from storage.ids import shortest_handles
+from storage.stores.ids import shortest_handles
 
 # Ids made to collide: A and B share their first 10 and last 4 characters; D begins with
 # the 4 characters C ends with.

@@ -20,7 +20,7 @@ from store_recordings import MALFORMED, add_recording, write_malformed
 
 from replayer.cli import main
 from storage import FileStore, MemoryStore, RetentionPolicy
-from storage._catalog import CATALOG_NAME
+from storage.stores.catalog import CATALOG_NAME
 
 
 def reasons(pairs: list[tuple[str, str]], paths: dict[str, str]) -> dict[str, str]:

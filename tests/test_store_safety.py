@@ -19,7 +19,7 @@ import pytest
 from store_recordings import add_recording
 
 from storage import FileStore, RetentionPolicy, StoreError
-from storage._catalog import close_connections
+from storage.stores.catalog import close_connections
 
 CATALOG_FILES = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm")
 

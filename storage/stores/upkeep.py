@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from ._catalog import CatalogRow
-from ._store import RECORDING_SUFFIXES
+from .catalog import CatalogRow
+from .store import RECORDING_SUFFIXES
 
 __all__ = ["ReindexResult", "VerifyResult", "copy_reason", "keep_one_copy"]
 

@@ -18,8 +18,8 @@ import tempfile
 import threading
 import weakref
 
-from ._catalog import CATALOG_NAME, Catalog
-from ._filestore import FileStore
+from .catalog import CATALOG_NAME, Catalog
+from .file import FileStore
 
 __all__ = ["MemoryStore", "memory_store"]
 

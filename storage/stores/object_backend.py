@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import StoreError
+from ..errors import StoreError
 
 __all__ = ["INSTALL_HINT", "default_cache_dir", "filesystem", "fsspec_protocols"]
 

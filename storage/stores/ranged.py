@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import CorruptRecordingError, StoreError
-from .format.codec import Codec, FrameError, TruncatedFrame, codec_for_name, detect_codec
-from .format.events import Footer, Header
-from .format.footer import find_footer
-from .format.header import header_from_frame
+from ..errors import CorruptRecordingError, StoreError
+from ..format.codec import Codec, FrameError, TruncatedFrame, codec_for_name, detect_codec
+from ..format.events import Footer, Header
+from ..format.footer import find_footer
+from ..format.header import header_from_frame
 
 __all__ = ["HEAD_BYTES", "TAIL_BYTES", "read_ends"]
 

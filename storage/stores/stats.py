@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
-from ._catalog import from_us, where_clause
-from ._store import RecordingQuery
+from .catalog import from_us, where_clause
+from .store import RecordingQuery
 
 __all__ = ["StoreStats", "compute_stats"]
 

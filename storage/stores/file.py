@@ -24,15 +24,15 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from ._catalog import CATALOG_NAME, Catalog, CatalogRow, merge_notes, to_us
-from ._catalogstore import CatalogStore, Progress
-from ._liveness import DEFAULT_STALE_AFTER, writer_alive
-from ._store import RECORDING_SUFFIXES, parse_started_at
-from ._upkeep import ReindexResult, VerifyResult, copy_reason, keep_one_copy
-from .errors import RecordingReadError, StoreError
-from .format.codec import suffix_for_codec
-from .format.reader import LogReader
+from ..errors import RecordingReadError, StoreError
+from ..format.codec import suffix_for_codec
+from ..format.reader import LogReader
+from .catalog import CATALOG_NAME, Catalog, CatalogRow, merge_notes, to_us
+from .catalogued import CatalogStore, Progress
 from .ids import is_valid_id, validate_id
+from .liveness import DEFAULT_STALE_AFTER, writer_alive
+from .store import RECORDING_SUFFIXES, parse_started_at
+from .upkeep import ReindexResult, VerifyResult, copy_reason, keep_one_copy
 
 __all__ = ["FileStore", "adopt_partials", "recording_name_id"]
 

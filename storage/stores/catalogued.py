@@ -25,7 +25,16 @@ from typing import Any
 
 import msgspec
 
-from ._catalog import (
+from ..errors import (
+    AmbiguousIdError,
+    RecordingNotFoundError,
+    RecordingReadError,
+    StoreError,
+)
+from ..format.events import Header
+from ..format.integrity import check_file
+from ..format.reader import LogReader
+from .catalog import (
     Catalog,
     CatalogRow,
     decode_tags,
@@ -34,21 +43,12 @@ from ._catalog import (
     row_from_log,
     to_us,
 )
-from ._liveness import DEFAULT_STALE_AFTER, writer_alive
-from ._retention import RetentionPolicy, RetentionResult, plan_retention
-from ._stats import StoreStats, compute_stats
-from ._store import RecordingInfo, RecordingQuery, parse_started_at
-from ._upkeep import ReindexResult, VerifyResult
-from .errors import (
-    AmbiguousIdError,
-    RecordingNotFoundError,
-    RecordingReadError,
-    StoreError,
-)
-from .format.events import Header
-from .format.integrity import check_file
-from .format.reader import LogReader
 from .ids import MIN_SUFFIX, shortest_handles, validate_id
+from .liveness import DEFAULT_STALE_AFTER, writer_alive
+from .retention import RetentionPolicy, RetentionResult, plan_retention
+from .stats import StoreStats, compute_stats
+from .store import RecordingInfo, RecordingQuery, parse_started_at
+from .upkeep import ReindexResult, VerifyResult
 
 __all__ = ["CatalogStore", "ReindexResult", "VerifyResult"]
 

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
-from .errors import StoreError
-from .format.events import Footer, Header
+from ..errors import StoreError
+from ..format.events import Footer, Header
 
 if TYPE_CHECKING:
-    from ._catalogstore import ReindexResult, VerifyResult
-    from ._retention import RetentionPolicy, RetentionResult
-    from ._stats import StoreStats
-    from .format.reader import LogReader
+    from ..format.reader import LogReader
+    from .catalogued import ReindexResult, VerifyResult
+    from .retention import RetentionPolicy, RetentionResult
+    from .stats import StoreStats
 
 __all__ = [
     "DEFAULT_STORE",
@@ -293,19 +293,19 @@ class Store(Protocol):
 
 
 def _file_store(url: str, **options: Any) -> Store:
-    from ._filestore import FileStore  # noqa: PLC0415 (the store modules import this one)
+    from .file import FileStore  # noqa: PLC0415 (the store modules import this one)
 
     return FileStore(url.removeprefix("file://"), **options)
 
 
 def _memory_store(url: str, **options: Any) -> Store:
-    from ._memstore import memory_store  # noqa: PLC0415 (as above)
+    from .memory import memory_store  # noqa: PLC0415 (as above)
 
     return memory_store(url.removeprefix("memory://"), **options)
 
 
 def _fsspec_store(url: str, **options: Any) -> Store:
-    from ._fsspec_store import FsspecStore  # noqa: PLC0415 (as above)
+    from .object_store import FsspecStore  # noqa: PLC0415 (as above)
 
     return FsspecStore(url, **options)
 
@@ -342,7 +342,7 @@ def open_store(url: str | os.PathLike[str] | Store | None = None, **options: Any
     scheme = text.split("://", 1)[0].lower()
     if scheme in STORE_SCHEMES:
         return STORE_SCHEMES[scheme](scheme + text[len(scheme):], **options)
-    from ._fsspec_backend import fsspec_protocols  # noqa: PLC0415 (as above)
+    from .object_backend import fsspec_protocols  # noqa: PLC0415 (as above)
 
     known = fsspec_protocols()
     if scheme not in known:

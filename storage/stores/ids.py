@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 
-from .errors import InvalidIdError
+from ..errors import InvalidIdError
 
 __all__ = ["MIN_SUFFIX", "is_valid_id", "new_recording_id", "shortest_handles", "validate_id"]
 

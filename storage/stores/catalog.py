@@ -26,11 +26,11 @@ from typing import Any, NamedTuple, NoReturn
 
 import msgspec
 
-from ._connections import BUSY_TIMEOUT_S, Pooled, acquire, close_connections
-from ._store import RecordingQuery, aware, parse_started_at
-from .errors import RecordingReadError, StoreError
-from .format.events import Footer, Header
+from ..errors import RecordingReadError, StoreError
+from ..format.events import Footer, Header
+from .connections import BUSY_TIMEOUT_S, Pooled, acquire, close_connections
 from .ids import is_valid_id
+from .store import RecordingQuery, aware, parse_started_at
 
 __all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "Skipped", "close_connections",
            "decode_tags", "from_us", "merge_notes", "row_from_log", "to_us"]

@@ -29,21 +29,21 @@ from typing import Any
 
 import msgspec
 
-from ._catalog import CATALOG_NAME, Catalog, CatalogRow, row_from_log
-from ._catalogstore import CatalogStore, Progress
-from ._filestore import adopt_partials, recording_name_id
-from ._fsspec_backend import default_cache_dir, filesystem, fsspec_protocols
-from ._liveness import DEFAULT_STALE_AFTER
-from ._ranged import read_ends
-from ._upkeep import ReindexResult, VerifyResult, keep_one_copy
-from .errors import (
+from ..errors import (
     RecordingNotFoundError,
     RecordingReadError,
     StoreError,
 )
-from .format.codec import detect_codec, suffix_for_codec
-from .format.reader import LogReader
+from ..format.codec import detect_codec, suffix_for_codec
+from ..format.reader import LogReader
+from .catalog import CATALOG_NAME, Catalog, CatalogRow, row_from_log
+from .catalogued import CatalogStore, Progress
+from .file import adopt_partials, recording_name_id
 from .ids import validate_id
+from .liveness import DEFAULT_STALE_AFTER
+from .object_backend import default_cache_dir, filesystem, fsspec_protocols
+from .ranged import read_ends
+from .upkeep import ReindexResult, VerifyResult, keep_one_copy
 
 __all__ = ["FsspecStore", "Refreshed", "UploadResult", "default_cache_dir", "fsspec_protocols"]
 

@@ -1,0 +1,53 @@
+"""The stores room: where recordings live, and the catalog that answers questions about them.
+
+The `Store` contract and its query types (`store`), picking a store from a
+URL (`open_store`), the SQLite catalog (`catalog`, `connections`), what every
+catalogued store does alike (`catalogued`, `upkeep`), the file, memory and
+object stores (`file`, `memory`, `object_store` with `object_backend` and
+`ranged`), retention, statistics, ids and whether a writer still lives
+(`liveness`). See docs/stores.md.
+
+It imports `storage.errors` and `storage.format` — a store that needs a
+header or footer asks the format room, it never parses bytes — and never
+`storage.analysis`.
+"""
+
+from .catalogued import ReindexResult, VerifyResult
+from .file import FileStore
+from .ids import is_valid_id, new_recording_id, validate_id
+from .memory import MemoryStore
+from .object_store import FsspecStore, UploadResult
+from .retention import RetentionItem, RetentionPolicy, RetentionResult
+from .stats import StoreStats
+from .store import (
+    STORE_SCHEMES,
+    RecordingInfo,
+    RecordingQuery,
+    Store,
+    default_store_url,
+    info_from_log,
+    open_store,
+)
+
+__all__ = [
+    "STORE_SCHEMES",
+    "FileStore",
+    "FsspecStore",
+    "MemoryStore",
+    "RecordingInfo",
+    "RecordingQuery",
+    "ReindexResult",
+    "RetentionItem",
+    "RetentionPolicy",
+    "RetentionResult",
+    "Store",
+    "StoreStats",
+    "UploadResult",
+    "VerifyResult",
+    "default_store_url",
+    "info_from_log",
+    "is_valid_id",
+    "new_recording_id",
+    "open_store",
+    "validate_id",
+]
