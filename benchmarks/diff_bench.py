@@ -45,7 +45,7 @@ from rich.table import Table
 
 from recorder import node, record_workflow
 from storage import LogReader
-from storage._diff import diff_recordings
+from storage.analysis.diff import diff_recordings
 
 BUDGET_S = 2.0
 ITERATIONS = 11_111  # 9 events each + workflow start/complete = 100_001 events

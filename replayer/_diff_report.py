@@ -35,8 +35,8 @@ from storage import (
     diff_recordings,
     is_truncated,
 )
-from storage._difftext import show_pair
-from storage._valuediff import ABSENT
+from storage.analysis.difftext import show_pair
+from storage.analysis.valuediff import ABSENT
 
 from ._replayer import Replayer
 from ._timeline import fmt_ns, status_style

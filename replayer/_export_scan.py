@@ -23,8 +23,8 @@ from typing import Any
 import msgspec
 
 from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_event_views
-from storage.outcomes import OUTCOME_KINDS, end_status
-from storage.spans import SPAN_KIND
+from storage.analysis.outcomes import OUTCOME_KINDS, end_status
+from storage.analysis.spans import SPAN_KIND
 
 from ._export_text import headline
 from ._replayer import Replayer

@@ -1,20 +1,37 @@
-"""flowtape's storage: the event model, the log format, and the stores.
+"""flowtape's storage: the truth on disk, in three rooms (docs/architecture.md).
 
-Everything on disk goes through here. `recorder` writes with `LogWriter`,
-`replayer` reads with `LogReader`; neither imports the other.
+``storage.format`` is the only code that knows the bytes (event model,
+codecs, writer, reader, integrity); ``storage.stores`` keeps recordings and
+their catalog; ``storage.analysis`` tells what a recording means (spans,
+state, patches, value paths, the diff of two runs). Every error is in
+``storage.errors``. `recorder` writes with `LogWriter`, `replayer` reads
+with `LogReader`; neither imports the other, and this package imports
+neither of them.
 """
 
-from ._diff import diff_recordings
-from ._diffmodel import (
+from .analysis import (
     Change,
+    EventView,
     FirstDivergence,
     NodeChange,
+    PatchError,
     RecordingDiff,
     RegressionPolicy,
+    Span,
     StateChanges,
+    StateSnapshot,
+    StateTracker,
     Step,
     TimingRegression,
+    UnknownState,
+    apply_patch,
+    build_spans,
+    copy_json,
+    diff_recordings,
     format_value,
+    iter_event_views,
+    iter_snapshots,
+    make_patch,
 )
 from .errors import (
     AmbiguousIdError,
@@ -29,9 +46,10 @@ from .errors import (
     StoreError,
     UnsupportedVersionError,
 )
-from .format.codec import CODECS, suffix_for_codec
-from .format.copy import copy_recording, file_checksum
-from .format.events import (
+from .format import (
+    CODECS,
+    DEFAULT_FLUSH_EVERY,
+    DEFAULT_FLUSH_INTERVAL,
     END_KINDS,
     EVENT_KINDS,
     FORMAT_NAME,
@@ -40,32 +58,42 @@ from .format.events import (
     Counts,
     Event,
     Footer,
+    FrameSpan,
     Header,
+    LineTooLong,
+    LogReader,
+    LogWriter,
     RecordingEventType,
     SeekIndex,
+    SkippedFrame,
+    copy_recording,
+    file_checksum,
+    is_placeholder,
+    is_repr,
+    is_truncated,
+    suffix_for_codec,
 )
-from .format.placeholders import is_placeholder, is_repr, is_truncated
-from .format.reader import FrameSpan, LogReader, SkippedFrame
-from .format.writer import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, LineTooLong, LogWriter
-from .patch import PatchError, apply_patch, make_patch
-from .snapshots import StateSnapshot, iter_snapshots
-from .spans import EventView, Span, build_spans, iter_event_views
-from .state import StateTracker, UnknownState, copy_json
-from .stores.catalogued import ReindexResult, VerifyResult
-from .stores.file import FileStore
-from .stores.ids import is_valid_id, new_recording_id, validate_id
-from .stores.memory import MemoryStore
-from .stores.object_store import FsspecStore, UploadResult
-from .stores.retention import RetentionItem, RetentionPolicy, RetentionResult
-from .stores.stats import StoreStats
-from .stores.store import (
+from .stores import (
     STORE_SCHEMES,
+    FileStore,
+    FsspecStore,
+    MemoryStore,
     RecordingInfo,
     RecordingQuery,
+    ReindexResult,
+    RetentionItem,
+    RetentionPolicy,
+    RetentionResult,
     Store,
+    StoreStats,
+    UploadResult,
+    VerifyResult,
     default_store_url,
     info_from_log,
+    is_valid_id,
+    new_recording_id,
     open_store,
+    validate_id,
 )
 
 __all__ = [

@@ -25,10 +25,10 @@ from recorder import get_current_recorder, node, record_workflow
 from replayer import Replayer
 from replayer._diff_report import diff, print_report
 from storage import LogReader
-from storage._align import align
-from storage._diff import diff_recordings
-from storage._diffmodel import RegressionPolicy
-from storage._valuediff import IgnoreRules, ValueDiffer
+from storage.analysis.align import align
+from storage.analysis.diff import diff_recordings
+from storage.analysis.diffmodel import RegressionPolicy
+from storage.analysis.valuediff import IgnoreRules, ValueDiffer
 
 SPEC_KEYS = ["identical", "regression", "first_divergence", "steps", "only_in_a", "only_in_b",
              "input_changes", "output_changes", "error_changes", "state_changes",

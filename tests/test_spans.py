@@ -19,7 +19,7 @@ import pytest
 from recorder import record_workflow
 from replayer import Replayer
 from storage import END_KINDS, Event, Footer, Header, LogWriter, Span, iter_event_views
-from storage.spans import end_outcome
+from storage.analysis.spans import end_outcome
 
 ERROR = {"type": "ValueError", "module": "builtins", "message": "member broke"}
 

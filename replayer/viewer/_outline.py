@@ -27,8 +27,8 @@ from typing import Any
 import msgspec
 
 from storage import END_KINDS, START_KINDS, EventView, Span
-from storage.outcomes import OUTCOME_KINDS, end_status
-from storage.spans import SPAN_KIND
+from storage.analysis.outcomes import OUTCOME_KINDS, end_status
+from storage.analysis.spans import SPAN_KIND
 
 from .._export_scan import Message, _views
 from .._export_tree import link_messages

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ._valuediff import ABSENT
-from .format.placeholders import TRUNCATED_KEY, is_truncated
+from ..format.placeholders import TRUNCATED_KEY, is_truncated
+from .valuediff import ABSENT
 
 if TYPE_CHECKING:
-    from ._diffmodel import RecordingDiff
+    from .diffmodel import RecordingDiff
 
 __all__ = ["Pair", "format_value", "show_pair", "text_report"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from .format.events import Event
+from ..format.events import Event
 from .patch import apply_patch
 
 __all__ = ["StateSnapshot", "iter_snapshots"]

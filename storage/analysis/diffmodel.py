@@ -15,8 +15,8 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from ._difftext import format_value, text_report
-from ._valuediff import ABSENT
+from .difftext import format_value, text_report
+from .valuediff import ABSENT
 
 __all__ = [
     "STATUS_RANK",

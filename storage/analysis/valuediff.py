@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from .format.placeholders import is_truncated
+from ..format.placeholders import is_truncated
 
 __all__ = ["ABSENT", "IgnoreRules", "ValueDiffer", "child_path", "index_path", "unknown_sides"]
 

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import msgspec
 
-from .errors import CorruptRecordingError
-from .format.events import Event
-from .format.placeholders import TRUNCATED_KEY, is_truncated
-from .format.reader import LogReader
+from ..errors import CorruptRecordingError
+from ..format.events import Event
+from ..format.placeholders import TRUNCATED_KEY, is_truncated
+from ..format.reader import LogReader
 from .patch import apply_patch, copy_json
 
 __all__ = ["StateTracker", "UnknownState", "copy_json"]

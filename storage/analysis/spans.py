@@ -14,8 +14,8 @@ from typing import Any
 
 import msgspec
 
-from .format.events import END_KINDS, START_KINDS
-from .format.reader import LogReader
+from ..format.events import END_KINDS, START_KINDS
+from ..format.reader import LogReader
 from .outcomes import OUTCOME_KINDS, end_status
 
 __all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "end_outcome", "iter_event_views"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import FlowtapeError
+from ..errors import FlowtapeError
 
 __all__ = ["PatchError", "apply_patch", "copy_json", "make_patch", "pointer", "unpointer"]
 

@@ -34,8 +34,9 @@ from typing import Any
 
 import msgspec
 
-from ._align import Alignment, align
-from ._diffmodel import (
+from ..format.reader import LogReader
+from .align import Alignment, align
+from .diffmodel import (
     Change,
     Delta,
     DiffMetadata,
@@ -48,10 +49,9 @@ from ._diffmodel import (
     Step,
     TimingRegression,
 )
-from ._diffside import Side, changes_of, decode_data, duration, error_of, inputs_of, part
-from ._valuediff import ABSENT, IgnoreRules, ValueDiffer
-from .format.reader import LogReader
+from .diffside import Side, changes_of, decode_data, duration, error_of, inputs_of, part
 from .spans import Span
+from .valuediff import ABSENT, IgnoreRules, ValueDiffer
 
 __all__ = ["diff_recordings"]
 

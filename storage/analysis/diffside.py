@@ -15,12 +15,12 @@ from typing import Any
 
 import msgspec
 
-from ._diffmodel import Change, RecordingRef
-from ._valuediff import ABSENT, unknown_sides
-from .format.reader import LogReader
+from ..format.reader import LogReader
+from .diffmodel import Change, RecordingRef
 from .outcomes import OUTCOME_KINDS, end_status
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker
+from .valuediff import ABSENT, unknown_sides
 
 __all__ = ["Side", "changes_of", "decode_data", "duration", "error_of", "inputs_of", "part",
            "settle_statuses"]

@@ -1,0 +1,54 @@
+"""The analysis room: what a recording means — spans, outcomes, state, value paths, the diff.
+
+Spans and how each ended (`spans`, `outcomes`), the state at any event
+(`state`, `snapshots`), RFC 6902 patches (`patch`), path-level value diffs
+(`valuediff`), sequence alignment (`align`) and the diff of two runs
+(`diff`, with `diffside`, `diffmodel` and `difftext`). It lives in `storage`
+so that the recorder (re-execution, the pytest plugin) and the replayer can
+both use it.
+
+It imports `storage.errors` and `storage.format` (to read events), and never
+`storage.stores`.
+"""
+
+from .diff import diff_recordings
+from .diffmodel import (
+    Change,
+    FirstDivergence,
+    NodeChange,
+    RecordingDiff,
+    RegressionPolicy,
+    StateChanges,
+    Step,
+    TimingRegression,
+    format_value,
+)
+from .patch import PatchError, apply_patch, make_patch
+from .snapshots import StateSnapshot, iter_snapshots
+from .spans import EventView, Span, build_spans, iter_event_views
+from .state import StateTracker, UnknownState, copy_json
+
+__all__ = [
+    "Change",
+    "EventView",
+    "FirstDivergence",
+    "NodeChange",
+    "PatchError",
+    "RecordingDiff",
+    "RegressionPolicy",
+    "Span",
+    "StateChanges",
+    "StateSnapshot",
+    "StateTracker",
+    "Step",
+    "TimingRegression",
+    "UnknownState",
+    "apply_patch",
+    "build_spans",
+    "copy_json",
+    "diff_recordings",
+    "format_value",
+    "iter_event_views",
+    "iter_snapshots",
+    "make_patch",
+]
