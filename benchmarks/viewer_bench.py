@@ -66,7 +66,7 @@ BUDGET_RSS_MB = 200.0
 SERVE = """
 import sys
 from replayer.cli import build_parser, load_commands
-from replayer._terminal import make_console
+from replayer.terminal.console import make_console
 parser = build_parser(load_commands(["replayer.viewer._cmd_serve"]))
 args = parser.parse_args(sys.argv[1:])
 sys.exit(args._command.run(args, make_console()))

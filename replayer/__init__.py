@@ -11,13 +11,12 @@
 
 from storage import RecordingDiff, RegressionPolicy, Span
 
-from ._diff_report import diff, print_report
 from ._export import EXPORTERS, export, write_export
 from ._facades import FileRecordingStorage, InMemoryRecordingStorage
 from ._published import ExecutionReplayer, ReplayMetadata
 from ._replayer import Replayer, Summary
-from ._stepper import Stepper
 from .errors import EventNotFoundError, ReplayerError, StateUnknownError
+from .terminal import Stepper, diff, print_report
 
 __all__ = [
     "EXPORTERS",

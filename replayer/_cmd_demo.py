@@ -21,7 +21,7 @@ from storage import FlowtapeError
 
 from . import _cmd_replay
 from ._replayer import Replayer
-from ._terminal import printable
+from .terminal.console import printable
 
 NAME = "demo"
 HELP = "record the example workflow into the store and replay it"

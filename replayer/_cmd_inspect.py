@@ -17,8 +17,8 @@ from storage import CorruptRecordingError, EventView, build_spans, iter_event_vi
 from storage.format.integrity import trailer_present
 
 from ._replayer import Replayer
-from ._terminal import json_text, print_json, printable, progress, prose_width
-from ._timeline import error_summary, fmt_ns, fmt_size, plural, status_style
+from .terminal.console import json_text, print_json, printable, progress, prose_width
+from .terminal.timeline import error_summary, fmt_ns, fmt_size, plural, status_style
 
 NAME = "inspect"
 HELP = "show a recording's header, outcome, counts, timing and file"

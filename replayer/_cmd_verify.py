@@ -19,8 +19,8 @@ from storage import CorruptRecordingError, VerifyResult, open_store
 from storage.format.integrity import IntegrityReport, check_file, frame_total
 
 from ._cmd_reindex import PROBLEM, render_groups, store_progress
-from ._terminal import print_json, printable, progress
-from ._timeline import plural
+from .terminal.console import print_json, printable, progress
+from .terminal.timeline import plural
 
 NAME = "verify"
 HELP = ("check a recording's frames, seq, footer and trailer, or (with no recording) the "

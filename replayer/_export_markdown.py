@@ -30,7 +30,7 @@ from ._export_scan import ErrorMark, Scan, walk
 from ._export_summary import plural
 from ._export_text import STATUS_MARKS, fmt_duration, headline, plain, preview, span_when
 from ._replayer import Replayer
-from ._terminal import printable
+from .terminal.console import printable
 
 __all__ = ["iter_markdown", "to_markdown"]
 

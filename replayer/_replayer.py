@@ -413,7 +413,7 @@ class Replayer:
         self_node, other_node}``, position being the aligned step). It is
         built on `replayer.diff` (timing not compared); use that for more.
         """
-        from ._diff_report import diff  # noqa: PLC0415 (that module imports this one)
+        from .terminal.diffreport import diff  # noqa: PLC0415 (that module imports this one)
 
         theirs = other if isinstance(other, Replayer) else Replayer.open(other)
         try:

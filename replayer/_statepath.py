@@ -24,7 +24,7 @@ import msgspec
 from storage import is_truncated
 from storage.format.placeholders import TRUNCATED_KEY
 
-from ._terminal import json_text, plural
+from .terminal.console import json_text, plural
 
 __all__ = ["MISSING", "Unknown", "format_path", "lookup", "parse_state_path", "pointer_parts",
            "same", "show_value", "unknown_of"]

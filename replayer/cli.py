@@ -34,7 +34,7 @@ from rich.text import Text
 
 from storage import FlowtapeError, default_store_url
 
-from ._terminal import make_console, printable
+from .terminal.console import make_console, printable
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 

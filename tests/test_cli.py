@@ -22,8 +22,8 @@ from rich.console import Console
 
 from recorder import node, record_workflow
 from replayer import Replayer
-from replayer._terminal import progress
 from replayer.cli import COMMAND_MODULES, load_commands, main
+from replayer.terminal.console import progress
 from storage import RecordingInfo
 
 ROOT = Path(__file__).resolve().parent.parent

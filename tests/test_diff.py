@@ -23,7 +23,7 @@ from rich.console import Console
 
 from recorder import get_current_recorder, node, record_workflow
 from replayer import Replayer
-from replayer._diff_report import diff, print_report
+from replayer.terminal.diffreport import diff, print_report
 from storage import LogReader
 from storage.analysis.align import align
 from storage.analysis.diff import diff_recordings

@@ -37,7 +37,7 @@ from rich.console import Console
 from recorder import node, record_workflow
 from replayer import Replayer
 from replayer._statepath import parse_state_path
-from replayer._stepper import Stepper
+from replayer.terminal.stepper import Stepper
 
 
 @node

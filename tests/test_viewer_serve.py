@@ -272,7 +272,7 @@ def test_live_view_shows_what_another_process_is_writing(browser: Any, server: V
 SERVE = """
 import sys
 from replayer.cli import build_parser, load_commands
-from replayer._terminal import make_console
+from replayer.terminal.console import make_console
 parser = build_parser(load_commands(["replayer.viewer._cmd_serve"]))
 args = parser.parse_args(sys.argv[1:])
 sys.exit(args._command.run(args, make_console()))

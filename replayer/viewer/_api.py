@@ -25,9 +25,9 @@ import msgspec
 
 from storage import Event, RecordingQuery
 
-from .._diff_report import diff
 from .._replayer import Replayer
 from .._statepath import MISSING, lookup, same
+from ..terminal.diffreport import diff
 
 __all__ = ["BadParameter", "compare", "events", "find", "meta", "query", "state", "why"]
 

@@ -32,8 +32,8 @@ from rich.text import Text
 
 from storage import END_KINDS, EVENT_KINDS, START_KINDS, Event, FlowtapeError, Span, make_patch
 
-from ._replayer import Replayer
-from ._statepath import (
+from .._replayer import Replayer
+from .._statepath import (
     MISSING,
     Unknown,
     format_path,
@@ -42,10 +42,10 @@ from ._statepath import (
     pointer_parts,
     same,
 )
-from ._statepath import show_value as _show
-from ._terminal import json_renderable, plural, printable
-from ._timeline import Nesting, describe, event_line
-from .errors import EventNotFoundError
+from .._statepath import show_value as _show
+from ..errors import EventNotFoundError
+from .console import json_renderable, plural, printable
+from .timeline import Nesting, describe, event_line
 
 __all__ = ["Stepper"]
 

@@ -38,8 +38,8 @@ from storage import (
 from storage.analysis.difftext import show_pair
 from storage.analysis.valuediff import ABSENT
 
-from ._replayer import Replayer
-from ._timeline import fmt_ns, status_style
+from .._replayer import Replayer
+from .timeline import fmt_ns, status_style
 
 __all__ = ["diff", "print_report"]
 

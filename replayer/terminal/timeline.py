@@ -19,8 +19,8 @@ from rich.text import Text
 
 from storage import START_KINDS, Event, Span, is_truncated
 
-from ._statepath import format_path, unknown_of
-from ._terminal import plural, printable
+from .._statepath import format_path, unknown_of
+from .console import plural, printable
 
 __all__ = [
     "Nesting",
