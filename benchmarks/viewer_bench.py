@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from replay_bench import ensure_recording  # the shared, cached workload
 
 from replayer import Replayer
-from replayer._export_json import iter_json
+from replayer.export.json import iter_json
 from replayer.viewer import write_html
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,11 +11,11 @@
 
 from storage import RecordingDiff, RegressionPolicy, Span
 
-from ._export import EXPORTERS, export, write_export
 from ._facades import FileRecordingStorage, InMemoryRecordingStorage
 from ._published import ExecutionReplayer, ReplayMetadata
 from ._replayer import Replayer, Summary
 from .errors import EventNotFoundError, ReplayerError, StateUnknownError
+from .export import EXPORTERS, export, write_export
 from .terminal import Stepper, diff, print_report
 
 __all__ = [

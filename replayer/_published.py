@@ -9,9 +9,9 @@ import msgspec
 
 from storage import StateSnapshot, Store, iter_snapshots
 
-from ._export_dot import to_dot
 from ._replayer import Replayer
 from .errors import EventNotFoundError
+from .export.dot import to_dot
 
 __all__ = ["ExecutionReplayer", "ReplayMetadata"]
 

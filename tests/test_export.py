@@ -32,10 +32,10 @@ from rich.console import Console
 from recorder import ExecutionRecorder, node, record_workflow
 from replayer import ExecutionReplayer, Replayer
 from replayer import _cmd_export as cmd_export
-from replayer._export import EXPORTERS, STREAMS, export, iter_export
-from replayer._export_failure import locate_failure
-from replayer._export_mermaid import mermaid_id
-from replayer._export_scan import walk
+from replayer.export import EXPORTERS, STREAMS, export, iter_export
+from replayer.export.failure import locate_failure
+from replayer.export.mermaid import mermaid_id
+from replayer.export.scan import walk
 from storage import CorruptRecordingError, Event
 
 try:
@@ -421,7 +421,7 @@ def test_mermaid_id_is_sanitised() -> None:
 
 def test_mermaid_limits_big_runs_and_says_so(tmp_path: Path) -> None:
     """Past max_spans, the first spans are drawn and a note counts the rest."""
-    from replayer._export_mermaid import to_mermaid
+    from replayer.export.mermaid import to_mermaid
 
     path = tmp_path / "many.jsonl.zst"
     with record_workflow("many", path=str(path)):

@@ -24,9 +24,9 @@ from outcome_recordings import ALICE, BOB, DRAFT, TEAM, WORKFLOW, error, team_ru
 from store_recordings import subprocess_env
 
 from replayer import Replayer
-from replayer._export import export
-from replayer._export_dot import STATUS_COLOURS
-from replayer._export_scan import walk
+from replayer.export import export
+from replayer.export.dot import STATUS_COLOURS
+from replayer.export.scan import walk
 
 BAD = error("ValueError", "bad draft")
 CANCELLED = error("CancelledError", "")

@@ -21,7 +21,7 @@ import pytest
 
 from recorder import node, record_workflow
 from replayer import Replayer
-from replayer._export import STREAMS, export, iter_export
+from replayer.export import STREAMS, export, iter_export
 from storage import FlowtapeError
 
 FORMATS = sorted(STREAMS)

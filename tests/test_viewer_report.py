@@ -31,7 +31,7 @@ from viewer_recordings import (
 )
 
 from replayer import Replayer
-from replayer._export_json import to_json
+from replayer.export.json import to_json
 from replayer.viewer import iter_html, write_html
 from replayer.viewer._report import CHUNK_BYTES
 

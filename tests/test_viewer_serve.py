@@ -90,7 +90,7 @@ def test_events_come_in_pages_and_state_from_the_engine(server: ViewerServer,
                                                         store: Store) -> None:
     """A page of events is the json export's events; state and why come from the replayer."""
     from replayer import Replayer
-    from replayer._export_json import to_json
+    from replayer.export.json import to_json
 
     meta = api(server, f"/api/r/{store.loop}")
     assert meta["count"] == meta["summary"]["event_count"] and meta["live"] is False

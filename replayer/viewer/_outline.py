@@ -30,9 +30,9 @@ from storage import END_KINDS, START_KINDS, EventView, Span
 from storage.analysis.outcomes import OUTCOME_KINDS, end_status
 from storage.analysis.spans import SPAN_KIND
 
-from .._export_scan import Message, _views
-from .._export_tree import link_messages
 from .._replayer import Replayer
+from ..export.scan import Message, _views
+from ..export.tree import link_messages
 
 __all__ = ["COLUMNS", "KINDS", "Outline", "Window", "outline"]
 

@@ -27,8 +27,8 @@ from typing import IO
 
 import msgspec
 
-from .._export_json import iter_json
 from .._replayer import Replayer
+from ..export.json import iter_json
 from ._outline import Window, outline
 from ._page import shell
 

@@ -1,4 +1,4 @@
-"""Exporters: a recording as DOT, Chrome trace JSON, Mermaid, JSON, text or Markdown.
+"""The export room: a recording as DOT, Chrome trace JSON, Mermaid, JSON, text, Markdown, HTML.
 
 Each format is a function from a `Replayer` to text, kept in `EXPORTERS`
 under its name (the names ``flowtape export --format`` takes); `export` picks
@@ -6,14 +6,17 @@ one and raises ValueError listing the known names for any other. Underneath,
 every format is written as a generator of pieces (`STREAMS`), reading the
 recording through `Replayer.iter_events` / `Replayer.spans` as it goes, so
 `write_export` sends even a 1M-event recording to a file without holding the
-whole text. One module per format: ``_export_dot``, ``_export_chrome``,
-``_export_mermaid``, ``_export_json``, ``_export_summary``, ``_export_markdown``;
-what they share is one pass over the events (``_export_scan``), the spans as
-a sound tree and message matching (``_export_tree``) and wording
-(``_export_text``); finding the error a report leads with is in
-``_export_failure``. Pictures (``svg``, ``png``) are the DOT export drawn by
-Graphviz (``_export_graphviz``); `format_for_file` tells a format from a file
-name, as ``flowtape export -o FILE`` does without ``--format``.
+whole text. One module per format: `dot`, `chrome`, `mermaid`, `json`,
+`summary`, `markdown`, `html` (the viewer's page); what they share is one
+pass over the events (`scan`), the spans as a sound tree and message
+matching (`tree`) and wording (`text`); finding the error a report leads
+with is in `failure`. Pictures (``svg``, ``png``) are the DOT export drawn by
+Graphviz (`graphviz`); `format_for_file` tells a format from a file name, as
+``flowtape export -o FILE`` does without ``--format``.
+
+The room imports the `Replayer` engine and `storage`; it never imports the
+terminal, cli or viewer rooms (the ``html`` format loads the viewer when a
+page is asked for).
 
 ::
 
@@ -29,14 +32,14 @@ import os
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from ._export_chrome import iter_chrome
-from ._export_dot import iter_dot
-from ._export_json import iter_json
-from ._export_markdown import iter_markdown
-from ._export_mermaid import iter_mermaid
-from ._export_summary import iter_summary
-from ._replayer import Replayer
-from .viewer import iter_html
+from .._replayer import Replayer
+from .chrome import iter_chrome
+from .dot import iter_dot
+from .html import iter_html
+from .json import iter_json
+from .markdown import iter_markdown
+from .mermaid import iter_mermaid
+from .summary import iter_summary
 
 __all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STREAMS", "export", "format_for_file", "iter_export",
            "write_export"]

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import walk
-from ._export_text import STATUS_MARKS, fmt_duration, headline, plain, preview, status_words
-from ._replayer import Replayer
+from .._replayer import Replayer
+from .scan import walk
+from .text import STATUS_MARKS, fmt_duration, headline, plain, preview, status_words
 
 __all__ = ["SLOWEST", "iter_summary", "plural", "to_summary"]
 

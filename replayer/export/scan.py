@@ -26,8 +26,8 @@ from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_e
 from storage.analysis.outcomes import OUTCOME_KINDS, end_status
 from storage.analysis.spans import SPAN_KIND
 
-from ._export_text import headline
-from ._replayer import Replayer
+from .._replayer import Replayer
+from .text import headline
 
 __all__ = ["ErrorMark", "Mark", "Message", "Scan", "run_status", "walk"]
 

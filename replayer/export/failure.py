@@ -13,8 +13,8 @@ import msgspec
 
 from storage import Span
 
-from ._export_scan import ErrorMark
-from ._export_tree import span_index
+from .scan import ErrorMark
+from .tree import span_index
 
 __all__ = ["Failure", "locate_failure", "path_to"]
 

@@ -16,8 +16,8 @@ import shutil
 import subprocess
 import tempfile
 
-from ._export_dot import iter_dot
-from ._replayer import Replayer
+from .._replayer import Replayer
+from .dot import iter_dot
 
 __all__ = ["GRAPHVIZ_FORMATS", "render_graphviz"]
 

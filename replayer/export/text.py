@@ -12,8 +12,8 @@ import msgspec
 
 from storage import Span
 
-from .terminal.console import printable
-from .terminal.timeline import fmt_ns
+from ..terminal.console import printable
+from ..terminal.timeline import fmt_ns
 
 __all__ = ["STATUS_MARKS", "cut", "fmt_duration", "headline", "plain", "preview", "span_title",
            "span_when", "status_words"]

@@ -23,10 +23,10 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import walk
-from ._export_text import STATUS_MARKS, cut, fmt_duration, preview, span_title, span_when
-from ._export_tree import SpanTree, link_messages, span_tree
-from ._replayer import Replayer
+from .._replayer import Replayer
+from .scan import walk
+from .text import STATUS_MARKS, cut, fmt_duration, preview, span_title, span_when
+from .tree import SpanTree, link_messages, span_tree
 
 __all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "to_mermaid"]
 

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 
 from storage import Span
 
-from ._export_scan import walk
-from ._export_text import (
+from .._replayer import Replayer
+from .scan import walk
+from .text import (
     STATUS_MARKS,
     cut,
     fmt_duration,
@@ -29,8 +30,7 @@ from ._export_text import (
     span_when,
     status_words,
 )
-from ._export_tree import Link, SpanTree, link_messages, span_tree
-from ._replayer import Replayer
+from .tree import Link, SpanTree, link_messages, span_tree
 
 __all__ = ["STATUS_COLOURS", "dot_id", "dot_string", "iter_dot", "to_dot"]
 

@@ -25,12 +25,12 @@ import msgspec
 
 from storage import Event, Span, StateTracker
 
-from ._export_failure import Failure, locate_failure
-from ._export_scan import ErrorMark, Scan, walk
-from ._export_summary import plural
-from ._export_text import STATUS_MARKS, fmt_duration, headline, plain, preview, span_when
-from ._replayer import Replayer
-from .terminal.console import printable
+from .._replayer import Replayer
+from ..terminal.console import printable
+from .failure import Failure, locate_failure
+from .scan import ErrorMark, Scan, walk
+from .summary import plural
+from .text import STATUS_MARKS, fmt_duration, headline, plain, preview, span_when
 
 __all__ = ["iter_markdown", "to_markdown"]
 

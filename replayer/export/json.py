@@ -15,7 +15,7 @@ import msgspec
 
 from storage import Event
 
-from ._replayer import Replayer
+from .._replayer import Replayer
 
 __all__ = ["iter_json", "to_json"]
 

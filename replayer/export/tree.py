@@ -16,7 +16,7 @@ import msgspec
 
 from storage import Span
 
-from ._export_scan import Message
+from .scan import Message
 
 __all__ = ["Link", "SpanTree", "end_ns", "link_messages", "parent_seq", "span_index",
            "span_tree"]

@@ -23,9 +23,9 @@ from typing import Any
 
 import msgspec
 
-from ._export_scan import ErrorMark, Scan, walk
-from ._export_tree import end_ns, link_messages, span_index
-from ._replayer import Replayer
+from .._replayer import Replayer
+from .scan import ErrorMark, Scan, walk
+from .tree import end_ns, link_messages, span_index
 
 __all__ = ["iter_chrome", "to_chrome"]
 
