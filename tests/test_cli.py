@@ -540,13 +540,13 @@ def test_usage_errors_exit_2(cli: Run) -> None:
 # --- the registry ---------------------------------------------------------------------------
 def test_registry_lists_compare_and_export() -> None:
     """compare and export are registered by name, loaded only if their modules exist."""
-    assert "replayer._cmd_compare" in COMMAND_MODULES
-    assert "replayer._cmd_export" in COMMAND_MODULES
+    assert "replayer.cli.compare" in COMMAND_MODULES
+    assert "replayer.cli.export" in COMMAND_MODULES
 
 
 def test_missing_command_module_is_skipped() -> None:
     """A command module that does not exist (yet) is left out, the others load."""
-    commands = load_commands(["replayer._cmd_list", "replayer._cmd_not_written_yet"])
+    commands = load_commands(["replayer.cli.list", "replayer.cli.not_written_yet"])
     assert [c.NAME for c in commands] == ["list"]
 
 
@@ -650,11 +650,11 @@ def test_demo(store: Path) -> None:
 def test_demo_failure_is_one_line(cli: Run, monkeypatch: pytest.MonkeyPatch,
                                   tmp_path: Path) -> None:
     """When the demo subprocess fails, demo reports its last error line, exit 2."""
-    from replayer import _cmd_demo
+    from replayer.cli import demo as demo_command
 
     broken = tmp_path / "research_pipeline.py"
     broken.write_text("raise SystemExit('demo broke: no network')\n")
-    monkeypatch.setattr(_cmd_demo, "EXAMPLE", broken)
+    monkeypatch.setattr(demo_command, "EXAMPLE", broken)
     code, _, err = cli("demo")
     assert_one_line_error(code, err, "demo broke: no network")
 
@@ -662,9 +662,9 @@ def test_demo_failure_is_one_line(cli: Run, monkeypatch: pytest.MonkeyPatch,
 def test_demo_without_a_checkout_says_so(cli: Run, monkeypatch: pytest.MonkeyPatch,
                                          tmp_path: Path) -> None:
     """Without the example (an installed wheel), demo says where it looked and what to do."""
-    from replayer import _cmd_demo
+    from replayer.cli import demo as demo_command
 
-    monkeypatch.setattr(_cmd_demo, "EXAMPLE", tmp_path / "missing.py")
+    monkeypatch.setattr(demo_command, "EXAMPLE", tmp_path / "missing.py")
     code, _, err = cli("demo")
     assert_one_line_error(code, err, "missing.py", "clone the repository")
 

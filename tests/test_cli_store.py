@@ -23,8 +23,8 @@ from rich.console import Console
 from store_recordings import BASE, add_recording, kill, running_victim
 
 from recorder import node, record_workflow
-from replayer._cmd_reindex import store_progress
 from replayer.cli import main
+from replayer.cli.reindex import store_progress
 from storage import open_store
 
 ROOT = Path(__file__).resolve().parent.parent

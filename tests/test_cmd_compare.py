@@ -19,11 +19,11 @@ import pytest
 from rich.console import Console
 
 from recorder import node, record_workflow
-from replayer import _cmd_compare
+from replayer.cli import compare as compare_command
 from storage import FlowtapeError, LogReader
 
 ROOT = Path(__file__).resolve().parent.parent
-HAS_CLI = (ROOT / "replayer" / "cli.py").exists()
+HAS_CLI = (ROOT / "replayer" / "cli" / "__init__.py").exists()
 SPEC_KEYS = ["identical", "regression", "first_divergence", "steps", "only_in_a", "only_in_b",
              "input_changes", "output_changes", "error_changes", "state_changes",
              "timing_regressions", "metadata"]
@@ -120,18 +120,18 @@ def test_ids_in_a_store(tmp_path: Path) -> None:
 # --- the command module in-process ----------------------------------------------------------------
 def run_command(*argv: str, store: str | None = None) -> tuple[int, str]:
     parser = argparse.ArgumentParser(prog="flowtape compare")
-    _cmd_compare.configure(parser)
+    compare_command.configure(parser)
     args = parser.parse_args(argv)
     args.store = store
     buf = io.StringIO()
-    code = _cmd_compare.run(args, Console(file=buf, width=200, color_system=None))
+    code = compare_command.run(args, Console(file=buf, width=200, color_system=None))
     return code, buf.getvalue()
 
 
 def test_module_interface() -> None:
     """The module names the command and describes it (what cli.py registers)."""
-    assert _cmd_compare.NAME == "compare"
-    assert isinstance(_cmd_compare.HELP, str) and _cmd_compare.HELP
+    assert compare_command.NAME == "compare"
+    assert isinstance(compare_command.HELP, str) and compare_command.HELP
 
 
 def test_run_returns_0_and_1(runs: dict[str, str]) -> None:

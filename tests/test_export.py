@@ -31,7 +31,7 @@ from rich.console import Console
 
 from recorder import ExecutionRecorder, node, record_workflow
 from replayer import ExecutionReplayer, Replayer
-from replayer import _cmd_export as cmd_export
+from replayer.cli import export as cmd_export
 from replayer.export import EXPORTERS, STREAMS, export, iter_export
 from replayer.export.failure import locate_failure
 from replayer.export.mermaid import mermaid_id

@@ -34,23 +34,23 @@ from rich.text import Text
 
 from storage import FlowtapeError, default_store_url
 
-from .terminal.console import make_console, printable
+from ..terminal.console import make_console, printable
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 #: Command modules in the order `flowtape -h` lists them.
 COMMAND_MODULES: list[str] = [
-    "replayer._cmd_list",
-    "replayer._cmd_inspect",
-    "replayer._cmd_replay",
-    "replayer._cmd_compare",
-    "replayer._cmd_export",
-    "replayer.viewer._cmd_serve",
-    "replayer._cmd_verify",
-    "replayer._cmd_stats",
-    "replayer._cmd_cleanup",
-    "replayer._cmd_reindex",
-    "replayer._cmd_demo",
+    "replayer.cli.list",
+    "replayer.cli.inspect",
+    "replayer.cli.replay",
+    "replayer.cli.compare",
+    "replayer.cli.export",
+    "replayer.cli.serve",
+    "replayer.cli.verify",
+    "replayer.cli.stats",
+    "replayer.cli.cleanup",
+    "replayer.cli.reindex",
+    "replayer.cli.demo",
 ]
 
 
@@ -58,7 +58,7 @@ class _Broken:
     """Stands in for a command module that failed to import; running it says why."""
 
     def __init__(self, module: str, exc: BaseException) -> None:
-        self.NAME = module.rsplit("._cmd_", 1)[-1].replace("_", "-")
+        self.NAME = module.rsplit(".", 1)[-1].replace("_", "-")
         self.HELP = f"(unavailable: {type(exc).__name__})"
         self.exc = exc
 

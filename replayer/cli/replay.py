@@ -19,11 +19,11 @@ from rich.text import Text
 
 from storage import EVENT_KINDS, CorruptRecordingError, Event
 
-from ._replayer import Replayer
-from ._statepath import lookup, show_value
-from .terminal.console import json_text, plural, printable, progress
-from .terminal.stepper import Stepper
-from .terminal.timeline import Nesting, describe, event_line, fmt_ns, status_style
+from .._replayer import Replayer
+from .._statepath import lookup, show_value
+from ..terminal.console import json_text, plural, printable, progress
+from ..terminal.stepper import Stepper
+from ..terminal.timeline import Nesting, describe, event_line, fmt_ns, status_style
 
 NAME = "replay"
 HELP = "show a recording's events as a timeline (--step: step through it; --follow: tail it)"

@@ -16,8 +16,8 @@ from rich.text import Text
 
 from storage import RecordingQuery, StoreStats, open_store
 
-from .terminal.console import print_json, printable
-from .terminal.timeline import fmt_ns, fmt_size, plural, status_style
+from ..terminal.console import print_json, printable
+from ..terminal.timeline import fmt_ns, fmt_size, plural, status_style
 
 NAME = "stats"
 HELP = "summarise a store: outcomes, success rate, sizes, durations, workflows, errors"

@@ -18,8 +18,8 @@ from rich.text import Text
 
 from storage import ReindexResult, open_store
 
-from .terminal.console import print_json, printable, progress
-from .terminal.timeline import plural
+from ..terminal.console import print_json, printable, progress
+from ..terminal.timeline import plural
 
 NAME = "reindex"
 HELP = "rebuild the store's catalog from the recordings themselves"

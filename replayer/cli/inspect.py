@@ -16,9 +16,9 @@ from rich.text import Text
 from storage import CorruptRecordingError, EventView, build_spans, iter_event_views
 from storage.format.integrity import trailer_present
 
-from ._replayer import Replayer
-from .terminal.console import json_text, print_json, printable, progress, prose_width
-from .terminal.timeline import error_summary, fmt_ns, fmt_size, plural, status_style
+from .._replayer import Replayer
+from ..terminal.console import json_text, print_json, printable, progress, prose_width
+from ..terminal.timeline import error_summary, fmt_ns, fmt_size, plural, status_style
 
 NAME = "inspect"
 HELP = "show a recording's header, outcome, counts, timing and file"

@@ -18,9 +18,9 @@ from rich.text import Text
 from storage import CorruptRecordingError, VerifyResult, open_store
 from storage.format.integrity import IntegrityReport, check_file, frame_total
 
-from ._cmd_reindex import PROBLEM, render_groups, store_progress
-from .terminal.console import print_json, printable, progress
-from .terminal.timeline import plural
+from ..terminal.console import print_json, printable, progress
+from ..terminal.timeline import plural
+from .reindex import PROBLEM, render_groups, store_progress
 
 NAME = "verify"
 HELP = ("check a recording's frames, seq, footer and trailer, or (with no recording) the "

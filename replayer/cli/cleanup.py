@@ -18,8 +18,8 @@ from rich.text import Text
 
 from storage import RetentionPolicy, RetentionResult, open_store
 
-from .terminal.console import print_json, printable
-from .terminal.timeline import fmt_size, plural, status_style
+from ..terminal.console import print_json, printable
+from ..terminal.timeline import fmt_size, plural, status_style
 
 NAME = "cleanup"
 HELP = "delete old recordings by age, count or size (--dry-run shows what would go)"

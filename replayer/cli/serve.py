@@ -14,7 +14,7 @@ from rich.text import Text
 
 from storage import RecordingQuery
 
-from ._server import ViewerServer
+from ..viewer._server import ViewerServer
 
 NAME = "serve"
 HELP = "show the store's recordings in a browser (127.0.0.1 only, read-only)"

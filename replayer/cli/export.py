@@ -24,9 +24,9 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from ._replayer import Replayer
-from .export import STREAMS, format_for_file, write_export
-from .export.graphviz import GRAPHVIZ_FORMATS, render_graphviz
+from .._replayer import Replayer
+from ..export import STREAMS, format_for_file, write_export
+from ..export.graphviz import GRAPHVIZ_FORMATS, render_graphviz
 
 NAME = "export"
 HELP = "write a recording as dot, chrome, mermaid, json, summary, markdown or html"

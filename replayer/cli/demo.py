@@ -19,9 +19,9 @@ from rich.text import Text
 
 from storage import FlowtapeError
 
-from . import _cmd_replay
-from ._replayer import Replayer
-from .terminal.console import printable
+from .._replayer import Replayer
+from ..terminal.console import printable
+from . import replay as replay_command
 
 NAME = "demo"
 HELP = "record the example workflow into the store and replay it"
@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show-data", action="store_true", help="print each event's data")
 
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "research_pipeline.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "research_pipeline.py"
 
 
 def record(store: str) -> str:
@@ -61,8 +61,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         limit=None, recover=False)
     with Replayer.open(path, args.store) as r:
         if args.step:
-            return _cmd_replay.step(r, replay, console)
-        _cmd_replay.timeline(r, replay, console)
+            return replay_command.step(r, replay, console)
+        replay_command.timeline(r, replay, console)
     console.print(Text(f"Step through it with: flowtape replay {r.recording_id} --step",
                        style="dim"))
     return 0

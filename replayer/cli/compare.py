@@ -11,7 +11,7 @@ import argparse
 
 from rich.console import Console
 
-from .terminal.diffreport import diff, print_report
+from ..terminal.diffreport import diff, print_report
 
 NAME = "compare"
 HELP = "compare two runs: what changed, what got slower (exit 1 on a regression)"
