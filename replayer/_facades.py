@@ -32,7 +32,7 @@ from storage import (
 if TYPE_CHECKING:
     from storage import Header
 
-    from ._published import ExecutionReplayer
+    from ._compat import ExecutionReplayer
 
 __all__ = ["FileRecordingStorage", "InMemoryRecordingStorage", "metadata_dict"]
 
@@ -187,7 +187,7 @@ class _StorageFacade:
 
     def load_sync(self, recording_id: str) -> ExecutionReplayer:
         """The body of `load`."""
-        from ._published import ExecutionReplayer  # noqa: PLC0415 (loaded when first used)
+        from ._compat import ExecutionReplayer  # noqa: PLC0415 (loaded when first used)
 
         return ExecutionReplayer.load(self.store.local_path(recording_id))
 
