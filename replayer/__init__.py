@@ -11,8 +11,12 @@
 
 from storage import RecordingDiff, RegressionPolicy, Span
 
-from ._facades import FileRecordingStorage, InMemoryRecordingStorage
-from ._compat import ExecutionReplayer, ReplayMetadata
+from ._compat import (
+    ExecutionReplayer,
+    FileRecordingStorage,
+    InMemoryRecordingStorage,
+    ReplayMetadata,
+)
 from ._replayer import Replayer, Summary
 from .errors import EventNotFoundError, ReplayerError, StateUnknownError
 from .export import EXPORTERS, export, write_export

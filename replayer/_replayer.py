@@ -411,44 +411,11 @@ class Replayer:
         left out) and ``path_diff`` (``self_path`` / ``other_path``: node ids
         in aligned order; ``first_difference``: None or ``{position,
         self_node, other_node}``, position being the aligned step). It is
-        built on `replayer.diff` (timing not compared); use that for more.
+        built on the §6 diff (timing not compared); `replayer.diff` gives more.
         """
-        from .terminal.diffreport import diff  # noqa: PLC0415 (that module imports this one)
+        from ._compat import compare_dict  # noqa: PLC0415 (the compat module builds on this one)
 
-        theirs = other if isinstance(other, Replayer) else Replayer.open(other)
-        try:
-            d = diff(self, theirs, compare_timing=False)
-            mine_s, theirs_s = self.summary, theirs.summary
-        finally:
-            if theirs is not other:
-                theirs.close()
-        self_path = [s.node for s in d.steps if s.a is not None]
-        other_path = [s.node for s in d.steps if s.b is not None]
-        mine, their_nodes = set(self_path), set(other_path)
-        first = None
-        if d.first_divergence is not None:
-            fd = d.first_divergence
-            first = {"position": fd.position,
-                     "self_node": fd.a.node if fd.a is not None else None,
-                     "other_node": fd.b.node if fd.b is not None else None}
-        return {
-            "metadata_diff": {
-                "duration_diff": (mine_s.duration_ns - theirs_s.duration_ns) / 1e9,
-                "node_count_diff": mine_s.nodes - theirs_s.nodes,
-                "team_count_diff": mine_s.teams - theirs_s.teams,
-                "event_count_diff": mine_s.event_count - theirs_s.event_count,
-            },
-            "node_diff": {
-                "only_in_self": mine - their_nodes,
-                "only_in_other": their_nodes - mine,
-                "common": mine & their_nodes,
-            },
-            "path_diff": {
-                "self_path": self_path,
-                "other_path": other_path,
-                "first_difference": first,
-            },
-        }
+        return compare_dict(self, other)
 
     def __repr__(self) -> str:
         return (f"<Replayer {self.header.workflow!r} {self.recording_id} "

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from recorder import ExecutionRecorder
-from replayer._facades import FileRecordingStorage, InMemoryRecordingStorage
+from replayer import FileRecordingStorage, InMemoryRecordingStorage
 from storage import RecordingNotFoundError, RecordingQuery, RetentionPolicy
 
 DAY = 86_400.0
