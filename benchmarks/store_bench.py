@@ -50,9 +50,9 @@ from storage import (
     LogWriter,
     RecordingInfo,
     RecordingQuery,
-    info_from_log,
     new_recording_id,
 )
+from storage.stores.catalog import row_from_log
 
 BUDGET_MS = 100.0
 DATA = Path(__file__).resolve().parent / ".data"
@@ -111,7 +111,8 @@ def naive_list(root: Path, query: RecordingQuery) -> list[RecordingInfo]:
             continue
         path = str(root / name)
         with LogReader.open(path, recover=True) as r:
-            infos.append(info_from_log(path, r.header, r.footer, r.event_count, r.size))
+            row = row_from_log(path, r.header, r.footer, r.event_count, r.size, path=path)
+            infos.append(row.info(path))
     return query.apply(infos)
 
 

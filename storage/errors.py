@@ -1,4 +1,4 @@
-"""Every error flowtape raises, under one root.
+"""Every error flowtape raises, under one root (SPEC §11).
 
 ::
 
@@ -9,16 +9,24 @@
      ├── RecordingReadError
      │    ├── CorruptRecordingError
      │    │    └── NotARecordingError
-     │    ├── IncompleteRecordingError
      │    └── UnsupportedVersionError
      ├── RecordingWriteError        (also OSError)
      ├── StoreError
-     ├── PatchError                 (also ValueError; storage.patch)
-     └── LineTooLong                (internal: the recorder truncates and goes on)
+     │    └── MissingExtraError     (also ImportError)
+     ├── PatchError                 (also ValueError)
+     ├── LineTooLong                (internal, in storage.format.writer: the recorder
+     │                               truncates the payload and goes on)
+     ├── recorder.RecorderError     (recorder/errors.py)
+     └── replayer.ReplayerError     (replayer/errors.py)
+          ├── EventNotFoundError    (also IndexError, KeyError)
+          └── StateUnknownError
 
 `recorder` and `replayer` add their own subclasses in their own ``errors``
 modules. Each message says what happened, to which file or id, and what the
-user can do about it.
+user can do about it. Foreign errors (zstd, zlib, msgspec, sqlite3) are
+translated where they arise, never passed on raw; the format room's
+``FrameError`` is its internal signal, which readers turn into
+`CorruptRecordingError`.
 """
 
 from __future__ import annotations
@@ -29,9 +37,10 @@ __all__ = [
     "AmbiguousIdError",
     "CorruptRecordingError",
     "FlowtapeError",
-    "IncompleteRecordingError",
     "InvalidIdError",
+    "MissingExtraError",
     "NotARecordingError",
+    "PatchError",
     "RecordingNotFoundError",
     "RecordingReadError",
     "RecordingWriteError",
@@ -59,15 +68,15 @@ class RecordingNotFoundError(FlowtapeError, FileNotFoundError):
 
 
 class AmbiguousIdError(FlowtapeError, LookupError):
-    """An id prefix matches more than one recording."""
+    """An id prefix or suffix matches more than one recording."""
 
     def __init__(self, prefix: str, candidates: list[str]) -> None:
         self.prefix = prefix
         self.candidates = candidates
         shown = ", ".join(candidates[:8]) + (" …" if len(candidates) > 8 else "")
         super().__init__(
-            f"id prefix {prefix!r} matches {len(candidates)} recordings ({shown}); "
-            "type more characters of the id"
+            f"{prefix!r} matches {len(candidates)} recordings as an id prefix or suffix "
+            f"({shown}); type more characters of the id"
         )
 
 
@@ -136,10 +145,6 @@ class NotARecordingError(CorruptRecordingError):
             "flowtape recorded (.jsonl.zst, .jsonl.gz or .jsonl)")
 
 
-class IncompleteRecordingError(RecordingReadError):
-    """A recording has no footer (crashed or still running) and the caller required one."""
-
-
 class UnsupportedVersionError(RecordingReadError):
     """The recording was written by a newer flowtape (format version too new)."""
 
@@ -161,4 +166,18 @@ class RecordingWriteError(FlowtapeError, OSError):
 
 
 class StoreError(FlowtapeError):
-    """A store could not do what was asked (bad URL, catalog trouble, missing extra)."""
+    """A store could not do what was asked: a bad URL, no store there, catalog trouble, an
+    object store that cannot be reached, or its optional extra not installed
+    (`MissingExtraError`)."""
+
+
+class MissingExtraError(StoreError, ImportError):
+    """A store needs an optional extra that is not installed; the message says what to
+    install (``pip install 'flowtape[s3]'``). Also an ImportError, as a missing module is."""
+
+
+class PatchError(FlowtapeError, ValueError):
+    """A patch does not apply to the document (a path that is not there, a failed test).
+
+    Also a ValueError, the builtin a caller would catch for a bad argument.
+    """

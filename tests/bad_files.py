@@ -21,8 +21,9 @@ from typing import Any
 import zstandard
 
 from recorder import node, record_workflow
-from storage import FrameSpan, LogReader
+from storage import LogReader
 from storage.format.codec import codec_for_name
+from storage.format.frames import FrameSpan
 
 __all__ = [
     "CODECS",

@@ -34,8 +34,9 @@ from hypothesis import strategies as st
 from strategies import FUZZ_SETTINGS
 
 from replayer import Replayer
-from storage import FlowtapeError, FrameSpan, LogReader, build_spans, iter_event_views
+from storage import FlowtapeError, LogReader, build_spans, iter_event_views
 from storage.format.codec import Codec, FrameError, codec_for_name
+from storage.format.frames import FrameSpan
 from storage.format.integrity import check_file
 
 GOLDEN = Path(__file__).parent / "golden"

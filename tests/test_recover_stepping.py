@@ -22,7 +22,8 @@ import pytest
 
 from recorder import node, record_workflow
 from replayer import EXPORTERS, EventNotFoundError, Replayer, export
-from storage import CorruptRecordingError, FrameSpan
+from storage import CorruptRecordingError
+from storage.format.frames import FrameSpan
 
 REPO = Path(__file__).resolve().parents[1]
 SUFFIX = {"zstd": ".jsonl.zst", "gzip": ".jsonl.gz", "none": ".jsonl"}

@@ -12,6 +12,7 @@ import pytest
 from store_recordings import add_recording
 
 from recorder import node, record_workflow
+from replayer.cli import main
 from storage import (
     FileStore,
     FsspecStore,
@@ -75,6 +76,19 @@ def test_object_store_without_the_extra_says_what_to_install(
         open_store("s3://bucket/prefix")
     with pytest.raises(ImportError, match=r"flowtape\[s3\]"):
         FsspecStore("s3://bucket/prefix")
+
+
+def test_a_missing_extra_is_a_store_error_too(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The missing extra is a StoreError (as its docstring says) and an ImportError, so the
+    command line reports it in one line, exit 2, and not as an internal error."""
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    with pytest.raises(StoreError, match=r"pip install 'flowtape\[s3\]'"):
+        open_store("s3://bucket/prefix")
+    assert main(["--store", "s3://bucket/prefix", "list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("flowtape: error: ") and "pip install 'flowtape[s3]'" in err
+    assert "internal error" not in err and len(err.splitlines()) == 1
 
 
 # --- the recorder's calls -------------------------------------------------------------------

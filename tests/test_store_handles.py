@@ -68,6 +68,8 @@ def test_an_ambiguous_handle_lists_the_candidates(store: FileStore, text: str,
         store.get(text)
     assert sorted(err.value.candidates) == expected
     assert all(rid in str(err.value) for rid in expected)
+    assert f"{text!r} matches {len(expected)} recordings as an id prefix or suffix" \
+        in str(err.value)  # "id prefix" alone would be wrong where it matched as a suffix
 
 
 def test_handles_are_the_shortest_that_resolve(store: FileStore) -> None:

@@ -23,7 +23,7 @@ from .diffmodel import (
     TimingRegression,
     format_value,
 )
-from .patch import PatchError, apply_patch, make_patch
+from .patch import apply_patch, make_patch
 from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
 from .state import StateTracker, UnknownState, copy_json
@@ -33,7 +33,6 @@ __all__ = [
     "EventView",
     "FirstDivergence",
     "NodeChange",
-    "PatchError",
     "RecordingDiff",
     "RegressionPolicy",
     "Span",

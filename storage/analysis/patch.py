@@ -13,9 +13,9 @@ from typing import Any
 
 import msgspec
 
-from ..errors import FlowtapeError
+from ..errors import PatchError
 
-__all__ = ["PatchError", "apply_patch", "copy_json", "make_patch", "pointer", "unpointer"]
+__all__ = ["apply_patch", "copy_json", "make_patch", "pointer", "unpointer"]
 
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
@@ -57,13 +57,6 @@ def _copy_deep(value: Any) -> Any:
             else:
                 dst.append(copied)
     return root
-
-
-class PatchError(FlowtapeError, ValueError):
-    """A patch does not apply to the document (a path that is not there, a failed test).
-
-    Also a ValueError, the builtin a caller would catch for a bad argument.
-    """
 
 
 def pointer(parts: list[str | int]) -> str:

@@ -27,7 +27,7 @@ from .events import (
     SeekIndex,
 )
 from .placeholders import is_placeholder, is_repr, is_truncated
-from .reader import FrameSpan, LogReader, SkippedFrame
+from .reader import LogReader, SkippedFrame
 from .writer import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, LineTooLong, LogWriter
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "Counts",
     "Event",
     "Footer",
-    "FrameSpan",
     "Header",
     "LineTooLong",
     "LogReader",

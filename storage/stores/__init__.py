@@ -25,7 +25,6 @@ from .store import (
     RecordingQuery,
     Store,
     default_store_url,
-    info_from_log,
     open_store,
 )
 
@@ -45,7 +44,6 @@ __all__ = [
     "UploadResult",
     "VerifyResult",
     "default_store_url",
-    "info_from_log",
     "is_valid_id",
     "new_recording_id",
     "open_store",

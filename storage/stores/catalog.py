@@ -30,7 +30,7 @@ from ..errors import RecordingReadError, StoreError
 from ..format.events import Footer, Header
 from .connections import BUSY_TIMEOUT_S, Pooled, acquire, close_connections
 from .ids import is_valid_id
-from .store import RecordingQuery, aware, parse_started_at
+from .store import RecordingInfo, RecordingQuery, aware, parse_started_at
 
 __all__ = ["CATALOG_NAME", "Catalog", "CatalogRow", "Skipped", "close_connections",
            "decode_tags", "from_us", "merge_notes", "row_from_log", "to_us"]
@@ -142,6 +142,16 @@ class CatalogRow(msgspec.Struct, kw_only=True, gc=False):
                 self.duration_ns, self.size, self.event_count, self.node_count, self.team_count,
                 self.max_depth, self.error_type, _encode(self.tags).decode(), self.path,
                 self.location, self.host, self.pid, _encode(self.degraded).decode())
+
+    def info(self, where: str) -> RecordingInfo:
+        """The `RecordingInfo` of this row, its recording being at ``where`` (a path or URL)."""
+        return RecordingInfo(
+            recording_id=self.recording_id, workflow=self.workflow, status=self.status,
+            success=self.success, started_at=from_us(self.started_us),
+            duration_ns=self.duration_ns, tags=self.tags, size=self.size,
+            event_count=self.event_count, node_count=self.node_count,
+            error_type=self.error_type, path=where, team_count=self.team_count,
+            max_depth=self.max_depth, degraded=self.degraded)
 
 
 decode_tags = _tags_decoder.decode

@@ -146,13 +146,7 @@ class CatalogStore(abc.ABC):
             max_depth=t[10], degraded=tags(t[17])) for t in rows]
 
     def _info(self, row: CatalogRow) -> RecordingInfo:
-        return RecordingInfo(
-            recording_id=row.recording_id, workflow=row.workflow, status=row.status,
-            success=row.success, started_at=from_us(row.started_us),
-            duration_ns=row.duration_ns, tags=row.tags, size=row.size,
-            event_count=row.event_count, node_count=row.node_count, error_type=row.error_type,
-            path=self._locate(row), team_count=row.team_count, max_depth=row.max_depth,
-            degraded=row.degraded)
+        return row.info(self._locate(row))
 
     def _read_row(self, path: str, *, rel: str, location: str) -> CatalogRow:
         """The row for the local recording file ``path`` (a live writer's file: ``running``)."""

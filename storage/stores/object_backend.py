@@ -1,9 +1,10 @@
 """Loading fsspec and its backend late, and where object stores keep their local files.
 
 fsspec and the backend (s3fs for ``s3://``) are the optional ``flowtape[s3]``
-extra: they load on first use, and without them an ImportError says what to
-install. Each object store keeps its spool, catalog and downloaded copies in
-a local cache directory (`default_cache_dir`).
+extra: they load on first use, and without them a `MissingExtraError` (a
+`StoreError` and an ImportError) says what to install. Each object store
+keeps its spool, catalog and downloaded copies in a local cache directory
+(`default_cache_dir`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import MissingExtraError, StoreError
 
 __all__ = ["INSTALL_HINT", "default_cache_dir", "filesystem", "fsspec_protocols"]
 
@@ -45,15 +46,16 @@ def default_cache_dir() -> str:
 
 
 def filesystem(url: str, storage_options: dict[str, Any]) -> tuple[Any, str]:
-    """(fsspec filesystem, path inside it) for ``url``; ImportError says what to install."""
+    """(fsspec filesystem, path inside it) for ``url``; `MissingExtraError` says what to
+    install."""
     try:
         import fsspec  # type: ignore[import-untyped]  # noqa: PLC0415 (optional, loaded late)
     except ImportError as exc:
-        raise ImportError(f"the store {url!r} needs fsspec: {INSTALL_HINT}") from exc
+        raise MissingExtraError(f"the store {url!r} needs fsspec: {INSTALL_HINT}") from exc
     try:
         return fsspec.core.url_to_fs(url, **storage_options)  # type: ignore[no-any-return]
     except ImportError as exc:
-        raise ImportError(f"the store {url!r} needs a backend fsspec could not load ({exc}); "
-                          f"{INSTALL_HINT}") from exc
+        raise MissingExtraError(f"the store {url!r} needs a backend fsspec could not load "
+                                f"({exc}); {INSTALL_HINT}") from exc
     except ValueError as exc:
         raise StoreError(f"cannot open the store {url!r}: {exc}") from None

@@ -16,7 +16,7 @@ own, so there is no shared mutable catalog object to lose updates to. See
 docs/stores.md §Object storage for the consistency this gives.
 
 fsspec and the backend (s3fs for ``s3://``) load on first use; without them
-an ImportError says ``pip install 'flowtape[s3]'``.
+a `MissingExtraError` (also an ImportError) says ``pip install 'flowtape[s3]'``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import msgspec
 
 from ..errors import StoreError
-from ..format.events import Footer, Header
+from ..format.events import Header
 
 if TYPE_CHECKING:
     from ..format.reader import LogReader
@@ -35,7 +35,6 @@ __all__ = [
     "RecordingQuery",
     "Store",
     "default_store_url",
-    "info_from_log",
     "open_store",
 ]
 
@@ -197,30 +196,6 @@ def parse_started_at(text: str) -> dt.datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-def info_from_log(path: str, header: Header, footer: Footer | None, event_count: int,
-                  size: int) -> RecordingInfo:
-    """The `RecordingInfo` of a recording file, from its header and footer."""
-    status = footer.status if footer is not None else "incomplete"
-    error = footer.error if footer is not None else None
-    return RecordingInfo(
-        recording_id=header.recording_id,
-        workflow=header.workflow,
-        status=status,
-        success=None if status in ("running", "incomplete") else status == "completed",
-        started_at=parse_started_at(header.started_at),
-        duration_ns=footer.duration_ns if footer is not None else 0,
-        tags=list(header.tags),
-        size=size,
-        event_count=event_count,
-        node_count=footer.counts.nodes if footer is not None else 0,
-        error_type=(error or {}).get("type"),
-        path=path,
-        team_count=footer.counts.teams if footer is not None else 0,
-        max_depth=footer.counts.max_depth if footer is not None else 0,
-        degraded=list(footer.degraded) if footer is not None else [],
-    )
-
-
 @runtime_checkable
 class Store(Protocol):
     """Where recordings live. `FileStore`, `MemoryStore` and `FsspecStore` implement it.
@@ -327,8 +302,9 @@ def open_store(url: str | os.PathLike[str] | Store | None = None, **options: Any
     ``options`` go to the store's constructor, e.g.
     ``open_store("s3://b/p", storage_options={"endpoint_url": ...})``.
 
-    Raises `StoreError` for an unknown scheme (listing the known ones) and
-    ImportError naming the extra to install when fsspec is missing.
+    Raises `StoreError` for an unknown scheme (listing the known ones), and
+    `MissingExtraError` (a StoreError and an ImportError) naming the extra to
+    install when fsspec is missing.
     """
     if url is None:
         url = default_store_url()
