@@ -1,7 +1,7 @@
 """The stores room: where recordings live, and the catalog that answers questions about them.
 
 The `Store` contract and its query types (`store`), picking a store from a
-URL (`open_store`), the SQLite catalog (`catalog`, `connections`), what every
+URL (`registry`), the SQLite catalog (`catalog`, `connections`), what every
 catalogued store does alike (`catalogued`, `upkeep`), the file, memory and
 object stores (`file`, `memory`, `object_store` with `object_backend` and
 `ranged`), retention, statistics, ids and whether a writer still lives
@@ -17,16 +17,10 @@ from .file import FileStore
 from .ids import is_valid_id, new_recording_id, validate_id
 from .memory import MemoryStore
 from .object_store import FsspecStore, UploadResult
+from .registry import STORE_SCHEMES, default_store_url, open_store
 from .retention import RetentionItem, RetentionPolicy, RetentionResult
 from .stats import StoreStats
-from .store import (
-    STORE_SCHEMES,
-    RecordingInfo,
-    RecordingQuery,
-    Store,
-    default_store_url,
-    open_store,
-)
+from .store import RecordingInfo, RecordingQuery, Store
 
 __all__ = [
     "STORE_SCHEMES",

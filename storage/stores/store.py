@@ -1,24 +1,22 @@
-"""Stores: the contract, the query, and picking an implementation from a URL.
+r"""The store contract: `Store`, and what it answers with and is asked by.
 
 `Store` is the contract every store keeps (file, memory, object storage;
 docs/stores.md). The recorder asks a store for a path to write
 (`Store.path_for`), tells it when a recording begins (`Store.begin`) and when
 it is closed (`Store.finish`); the read side lists, gets, opens, deletes,
-counts and prunes through it. `open_store` picks the implementation from the
-URL scheme in `STORE_SCHEMES`, handing any other scheme to fsspec (the
-optional ``flowtape[s3]`` extra).
+counts and prunes through it, with a `RecordingQuery`, getting
+`RecordingInfo`\ s back. Picking a store from a URL is `registry.open_store`;
+this module imports no store, so every store can import it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import msgspec
 
-from ..errors import StoreError
 from ..format.events import Header
 
 if TYPE_CHECKING:
@@ -28,23 +26,15 @@ if TYPE_CHECKING:
     from .stats import StoreStats
 
 __all__ = [
-    "DEFAULT_STORE",
     "RECORDING_SUFFIXES",
-    "STORE_SCHEMES",
     "RecordingInfo",
     "RecordingQuery",
     "Store",
-    "default_store_url",
-    "open_store",
+    "aware",
+    "parse_started_at",
 ]
 
-DEFAULT_STORE = "./recordings"
 RECORDING_SUFFIXES = (".jsonl.zst", ".jsonl.gz", ".jsonl")
-
-
-def default_store_url() -> str:
-    """``$FLOWTAPE_STORE`` or ``./recordings``, read now (not cached at import)."""
-    return os.environ.get("FLOWTAPE_STORE") or DEFAULT_STORE
 
 
 class RecordingInfo(msgspec.Struct, kw_only=True):
@@ -265,64 +255,3 @@ class Store(Protocol):
                progress: Callable[[int, int], None] | None = None) -> VerifyResult:
         """Check catalog against recordings; drop rows whose recording vanished."""
         ...
-
-
-def _file_store(url: str, **options: Any) -> Store:
-    from .file import FileStore  # noqa: PLC0415 (the store modules import this one)
-
-    return FileStore(url.removeprefix("file://"), **options)
-
-
-def _memory_store(url: str, **options: Any) -> Store:
-    from .memory import memory_store  # noqa: PLC0415 (as above)
-
-    return memory_store(url.removeprefix("memory://"), **options)
-
-
-def _fsspec_store(url: str, **options: Any) -> Store:
-    from .object_store import FsspecStore  # noqa: PLC0415 (as above)
-
-    return FsspecStore(url, **options)
-
-
-#: URL scheme -> how to open it. Any other scheme goes to fsspec (``flowtape[s3]``).
-STORE_SCHEMES: dict[str, Callable[..., Store]] = {
-    "file": _file_store,
-    "memory": _memory_store,
-}
-
-
-def open_store(url: str | os.PathLike[str] | Store | None = None, **options: Any) -> Store:
-    """The store at ``url``; a `Store` passed in is returned as it is.
-
-    ``url`` is a directory path or ``file://`` URL (the default is
-    ``$FLOWTAPE_STORE`` or ``./recordings``, read now), ``memory://[name]``
-    (one store per name in this process), or any fsspec URL such as
-    ``s3://bucket/prefix`` (needs ``pip install 'flowtape[s3]'``). Keyword
-    ``options`` go to the store's constructor, e.g.
-    ``open_store("s3://b/p", storage_options={"endpoint_url": ...})``.
-
-    Raises `StoreError` for an unknown scheme (listing the known ones), and
-    `MissingExtraError` (a StoreError and an ImportError) naming the extra to
-    install when fsspec is missing.
-    """
-    if url is None:
-        url = default_store_url()
-    if not isinstance(url, str | os.PathLike):
-        if options:
-            raise TypeError("options apply to a store URL, not to a store object")
-        return url
-    text = os.fspath(url)
-    if "://" not in text:
-        return _file_store(text, **options)
-    scheme = text.split("://", 1)[0].lower()
-    if scheme in STORE_SCHEMES:
-        return STORE_SCHEMES[scheme](scheme + text[len(scheme):], **options)
-    from .object_backend import fsspec_protocols  # noqa: PLC0415 (as above)
-
-    known = fsspec_protocols()
-    if scheme not in known:
-        listed = ", ".join(sorted(STORE_SCHEMES)) + ", and fsspec's " + ", ".join(sorted(known))
-        raise StoreError(f"unknown store URL scheme {scheme!r} in {text!r}; known schemes: "
-                         f"{listed}")
-    return _fsspec_store(text, **options)
