@@ -19,7 +19,6 @@ over and listed in `LogReader.skipped`.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator
 
@@ -37,6 +36,7 @@ from .footer import find_footer, index_problem
 from .framereader import FrameReader, event_lines, one_event
 from .frames import FrameSpan, FrameTable, SkippedFrame, T, sound_events
 from .header import header_from_frame
+from .lock import lock_held
 
 __all__ = ["FrameSpan", "LogReader", "SkippedFrame"]
 
@@ -250,15 +250,7 @@ class LogReader(FrameReader):
         """
         if self.footer is not None or self._fd < 0:
             return False
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False  # a file system without locks: nothing tells us it is alive
-        with contextlib.suppress(OSError):
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-        return False
+        return lock_held(self._fd) is True  # a file system without locks: nothing tells
 
     # --- frames and events ------------------------------------------------------------
     def read_frame(self, i: int) -> list[Event]:

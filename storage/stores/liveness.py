@@ -1,20 +1,21 @@
 """Whether a recording's writer is still at work: the file's lock, then the pid, then time.
 
-The writer holds an exclusive ``flock`` on its file from creation until it
-closes it, and the kernel drops the lock when the process dies (SIGKILL
-included; docs/format.md §Reading, step 6). That lock is what `LogReader.status`
-asks, and what the stores ask (`writer_alive`), so a catalog and a reader
-agree whether a footer-less recording is ``running`` or ``incomplete``.
+The lock is asked exactly as `LogReader.status` asks it
+(`storage.format.lock`), so a catalog and a reader agree whether a
+footer-less recording is ``running`` or ``incomplete``. Where the lock cannot
+tell (a file system without locks, a writer on another host), the header's
+pid and the file's age are the fallbacks (`writer_alive`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
 import time
 
-__all__ = ["DEFAULT_STALE_AFTER", "process_alive", "writer_alive", "writer_holds_lock"]
+from ..format.lock import writer_holds_lock
+
+__all__ = ["DEFAULT_STALE_AFTER", "process_alive", "writer_alive"]
 
 DEFAULT_STALE_AFTER = 24 * 3600.0
 _HOST = socket.gethostname()
@@ -48,24 +49,6 @@ def process_alive(host: str, pid: int, started_us: int) -> bool | None:
     except (OSError, ValueError, IndexError):
         return True
     return started <= started_us / 1e6 + 5.0  # slack: boot time has 1 s resolution
-
-
-def writer_holds_lock(path: str) -> bool | None:
-    """True while a writer holds its lock on ``path``, False when none does, None when the
-    file cannot be opened or its file system has no locks (docs/format.md §Reading, step 6)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return None
-    finally:
-        os.close(fd)  # also releases the shared lock, if it was granted
-    return False
 
 
 def writer_alive(path: str, host: str, pid: int, started_us: int, *,
