@@ -30,9 +30,7 @@ from storage import (
     Store,
     UnknownState,
     build_spans,
-    copy_json,
     iter_event_views,
-    make_patch,
     open_store,
 )
 
@@ -379,26 +377,19 @@ class Replayer:
         return self._state.unknown(seq)
 
     def state_delta(self, seq: int) -> list[dict[str, Any]]:
-        """What the state event ``seq`` changed (its RFC 6902 ops), else ``[]``.
+        """What event ``seq`` changed in the state, as RFC 6902 operations (the caller's own).
 
-        Raises `StateUnknownError` when the state before or after it is not
-        known (see `state_unknown`): a change from or to an unknown state is
-        not known either.
+        A state event's patch (for a keyframe: the change from the state
+        before it); in a recording without state events, what a
+        ``node_complete`` changed in the folded outputs; ``[]`` for any other
+        event. Raises `StateUnknownError` when the state before or after it is
+        not known (see `state_unknown`): a change from or to an unknown state
+        is not known either.
         """
-        e = self.get_event(seq)
-        if e.kind != "state":
-            return []
-        position = self.position_of(seq)
-        prev = self[position - 1].seq if position > 0 else None
-        for at in (seq, prev):
-            unknown = self._state.unknown(at) if at is not None else None
-            if unknown is not None:
-                raise StateUnknownError(self.path, seq, unknown)
-        if e.patch is not None:
-            return copy_json(e.patch)  # type: ignore[no-any-return]
-        before = self._state.state_at(prev) if prev is not None else None
-        return make_patch(before, copy_json(e.state)) if before is not None else [
-            {"op": "replace", "path": "", "value": copy_json(e.state)}]
+        delta = self._state.delta(self.get_event(seq))
+        if isinstance(delta, UnknownState):
+            raise StateUnknownError(self.path, seq, delta)
+        return delta
 
     # --- comparing ------------------------------------------------------------------------------
     def compare(self, other: Replayer | str | os.PathLike[str]) -> dict[str, Any]:

@@ -115,7 +115,6 @@ STORAGE_ALL = [
     "UnknownState",
     "apply_patch",
     "build_spans",
-    "copy_json",
     "diff_recordings",
     "format_value",
     "iter_event_views",

@@ -141,3 +141,16 @@ def test_lying_keyframe_is_a_named_error(tmp_path: Path) -> None:
     path.write_bytes(with_footer(v, lambda f: f["index"].update(keyframes=[0, keys[1]])))
     with Replayer.open(path) as r, pytest.raises(CorruptRecordingError, match="keyframe"):
         r.get_state_at_event(keys[0])
+
+
+def test_delta_of_folded_outputs(tmp_path: Path) -> None:
+    """Without state events, state_delta says what a node_complete changed in the folded
+    outputs (the state get_state_at_event answers with), and nothing for other events."""
+    with record_workflow("fold", path=str(tmp_path / "fold.jsonl.zst")) as rec:
+        step(1)
+        step(2)
+    with Replayer.open(rec.path) as r:
+        completes = [e.seq for e in r.find(kind="node_complete")]
+        assert r.state_delta(completes[0]) == [{"op": "add", "path": "/step", "value": 1}]
+        assert r.state_delta(completes[1]) == [{"op": "replace", "path": "/step", "value": 2}]
+        assert r.state_delta(r.find(kind="node_start")[0].seq) == []

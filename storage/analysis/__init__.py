@@ -1,7 +1,7 @@
 """The analysis room: what a recording means — spans, outcomes, state, value paths, the diff.
 
 Spans and how each ended (`spans`, `outcomes`), the state at any event
-(`state`, `snapshots`), RFC 6902 patches (`patch`), path-level value diffs
+(`state`), RFC 6902 patches (`patch`), path-level value diffs
 (`valuediff`), sequence alignment (`align`) and the diff of two runs
 (`diff`, with `diffside`, `diffmodel` and `difftext`). It lives in `storage`
 so that the recorder (re-execution, the pytest plugin) and the replayer can
@@ -24,9 +24,8 @@ from .diffmodel import (
     format_value,
 )
 from .patch import apply_patch, make_patch
-from .snapshots import StateSnapshot, iter_snapshots
 from .spans import EventView, Span, build_spans, iter_event_views
-from .state import StateTracker, UnknownState, copy_json
+from .state import StateSnapshot, StateTracker, UnknownState, iter_snapshots
 
 __all__ = [
     "Change",
@@ -44,7 +43,6 @@ __all__ = [
     "UnknownState",
     "apply_patch",
     "build_spans",
-    "copy_json",
     "diff_recordings",
     "format_value",
     "iter_event_views",

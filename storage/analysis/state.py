@@ -1,5 +1,10 @@
 """State at any event: the nearest keyframe at or before it, plus the patches after.
 
+`next_state` is the one definition of how a state event changes the state
+(its keyframe, or its patch applied); `StateTracker` folds it from the
+nearest keyframe to answer for any event, and `iter_snapshots` folds it over
+a whole recording for the earlier-published ``snapshots``.
+
 Keyframe positions come from the footer's seek index, and the index also
 says which frames hold state events, so a lookup decodes only those frames
 between the keyframe and the target — never the whole recording. The last
@@ -12,6 +17,7 @@ outputs into a dict keyed by node id (the latest output of each node).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import msgspec
@@ -20,9 +26,10 @@ from ..errors import CorruptRecordingError
 from ..format.events import Event
 from ..format.placeholders import TRUNCATED_KEY, is_truncated
 from ..format.reader import LogReader
-from .patch import apply_patch, copy_json
+from .patch import apply_patch, copy_json, make_patch
 
-__all__ = ["StateTracker", "UnknownState", "copy_json"]
+__all__ = ["StateSnapshot", "StateTracker", "UnknownState", "copy_json", "iter_snapshots",
+           "next_state"]
 
 
 class UnknownState(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +56,49 @@ class UnknownState(msgspec.Struct, frozen=True, kw_only=True):
                 "state changes may have been among them")
 
 
+def next_state(state: Any, event: Event, *, in_place: bool = False) -> Any:
+    """The state after the state event ``event``, given the state before it.
+
+    A keyframe's state (a copy), or its patch applied — to ``state`` itself
+    with ``in_place``, else to a copy. A patch with no state before it (the
+    start of a damaged file) changes nothing.
+    """
+    if event.state is not None:
+        return copy_json(event.state)
+    if event.patch is not None and state is not None:
+        return apply_patch(state, event.patch, in_place=in_place)
+    return state
+
+
+class StateSnapshot(msgspec.Struct, kw_only=True):
+    """One recorded state, as the earlier API handed it back."""
+
+    state: Any
+    node_id: str | None = None
+    event_id: int = 0
+    timestamp: float = 0.0
+    """Seconds since the recording started."""
+    execution_stack: list[str] | None = None
+
+
+def iter_snapshots(events: Iterable[Event]) -> list[StateSnapshot]:
+    """One `StateSnapshot` per state event, each with its own copy of the state.
+
+    Both the recorder's ``snapshots`` (SPEC §9) and the replayer's read through
+    this.
+    """
+    out: list[StateSnapshot] = []
+    state: Any = None
+    for e in events:
+        if e.kind != "state":
+            continue
+        state = next_state(state, e)
+        stack = e.data.get("execution_stack") if isinstance(e.data, dict) else None
+        out.append(StateSnapshot(state=state, node_id=e.node, event_id=e.seq,
+                                 timestamp=e.timestamp, execution_stack=stack))
+    return out
+
+
 class StateTracker:
     """Answers "what was the state after event ``seq``?" for one recording."""
 
@@ -65,6 +115,12 @@ class StateTracker:
         if r.footer is not None:
             return r.footer.counts.states > 0
         return bool(r.state_frames)
+
+    @property
+    def changing_kinds(self) -> frozenset[str]:
+        """The kinds of the events after which the state can differ: ``state``, or
+        ``node_complete`` when outputs are folded."""
+        return _STATE_KINDS if self.has_state_events else _OUTPUT_KINDS
 
     def state_at(self, seq: int) -> Any:
         """The state after event ``seq`` (the caller's own copy); None before any state."""
@@ -107,6 +163,32 @@ class StateTracker:
                 if s.first_seq is not None and key < s.first_seq <= seq]
         return UnknownState(seq=min(lost), reason="lost") if lost else None
 
+    def delta(self, event: Event) -> list[dict[str, Any]] | UnknownState:
+        """What ``event`` changed in the state, as RFC 6902 operations (the caller's own).
+
+        A state event's patch (or, for a keyframe, the change from the state
+        before it); with folded outputs, what a ``node_complete`` changed in
+        the fold; ``[]`` for any other event. When the state before or after
+        ``event`` is not known (`unknown`), that `UnknownState` instead: a
+        change from or to an unknown state is not known either.
+        """
+        if event.kind not in self.changing_kinds:
+            return []
+        reader = self.reader
+        position = reader.position_of(event.seq)
+        prev = reader.seq_at(position - 1) if position else None
+        for at in (event.seq, prev):
+            unknown = self.unknown(at) if at is not None else None
+            if unknown is not None:
+                return unknown
+        if event.patch is not None:
+            return copy_json(event.patch)  # type: ignore[no-any-return]
+        before = self.state_at(prev) if prev is not None else None
+        after = self.state_at(event.seq)
+        if before is None:
+            return [{"op": "replace", "path": "", "value": after}]
+        return make_patch(before, after)
+
     def _keyframe(self, seq: int) -> Event:
         """The keyframe the index lists at ``seq``; CorruptRecordingError if it is none."""
         try:
@@ -134,12 +216,8 @@ class StateTracker:
         """Apply the patches of state events with start <= seq <= end, in order."""
         for f in self._frames_between(start, end):
             for e in self.reader.read_frame(f):
-                if e.kind != "state" or e.seq < start or e.seq > end:
-                    continue
-                if e.state is not None:
-                    state = copy_json(e.state)
-                elif e.patch:
-                    state = apply_patch(state, e.patch, in_place=True)
+                if e.kind == "state" and start <= e.seq <= end:
+                    state = next_state(state, e, in_place=True)
         return state
 
     def _fold_outputs(self, seq: int) -> dict[str, Any]:
@@ -157,6 +235,10 @@ class StateTracker:
                     folded[e.node] = e.data["outputs"]
         self._cache = (seq, -1, folded)
         return folded
+
+
+_STATE_KINDS = frozenset({"state"})
+_OUTPUT_KINDS = frozenset({"node_complete"})
 
 
 def _frame_at(reader: LogReader, seq: int) -> int:
