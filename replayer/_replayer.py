@@ -10,7 +10,6 @@ frames are cached, so stepping through a 1M-event run stays small.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from storage import (
     iter_event_views,
     open_store,
 )
+from storage.analysis.paths import node_matches
 
 from .errors import EventNotFoundError, StateUnknownError
 
@@ -309,16 +309,12 @@ class Replayer:
     def _matcher(kind: str | Collection[str] | None, node: str | None,
                  where: Callable[[Event], bool] | None) -> Callable[[Event], bool]:
         kinds = {kind} if isinstance(kind, str) else set(kind) if kind is not None else None
-        glob = node is not None and any(c in node for c in "*?[")
 
         def match(e: Event) -> bool:
             if kinds is not None and e.kind not in kinds:
                 return False
-            if node is not None:
-                if e.node is None:
-                    return False
-                if not (fnmatch.fnmatchcase(e.node, node) if glob else e.node == node):
-                    return False
+            if node is not None and not node_matches(e.node, node):
+                return False
             return where is None or bool(where(e))
 
         return match

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from strategies import json_dicts, json_keys, json_values, strict_equal
 
 from storage import FlowtapeError, PatchError, apply_patch, make_patch
-from storage.analysis.patch import pointer, unpointer
+from storage.analysis.paths import pointer, unpointer
 
 
 # --- make_patch / apply_patch round trip ----------------------------------------------

@@ -36,8 +36,8 @@ from rich.console import Console
 
 from recorder import node, record_workflow
 from replayer import Replayer
-from replayer._statepath import parse_state_path
 from replayer.terminal.stepper import Stepper
+from storage.analysis.paths import parse_state_path
 
 
 @node

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fnmatch
 import time
 from collections.abc import Callable, Iterable
 
@@ -18,9 +17,10 @@ from rich.console import Console
 from rich.text import Text
 
 from storage import EVENT_KINDS, CorruptRecordingError, Event
+from storage.analysis.paths import lookup, node_matches
 
 from .._replayer import Replayer
-from .._statepath import lookup, show_value
+from .._statepath import show_value
 from ..terminal.console import json_text, plural, printable, progress
 from ..terminal.stepper import Stepper
 from ..terminal.timeline import Nesting, describe, event_line, fmt_ns, status_style
@@ -79,7 +79,7 @@ def _matcher(args: argparse.Namespace) -> Callable[[Event], bool]:
     def match(e: Event) -> bool:
         if kinds and e.kind not in kinds:
             return False
-        return glob is None or (e.node is not None and fnmatch.fnmatchcase(e.node, glob))
+        return glob is None or node_matches(e.node, glob)
 
     return match
 

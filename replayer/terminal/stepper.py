@@ -21,7 +21,6 @@ same screen a terminal would.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -31,17 +30,18 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from storage import END_KINDS, EVENT_KINDS, START_KINDS, Event, FlowtapeError, Span, make_patch
-
-from .._replayer import Replayer
-from .._statepath import (
+from storage.analysis.paths import (
     MISSING,
     Unknown,
     format_path,
     lookup,
+    node_matches,
     parse_state_path,
     pointer_parts,
     same,
 )
+
+from .._replayer import Replayer
 from .._statepath import show_value as _show
 from ..errors import EventNotFoundError
 from .console import json_renderable, plural, printable
@@ -68,13 +68,7 @@ class _Breakpoint(msgspec.Struct, kw_only=True):
     def matches(self, event: Event) -> bool:
         if self.by_kind:
             return event.kind == self.what
-        return event.node is not None and (
-            event.node == self.what
-            or (any(c in self.what for c in "*?[") and _glob(event.node, self.what)))
-
-
-def _glob(name: str, pattern: str) -> bool:
-    return fnmatch.fnmatchcase(name, pattern)
+        return node_matches(event.node, self.what)
 
 
 class Stepper:

@@ -18,8 +18,8 @@ import msgspec
 from rich.text import Text
 
 from storage import START_KINDS, Event, Span, is_truncated
+from storage.analysis.paths import format_path, pointer_parts, unknown_of
 
-from .._statepath import format_path, unknown_of
 from .console import plural, printable
 
 __all__ = [
@@ -120,12 +120,6 @@ def preview(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-def _pointer_path(ptr: str) -> str:
-    """A JSON Pointer as a §6 path, reading all-digit tokens as list indices (previews only)."""
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in ptr[1:].split("/")] if ptr else []
-    return format_path([int(t) if t.isdigit() else t for t in tokens]) or "(root)"
-
-
 def error_summary(data: Any) -> str | None:
     """``Type: message`` from an error payload, or None when there is none."""
     if not isinstance(data, dict):
@@ -152,7 +146,8 @@ def describe(event: Event, width: int = 60) -> str:
         ops = event.patch or []
         if not ops:
             return "no change"
-        parts = [f"{'-' if op.get('op') == 'remove' else ''}{_pointer_path(op.get('path', ''))}"
+        parts = [("-" if op.get("op") == "remove" else "")
+                 + (format_path(pointer_parts(op.get("path", ""))) or "(root)")
                  for op in ops if isinstance(op, dict)]
         return preview("changed " + ", ".join(parts), width)
     if not isinstance(data, dict):

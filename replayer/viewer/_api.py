@@ -15,7 +15,6 @@ the same event.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import json
 from collections.abc import Callable, Mapping
 from itertools import islice
@@ -24,9 +23,9 @@ from typing import Any
 import msgspec
 
 from storage import Event, RecordingQuery
+from storage.analysis.paths import MISSING, lookup, node_matches, same
 
 from .._replayer import Replayer
-from .._statepath import MISSING, lookup, same
 from ..terminal.diffreport import diff
 
 __all__ = ["BadParameter", "compare", "events", "find", "meta", "query", "state", "why"]
@@ -168,8 +167,7 @@ def matcher(spec: Any) -> Callable[[Event], bool]:
     if isinstance(spec.get("breaks"), list):
         kinds = {b["kind"] for b in spec["breaks"] if isinstance(b, dict) and "kind" in b}
         globs = [str(b["node"]) for b in spec["breaks"] if isinstance(b, dict) and "node" in b]
-        return lambda e: e.kind in kinds or (e.node is not None and any(
-            fnmatch.fnmatchcase(e.node, g) for g in globs))
+        return lambda e: e.kind in kinds or any(node_matches(e.node, g) for g in globs)
     if isinstance(spec.get("parents"), list):
         parents = set(spec["parents"])
         not_node = spec.get("notNode")

@@ -4,7 +4,7 @@ The recorder stores state changes as patches (`make_patch`), the replayer
 rebuilds state by applying them (`apply_patch`). Values are JSON values
 (dict with str keys, list, str, int, float, bool, None). Comparison is
 type-strict, so ``1 -> True`` or ``1 -> 1.0`` is a change, as it is in JSON.
-Paths are JSON Pointers (RFC 6901: ``~`` is ``~0``, ``/`` is ``~1``).
+Paths are JSON Pointers (RFC 6901: ``~`` is ``~0``, ``/`` is ``~1``; `storage.analysis.paths`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 import msgspec
 
 from ..errors import PatchError
+from .paths import pointer, unpointer
 
-__all__ = ["apply_patch", "copy_json", "make_patch", "pointer", "unpointer"]
+__all__ = ["apply_patch", "copy_json", "make_patch"]
 
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
@@ -57,22 +58,6 @@ def _copy_deep(value: Any) -> Any:
             else:
                 dst.append(copied)
     return root
-
-
-def pointer(parts: list[str | int]) -> str:
-    """JSON Pointer for a list of keys / indices."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def unpointer(ptr: str) -> list[str]:
-    """The unescaped tokens of a JSON Pointer."""
-    if not isinstance(ptr, str):
-        raise PatchError(f"JSON pointer {ptr!r} must be a string")
-    if ptr == "":
-        return []
-    if not ptr.startswith("/"):
-        raise PatchError(f"JSON pointer {ptr!r} must start with '/'")
-    return [t.replace("~1", "/").replace("~0", "~") for t in ptr[1:].split("/")]
 
 
 def _same(a: Any, b: Any) -> bool:

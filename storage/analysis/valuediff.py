@@ -1,10 +1,8 @@
 """Path-level value diffs, ignore rules and numeric tolerance (SPEC §6).
 
-A path starts at the part of a node execution it is in — ``inputs``,
-``outputs``, ``error`` — or at ``state``, then dotted keys and ``[i]`` list
-indices: ``outputs.result.score``, ``inputs.messages[2].content``. A key
-that is not a plain word (letters, digits, ``_``, ``-``, ``$``) is written
-as a JSON string in brackets: ``outputs["a.b"]``.
+Differences are named by §6 value paths (``outputs.result.score``,
+``inputs.messages[2].content``), written as `storage.analysis.paths` writes
+them.
 
 An ignore rule is a glob over such paths where ``*`` matches any characters,
 dots included, optionally prefixed by a node glob and a colon
@@ -19,7 +17,6 @@ can be known. `unknown_sides` says which sides of a difference are such.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -27,27 +24,12 @@ from typing import Any
 import msgspec
 
 from ..format.placeholders import is_truncated
+from .paths import child_path, index_path, node_matches
 
-__all__ = ["ABSENT", "IgnoreRules", "ValueDiffer", "child_path", "index_path", "unknown_sides"]
+__all__ = ["ABSENT", "IgnoreRules", "ValueDiffer", "unknown_sides"]
 
 #: Stands for "no value here" (a key missing on one side); encoders omit it.
 ABSENT: Any = msgspec.UNSET
-
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
-_json = msgspec.json.Encoder()
-
-
-def child_path(path: str, key: str) -> str:
-    """``path`` extended by a dict key (dotted, or bracketed JSON for unusual keys)."""
-    if _PLAIN_KEY.fullmatch(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{_json.encode(key).decode()}]"
-
-
-def index_path(path: str, i: int) -> str:
-    """``path`` extended by a list index."""
-    return f"{path}[{i}]"
-
 
 class _Rule:
     __slots__ = ("node_glob", "path", "pattern", "regex")
@@ -67,8 +49,7 @@ class _Rule:
         self.regex = re.compile(rf"(?:{body})(?:\Z|[.\[])", re.DOTALL)
 
     def matches(self, node: str | None, path: str) -> bool:
-        if self.node_glob is not None and (node is None
-                                           or not fnmatch.fnmatchcase(node, self.node_glob)):
+        if self.node_glob is not None and not node_matches(node, self.node_glob):
             return False
         return self.regex.match(path) is not None
 
