@@ -34,7 +34,8 @@ from rich.text import Text
 
 from storage import FlowtapeError, default_store_url
 
-from ..terminal.console import make_console, printable
+from .._text import printable
+from ..terminal.console import make_console
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 

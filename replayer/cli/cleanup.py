@@ -18,8 +18,9 @@ from rich.text import Text
 
 from storage import RetentionPolicy, RetentionResult, open_store
 
-from ..terminal.console import print_json, printable
-from ..terminal.timeline import fmt_size, plural, status_style
+from .._text import fmt_size, plural, printable
+from ..terminal.console import print_json
+from ..terminal.timeline import status_style
 
 NAME = "cleanup"
 HELP = "delete old recordings by age, count or size (--dry-run shows what would go)"

@@ -20,7 +20,7 @@ from rich.text import Text
 from storage import FlowtapeError
 
 from .._replayer import Replayer
-from ..terminal.console import printable
+from .._text import printable
 from . import replay as replay_command
 
 NAME = "demo"

@@ -17,8 +17,9 @@ from storage import CorruptRecordingError, EventView, build_spans, iter_event_vi
 from storage.format.integrity import trailer_present
 
 from .._replayer import Replayer
-from ..terminal.console import json_text, print_json, printable, progress, prose_width
-from ..terminal.timeline import error_summary, fmt_ns, fmt_size, plural, status_style
+from .._text import error_summary, fmt_ns, fmt_size, json_text, plural, printable
+from ..terminal.console import print_json, progress, prose_width
+from ..terminal.timeline import status_style
 
 NAME = "inspect"
 HELP = "show a recording's header, outcome, counts, timing and file"

@@ -14,8 +14,9 @@ from rich.text import Text
 
 from storage import RecordingInfo, RecordingQuery, open_store
 
-from ..terminal.console import print_json, printable
-from ..terminal.timeline import fmt_ns, fmt_size, status_style
+from .._text import fmt_ns, fmt_size, printable
+from ..terminal.console import print_json
+from ..terminal.timeline import status_style
 
 NAME = "list"
 HELP = "list recordings in the store (newest first)"

@@ -18,8 +18,8 @@ from rich.text import Text
 
 from storage import ReindexResult, open_store
 
-from ..terminal.console import print_json, printable, progress
-from ..terminal.timeline import plural
+from .._text import plural, printable
+from ..terminal.console import print_json, progress
 
 NAME = "reindex"
 HELP = "rebuild the store's catalog from the recordings themselves"

@@ -20,10 +20,10 @@ from storage import EVENT_KINDS, CorruptRecordingError, Event
 from storage.analysis.paths import lookup, node_matches
 
 from .._replayer import Replayer
-from .._statepath import show_value
-from ..terminal.console import json_text, plural, printable, progress
+from .._text import fmt_ns, json_text, plural, printable, show_value
+from ..terminal.console import progress
 from ..terminal.stepper import Stepper
-from ..terminal.timeline import Nesting, describe, event_line, fmt_ns, status_style
+from ..terminal.timeline import Nesting, describe, event_line, status_style
 
 NAME = "replay"
 HELP = "show a recording's events as a timeline (--step: step through it; --follow: tail it)"

@@ -16,8 +16,9 @@ from rich.text import Text
 
 from storage import RecordingQuery, StoreStats, open_store
 
-from ..terminal.console import print_json, printable
-from ..terminal.timeline import fmt_ns, fmt_size, plural, status_style
+from .._text import fmt_ns, fmt_size, plural, printable
+from ..terminal.console import print_json
+from ..terminal.timeline import status_style
 
 NAME = "stats"
 HELP = "summarise a store: outcomes, success rate, sizes, durations, workflows, errors"

@@ -18,8 +18,8 @@ from rich.text import Text
 from storage import CorruptRecordingError, VerifyResult, open_store
 from storage.format.integrity import IntegrityReport, check_file, frame_total
 
-from ..terminal.console import print_json, printable, progress
-from ..terminal.timeline import plural
+from .._text import plural, printable
+from ..terminal.console import print_json, progress
 from .reindex import PROBLEM, render_groups, store_progress
 
 NAME = "verify"

@@ -20,16 +20,9 @@ from collections.abc import Iterator
 from storage import Span
 
 from .._replayer import Replayer
+from .._text import fmt_ns, preview
 from .scan import walk
-from .text import (
-    STATUS_MARKS,
-    cut,
-    fmt_duration,
-    preview,
-    span_title,
-    span_when,
-    status_words,
-)
+from .text import STATUS_MARKS, cut, span_title, span_when, status_words
 from .tree import Link, SpanTree, link_messages, span_tree
 
 __all__ = ["STATUS_COLOURS", "dot_id", "dot_string", "iter_dot", "to_dot"]
@@ -115,7 +108,7 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
 
     header, summary = replayer.header, replayer.summary
     yield f"digraph {dot_id(graph_name or header.workflow or 'workflow')} {{\n"
-    title = (f"{header.workflow} · {found.status} · {fmt_duration(summary.duration_ns)} · "
+    title = (f"{header.workflow} · {found.status} · {fmt_ns(summary.duration_ns)} · "
              f"{summary.event_count} events\n{header.recording_id}")
     yield (f"  graph [label={dot_string(title)}, labelloc=t, fontname=\"Helvetica\", "
            "fontsize=12, rankdir=TB, nodesep=0.3, ranksep=0.4];\n")

@@ -26,11 +26,10 @@ import msgspec
 from storage import Event, Span, StateTracker
 
 from .._replayer import Replayer
-from ..terminal.console import printable
+from .._text import fmt_ns, headline, plural, preview, printable
 from .failure import Failure, locate_failure
 from .scan import ErrorMark, Scan, walk
-from .summary import plural
-from .text import STATUS_MARKS, fmt_duration, headline, plain, preview, span_when
+from .text import STATUS_MARKS, plain, span_when
 
 __all__ = ["iter_markdown", "to_markdown"]
 
@@ -163,7 +162,7 @@ def _events(replayer: Replayer, last: int) -> Iterator[str]:
     yield "| seq | at | kind | node | lane | detail |\n|---:|---:|---|---|---|---|\n"
     for e in replayer[start:last + 1]:
         detail = _detail(e)
-        yield (f"| {e.seq} | {fmt_duration(e.ts)} | {code(e.kind, table=True)} | "
+        yield (f"| {e.seq} | {fmt_ns(e.ts)} | {code(e.kind, table=True)} | "
                f"{code(e.node, table=True) if e.node else ''} | "
                f"{code(e.lane, table=True) if e.lane else ''} | "
                f"{code(detail, table=True) if detail else ''} |\n")
@@ -183,7 +182,7 @@ def _facts(replayer: Replayer, found: Scan) -> Iterator[str]:
         yield f"| tags | {', '.join(code(t, table=True) for t in header.tags)} |\n"
     yield f"| status | **{code(found.status, table=True)}** |\n"
     yield f"| started | {code(header.started_at, table=True)} |\n"
-    yield f"| duration | {fmt_duration(summary.duration_ns)} |\n"
+    yield f"| duration | {fmt_ns(summary.duration_ns)} |\n"
     yield f"| events | {summary.event_count} ({', '.join(counts)}) |\n"
     for note in [*summary.dropped, *summary.degraded][:5]:
         yield f"| note | {code(note, table=True)} |\n"
@@ -269,7 +268,7 @@ def _completed(slowest: list[Span], failure: Failure) -> Iterator[str]:
     if slowest:
         yield "\n## Slowest spans\n\n"
         for s in slowest:
-            yield f"- {fmt_duration(s.duration_ns)}: {s.kind} {code(s.node)} (seq {s.start_seq})\n"
+            yield f"- {fmt_ns(s.duration_ns)}: {s.kind} {code(s.node)} (seq {s.start_seq})\n"
     errors = ([failure.error] if failure.error is not None else []) + failure.handled
     if errors:
         yield (f"\n## Handled errors\n\n"

@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from storage import Span
 
 from .._replayer import Replayer
+from .._text import fmt_ns, preview
 from .scan import walk
-from .text import STATUS_MARKS, cut, fmt_duration, preview, span_title, span_when
+from .text import STATUS_MARKS, cut, span_title, span_when
 from .tree import SpanTree, link_messages, span_tree
 
 __all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "to_mermaid"]
@@ -45,6 +46,7 @@ _CLASSES = (
     "  classDef incomplete fill:#f5f5f5,stroke:#757575,stroke-dasharray:4 2,color:#1b1b1b\n"
     "  classDef standin fill:#ffffff,stroke:#1565c0,stroke-dasharray:3 3,color:#1565c0\n"
 )
+
 #: The span statuses that have a class (`_CLASSES`).
 _STATUSES = ("completed", "failed", "cancelled", "timed_out", "running", "incomplete")
 _NAME_LIMIT = 80
@@ -103,7 +105,7 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
     header, summary = replayer.header, replayer.summary
     yield "flowchart TD\n"
     title = " ".join(f"{header.workflow} · {found.status} · "
-                     f"{fmt_duration(summary.duration_ns)} · {header.recording_id}".split())
+                     f"{fmt_ns(summary.duration_ns)} · {header.recording_id}".split())
     yield f"  %% {mermaid_text(title)}\n"
     yield from _boxes(tree, errors, stand_ins)
     yield from _stand_in_boxes(stand_ins, None, 1)

@@ -27,7 +27,7 @@ from storage.analysis.outcomes import OUTCOME_KINDS, end_status
 from storage.analysis.spans import SPAN_KIND
 
 from .._replayer import Replayer
-from .text import headline
+from .._text import headline
 
 __all__ = ["ErrorMark", "Mark", "Message", "Scan", "run_status", "walk"]
 

@@ -14,18 +14,14 @@ from collections.abc import Iterator
 from storage import Span
 
 from .._replayer import Replayer
+from .._text import fmt_ns, headline, plural, preview
 from .scan import walk
-from .text import STATUS_MARKS, fmt_duration, headline, plain, preview, status_words
+from .text import STATUS_MARKS, plain, status_words
 
-__all__ = ["SLOWEST", "iter_summary", "plural", "to_summary"]
+__all__ = ["SLOWEST", "iter_summary", "to_summary"]
 
 SLOWEST = 5
 _ERRORS_SHOWN = 10
-
-
-def plural(n: int, word: str) -> str:
-    """``1 node``, ``2 nodes`` (every word used here takes an ``s``)."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _what(s: Span) -> str:
@@ -46,7 +42,7 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
                  slowest=SLOWEST)
     counts = found.counts
     yield (f"{plain(header.workflow)} · {plain(found.status)} · "
-           f"{fmt_duration(summary.duration_ns)} · {plural(summary.event_count, 'event')}\n")
+           f"{fmt_ns(summary.duration_ns)} · {plural(summary.event_count, 'event')}\n")
     yield f"recording {plain(header.recording_id)}, started {plain(header.started_at)}\n"
     parts = [plural(counts.get("node", 0), "node"), plural(counts.get("team", 0), "team"),
              plural(counts.get("member", 0), "member turn"),
@@ -62,7 +58,7 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
         shown = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
         yield f"on {plural(len(names), 'lane')}: {shown}\n"
     if summary.error:
-        yield f"error: {plain(preview(headline(summary.error), 200))}\n"
+        yield f"error: {preview(headline(summary.error), 200)}\n"
     if found.status in ("running", "incomplete"):
         yield ("no footer: " + ("the run is still being recorded" if found.status == "running"
                                 else "the run crashed or was killed")
@@ -74,13 +70,13 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
     slowest = found.slowest
     if slowest:
         yield "\nslowest spans:\n"
-        width = max(len(fmt_duration(s.duration_ns)) for s in slowest)
+        width = max(len(fmt_ns(s.duration_ns)) for s in slowest)
         for s in slowest:
-            yield f"  {fmt_duration(s.duration_ns):>{width}}  {_what(s)}  (seq {s.start_seq})\n"
+            yield f"  {fmt_ns(s.duration_ns):>{width}}  {_what(s)}  (seq {s.start_seq})\n"
     if found.error_count:
         yield f"\n{plural(found.error_count, 'error')}:\n"
         for e in found.errors:
-            yield f"  seq {e.seq}  {plain(e.node)}  {plain(preview(e.headline, 100))}\n"
+            yield f"  seq {e.seq}  {plain(e.node)}  {preview(e.headline, 100)}\n"
         if found.error_count > len(found.errors):
             yield f"  … {found.error_count - len(found.errors)} more\n"
 

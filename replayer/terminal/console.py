@@ -1,5 +1,8 @@
 """The terminal side every `flowtape` command shares: consoles, JSON output, progress bars.
 
+(How things are worded — durations, previews, recorded text made safe — is
+`replayer._text`, which the exports and the viewer share too.)
+
 Tables and reports go to stdout through one rich `Console`; progress bars go
 to stderr, and only when stderr is a terminal, so piped output stays clean.
 When stdout is not a terminal, table lines are neither wrapped nor cut (a
@@ -10,7 +13,6 @@ else ``$COLUMNS``, else 80.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,17 +23,13 @@ from rich.highlighter import JSONHighlighter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-__all__ = ["PROGRESS_THRESHOLD", "json_renderable", "json_text", "make_console", "plural",
-           "print_json", "printable", "progress", "prose_width"]
+from .._text import json_text
+
+__all__ = ["PROGRESS_THRESHOLD", "json_renderable", "make_console", "print_json", "progress",
+           "prose_width"]
 
 #: Work smaller than this (events or frames) finishes before a bar would be worth drawing.
 PROGRESS_THRESHOLD = 20_000
-#: Control characters (C0 but tab and newline, DEL, C1) as their visible escapes.
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))
-             if c not in (0x09, 0x0A)}
-_CONTROLS_ONE_LINE = {**_CONTROLS, 0x09: "\\t", 0x0A: "\\n"}
-#: What `json.dumps` leaves raw (DEL and C1; it escapes C0 itself), as JSON escapes.
-_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
 #: Width assumed for output into a pipe or file (rich would assume 80 and squeeze tables).
 _PIPE_WIDTH = 200
 #: Width of prose into a pipe or file when $COLUMNS does not say.
@@ -70,34 +68,6 @@ def prose_width(console: Console) -> int:
     if isinstance(console, _Console) and console.widened_for_pipe:
         return _PROSE_PIPE_WIDTH
     return console.width
-
-
-def printable(text: str, *, one_line: bool = False) -> str:
-    """``text`` from a recording made safe for a terminal: control characters shown, not run.
-
-    A recorded name, payload or error message may hold escape sequences
-    (``\\x1b]0;title``, ``\\x1b[2J``); they are rendered as the visible text
-    ``\\x1b`` so nothing recorded can retitle, clear or recolour a terminal.
-    With ``one_line`` newlines and tabs are escaped too (table cells, timeline rows).
-    """
-    table = _CONTROLS_ONE_LINE if one_line else _CONTROLS
-    return text.translate(table)
-
-
-def plural(n: int, word: str) -> str:
-    """``1 frame``, ``2 frames``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def json_text(value: Any, *, indent: int | None = None) -> str:
-    """``value`` as JSON that is safe on a terminal: every control character escaped.
-
-    `json.dumps` escapes C0 controls but leaves DEL and the C1 range (``U+009B``
-    is CSI to many terminals) raw; they become ``\\u00XX`` too. Non-ASCII text
-    stays readable, and the result is still JSON for the same value.
-    """
-    text = json.dumps(value, ensure_ascii=False, indent=indent, default=str)
-    return text.translate(_JSON_CONTROLS)
 
 
 def json_renderable(value: Any, *, indent: int = 2) -> Text:

@@ -39,7 +39,8 @@ from storage.analysis.difftext import show_pair
 from storage.analysis.valuediff import ABSENT
 
 from .._replayer import Replayer
-from .timeline import fmt_ns, status_style
+from .._text import fmt_ns
+from .timeline import status_style
 
 __all__ = ["diff", "print_report"]
 

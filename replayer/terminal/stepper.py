@@ -42,9 +42,10 @@ from storage.analysis.paths import (
 )
 
 from .._replayer import Replayer
-from .._statepath import show_value as _show
+from .._text import plural, printable
+from .._text import show_value as _show
 from ..errors import EventNotFoundError
-from .console import json_renderable, plural, printable
+from .console import json_renderable
 from .timeline import Nesting, describe, event_line
 
 __all__ = ["Stepper"]

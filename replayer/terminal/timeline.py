@@ -12,68 +12,15 @@ sequence in a recording shows as ``\\x1b`` and never acts on the terminal.
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
 from rich.text import Text
 
-from storage import START_KINDS, Event, Span, is_truncated
-from storage.analysis.paths import format_path, pointer_parts, unknown_of
+from storage import START_KINDS, Event, Span
+from storage.analysis.paths import format_path, pointer_parts
 
-from .console import plural, printable
+from .._text import error_summary, fmt_ns, fmt_offset, preview, printable
 
-__all__ = [
-    "Nesting",
-    "describe",
-    "error_summary",
-    "event_line",
-    "fmt_ns",
-    "fmt_offset",
-    "fmt_size",
-    "kind_style",
-    "plural",
-    "preview",
-    "status_style",
-    "truncation_note",
-]
+__all__ = ["Nesting", "describe", "event_line", "kind_style", "status_style"]
 
-_json = msgspec.json.Encoder(order="sorted")
-
-
-def fmt_ns(ns: int | None) -> str:
-    """A duration for people: ``850ns``, ``17.5µs``, ``1.21ms``, ``2.13s``, ``3m05s``."""
-    if ns is None:
-        return "?"
-    if ns < 1_000:
-        return f"{ns}ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.1f}µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.2f}ms"
-    if ns < 60_000_000_000:
-        return f"{ns / 1e9:.2f}s"
-    minutes, seconds = divmod(ns // 1_000_000_000, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{seconds:02d}s"
-
-
-def fmt_offset(ts: int) -> str:
-    """An event's time since the recording started: ``+1.21ms``."""
-    return "+" + fmt_ns(ts)
-
-
-def fmt_size(n: int) -> str:
-    """A byte count for people: ``812 B``, ``4.2 KiB``, ``1.5 MiB``."""
-    if n < 1024:
-        return f"{n} B"
-    size = n / 1024
-    for unit in ("KiB", "MiB"):
-        if size < 1024:
-            return f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
 
 
 def kind_style(event: Event) -> str:
@@ -97,41 +44,6 @@ def status_style(status: str) -> str:
     """The rich style of a recording or span status."""
     return {"completed": "green", "failed": "bold red", "incomplete": "yellow",
             "running": "yellow", "timed_out": "red", "cancelled": "red"}.get(status, "")
-
-
-def truncation_note(placeholder: dict[str, Any]) -> str:
-    """What a ``$truncated`` stand-in means: the value is not in the recording."""
-    return f"unknown: truncated, {unknown_of(placeholder).size_note}"
-
-
-def preview(value: Any, width: int = 60) -> str:
-    """``value`` as compact JSON on one line, cut to ``width`` characters with an ellipsis.
-
-    A truncated payload reads as unknown, not as the stand-in's keys; control
-    characters are shown (`printable`), newlines as spaces.
-    """
-    if is_truncated(value):
-        return truncation_note(value)
-    try:
-        text = value if isinstance(value, str) else _json.encode(value).decode()
-    except (TypeError, msgspec.EncodeError):
-        text = repr(value)
-    text = printable(" ".join(text.split("\n")), one_line=True)
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def error_summary(data: Any) -> str | None:
-    """``Type: message`` from an error payload, or None when there is none."""
-    if not isinstance(data, dict):
-        return None
-    err = data.get("error")
-    if isinstance(err, dict):
-        kind = err.get("type") or "error"
-        msg = err.get("message")
-        return f"{kind}: {msg}" if msg else str(kind)
-    if isinstance(err, str):
-        return err
-    return None
 
 
 def describe(event: Event, width: int = 60) -> str:
