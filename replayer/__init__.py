@@ -17,10 +17,11 @@ from ._compat import (
     InMemoryRecordingStorage,
     ReplayMetadata,
 )
+from ._diff import diff
 from ._replayer import Replayer, Summary
 from .errors import EventNotFoundError, ReplayerError, StateUnknownError
 from .export import EXPORTERS, export, write_export
-from .terminal import Stepper, diff, print_report
+from .terminal import Stepper, print_report
 
 __all__ = [
     "EXPORTERS",

@@ -11,6 +11,7 @@ neither of them.
 
 from .analysis import (
     Change,
+    DiffOptions,
     EventView,
     FirstDivergence,
     NodeChange,
@@ -160,6 +161,7 @@ __all__ += [
 # storage.analysis: what a recording means.
 __all__ += [
     "Change",
+    "DiffOptions",
     "EventView",
     "FirstDivergence",
     "NodeChange",

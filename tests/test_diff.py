@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from recorder import get_current_recorder, node, record_workflow
-from replayer import Replayer
-from replayer.terminal.diffreport import diff, print_report
-from storage import LogReader
+from replayer import Replayer, diff
+from replayer.terminal.diffreport import print_report
+from storage import DiffOptions, LogReader
 from storage.analysis.align import align
 from storage.analysis.diff import diff_recordings
 from storage.analysis.diffmodel import RegressionPolicy
@@ -261,6 +261,23 @@ def test_numeric_tolerance_absolute_and_relative(tmp_path: Path) -> None:
     assert diff_recordings(a, b, numeric_tolerance=0.4).regression
     assert diff_recordings(a, b, relative_tolerance=0.01).identical
     assert diff_recordings(a, b, relative_tolerance=0.001).regression
+
+
+def test_options_whole_or_by_keyword(tmp_path: Path) -> None:
+    """DiffOptions given whole, as keywords or both (keywords win) compare alike; a bad value
+    is a ValueError and an unknown keyword a TypeError."""
+    a = record(tmp_path / "a.jsonl.zst", lambda rec: score(1.0))
+    b = record(tmp_path / "b.jsonl.zst", lambda rec: score(1.01))
+    whole = diff(a, b, DiffOptions(numeric_tolerance=0.05))
+    assert whole.identical
+    assert diff(a, b, numeric_tolerance=0.05).to_dict() == whole.to_dict()
+    assert not diff(a, b, DiffOptions(numeric_tolerance=0.05), numeric_tolerance=0).identical
+    assert DiffOptions(ignore="*.x").ignore == ("*.x",)
+    for bad in ({"timing_tolerance": 0.5}, {"min_timing_ns": -1}, {"numeric_tolerance": -1}):
+        with pytest.raises(ValueError, match="must be >="):
+            DiffOptions(**bad)
+    with pytest.raises(TypeError, match="no_such_option"):
+        diff_recordings(a, b, no_such_option=1)
 
 
 def test_value_differ_paths_and_types() -> None:

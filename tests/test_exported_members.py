@@ -101,6 +101,7 @@ STORAGE_ALL = [
     "validate_id",
     # storage.analysis
     "Change",
+    "DiffOptions",
     "EventView",
     "FirstDivergence",
     "NodeChange",

@@ -11,9 +11,14 @@ import argparse
 
 from rich.console import Console
 
-from ..terminal.diffreport import diff, print_report
+from storage import DiffOptions
+
+from .._diff import diff
+from ..terminal.diffreport import print_report
 
 NAME = "compare"
+#: The options' defaults, shown in --help (one definition: `storage.DiffOptions`).
+_DEFAULTS = DiffOptions()
 HELP = "compare two runs: what changed, what got slower (exit 1 on a regression)"
 
 
@@ -29,11 +34,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relative-tolerance", metavar="REL", type=float, default=0.0,
                         help="numbers differing by at most REL x the larger are equal "
                         "(default 0)")
-    parser.add_argument("--timing-tolerance", metavar="X", type=float, default=1.5,
+    parser.add_argument("--timing-tolerance", metavar="X", type=float,
+                        default=_DEFAULTS.timing_tolerance,
                         help="a node is slower when B takes more than X times A's time "
-                        "(default 1.5)")
-    parser.add_argument("--min-timing-ms", metavar="N", type=float, default=5.0,
-                        help="... and more than N ms longer (default 5)")
+                        f"(default {_DEFAULTS.timing_tolerance})")
+    parser.add_argument("--min-timing-ms", metavar="N", type=float,
+                        default=_DEFAULTS.min_timing_ns / 1e6,
+                        help=f"... and more than N ms longer (default "
+                        f"{_DEFAULTS.min_timing_ns / 1e6:g})")
     parser.add_argument("--no-timing", action="store_true",
                         help="do not compare timing at all")
     parser.add_argument("--json", action="store_true",
@@ -43,12 +51,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.min_timing_ms < 0:
         raise ValueError(f"--min-timing-ms must be >= 0, not {args.min_timing_ms}")
-    result = diff(
-        args.a, args.b, store=getattr(args, "store", None), ignore=args.ignore,
-        numeric_tolerance=args.tolerance, relative_tolerance=args.relative_tolerance,
-        timing_tolerance=args.timing_tolerance, min_timing_ns=round(args.min_timing_ms * 1e6),
-        compare_timing=not args.no_timing,
-    )
+    options = DiffOptions(
+        ignore=args.ignore, numeric_tolerance=args.tolerance,
+        relative_tolerance=args.relative_tolerance, timing_tolerance=args.timing_tolerance,
+        min_timing_ns=round(args.min_timing_ms * 1e6), compare_timing=not args.no_timing)
+    result = diff(args.a, args.b, options, store=getattr(args, "store", None))
     if args.json:
         # Written as is: rich would wrap or colour it, and this is for machines.
         console.out(result.to_json(), highlight=False)

@@ -7,7 +7,7 @@ engine (replayer's top level). It imports the engine and `storage`, never
 the export, cli or viewer rooms.
 """
 
-from .diffreport import diff, print_report
+from .diffreport import print_report
 from .stepper import Stepper
 
-__all__ = ["Stepper", "diff", "print_report"]
+__all__ = ["Stepper", "print_report"]

@@ -1,9 +1,6 @@
-"""`diff` on the read side, and its rich report.
+"""The rich report of a run diff (`print_report`; the diff itself is `replayer.diff`).
 
-The engine is `storage.diff_recordings` (it lives in storage so that the
-recorder's re-execution and the pytest plugin can use it too); here it
-accepts what a replayer user holds — `Replayer` objects, paths, ids or id
-prefixes — and `print_report` draws the result: a headline verdict, the
+`print_report` draws a `RecordingDiff`: a headline verdict, the
 first divergence with both sides, a side-by-side table of what changed
 (A in red, B in green), the state differences, a timing table sorted by
 slowdown (each row naming the span on both sides), and the run-level figures.
@@ -15,10 +12,7 @@ does not know (a ``$truncated`` stand-in) says so.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Iterable
-from contextlib import ExitStack
 from typing import Any
 
 from rich.console import Console, Group
@@ -28,23 +22,16 @@ from rich.text import Text
 
 from storage import (
     Change,
-    LogReader,
     RecordingDiff,
-    RegressionPolicy,
-    Store,
-    diff_recordings,
     is_truncated,
 )
 from storage.analysis.difftext import show_pair
 from storage.analysis.valuediff import ABSENT
 
-from .._replayer import Replayer
 from .._text import fmt_ns
 from .timeline import status_style
 
-__all__ = ["diff", "print_report"]
-
-Source = Replayer | LogReader | str | os.PathLike[str]
+__all__ = ["print_report"]
 
 #: Rows of each table before "… N more" (the JSON report has everything).
 MAX_ROWS = 50
@@ -53,41 +40,6 @@ _COLUMN_COST = 3
 #: The narrowest value window: on a narrow console the table wraps it over lines instead.
 _MIN_VALUE_WIDTH = 24
 _NOTE = "from char {at}"
-
-
-def diff(a: Source, b: Source, *, store: str | Store | None = None, ignore: Iterable[str] = (),
-         numeric_tolerance: float = 0.0, relative_tolerance: float = 0.0,
-         timing_tolerance: float = 1.5, min_timing_ns: int = 5_000_000,
-         compare_timing: bool = True, policy: RegressionPolicy | None = None) -> RecordingDiff:
-    """Compare run B against run A; returns a `RecordingDiff` (SPEC §6).
-
-    ``a`` and ``b`` are `Replayer` objects, files, or ids / unique id
-    prefixes / ``latest`` in ``store`` (default ``$FLOWTAPE_STORE`` or
-    ``./recordings``). The options are those of `storage.diff_recordings`.
-
-    ::
-
-        d = diff("01HX3", "latest", ignore=["*.request_id"], compare_timing=False)
-        if d.regression:
-            print_report(d, Console())
-
-    Raises `RecordingNotFoundError`, `AmbiguousIdError`, the read errors, and
-    ValueError for a bad option.
-    """
-    with ExitStack() as stack:
-        readers: list[LogReader] = []
-        for src in (a, b):
-            if isinstance(src, Replayer):
-                readers.append(src.reader)
-            elif isinstance(src, LogReader):
-                readers.append(src)
-            else:
-                readers.append(stack.enter_context(Replayer.open(src, store)).reader)
-        return diff_recordings(readers[0], readers[1], ignore=ignore,
-                               numeric_tolerance=numeric_tolerance,
-                               relative_tolerance=relative_tolerance,
-                               timing_tolerance=timing_tolerance, min_timing_ns=min_timing_ns,
-                               compare_timing=compare_timing, policy=policy)
 
 
 def print_report(d: RecordingDiff, console: Console, *, max_rows: int = MAX_ROWS) -> None:

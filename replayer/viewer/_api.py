@@ -25,8 +25,8 @@ import msgspec
 from storage import Event, RecordingQuery
 from storage.analysis.paths import MISSING, lookup, node_matches, same
 
+from .._diff import diff
 from .._replayer import Replayer
-from ..terminal.diffreport import diff
 
 __all__ = ["BadParameter", "compare", "events", "find", "meta", "query", "state", "why"]
 

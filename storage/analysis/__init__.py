@@ -14,6 +14,7 @@ It imports `storage.errors` and `storage.format` (to read events), and never
 from .diff import diff_recordings
 from .diffmodel import (
     Change,
+    DiffOptions,
     FirstDivergence,
     NodeChange,
     RecordingDiff,
@@ -29,6 +30,7 @@ from .state import StateSnapshot, StateTracker, UnknownState, iter_snapshots
 
 __all__ = [
     "Change",
+    "DiffOptions",
     "EventView",
     "FirstDivergence",
     "NodeChange",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -40,6 +40,7 @@ from .diffmodel import (
     Change,
     Delta,
     DiffMetadata,
+    DiffOptions,
     DivergenceSide,
     FirstDivergence,
     NodeChange,
@@ -62,46 +63,32 @@ _enc = msgspec.json.Encoder()
 def diff_recordings(
     a: str | os.PathLike[str] | LogReader,
     b: str | os.PathLike[str] | LogReader,
-    *,
-    ignore: Iterable[str] = (),
-    numeric_tolerance: float = 0.0,
-    relative_tolerance: float = 0.0,
-    timing_tolerance: float = 1.5,
-    min_timing_ns: int = 5_000_000,
-    compare_timing: bool = True,
-    policy: RegressionPolicy | None = None,
+    options: DiffOptions | None = None,
+    /,
+    **overrides: Any,
 ) -> RecordingDiff:
     """Compare run B against run A and return a `RecordingDiff`.
 
     ``a`` and ``b`` are recording files or open `LogReader` objects (left
-    open; files opened here are closed). Options:
-
-    * ``ignore`` — path globs not to compare (``*.timestamp``,
-      ``fetch_*:outputs.headers``; see docs/diff.md);
-    * ``numeric_tolerance`` / ``relative_tolerance`` — numbers within
-      either count as equal;
-    * ``timing_tolerance``, ``min_timing_ns`` — a paired node is a timing
-      regression when B took more than ``timing_tolerance`` times A's time
-      *and* more than ``min_timing_ns`` longer; ``compare_timing=False``
-      turns this off;
-    * ``policy`` — what `RecordingDiff.regression` counts (default: all).
-
-    ::
+    open; files opened here are closed). How they are compared is a
+    `DiffOptions` (``ignore``, ``numeric_tolerance``, ``relative_tolerance``,
+    ``timing_tolerance``, ``min_timing_ns``, ``compare_timing``, ``policy``),
+    given whole, as keywords, or both (keywords win)::
 
         d = diff_recordings("golden.jsonl.zst", "new.jsonl.zst", ignore=["*.request_id"])
         if d.regression:
             print(d.to_text())
 
     Raises `RecordingNotFoundError`, `CorruptRecordingError` and the other
-    read errors of `LogReader.open`; ValueError for a bad option.
+    read errors of `LogReader.open`; ValueError for a bad option, TypeError
+    for a keyword `DiffOptions` does not have.
     """
-    if not timing_tolerance >= 1.0:
-        raise ValueError(f"timing_tolerance must be >= 1.0 (a ratio), not {timing_tolerance!r}")
-    if min_timing_ns < 0:
-        raise ValueError(f"min_timing_ns must be >= 0, not {min_timing_ns!r}")
-    rules = IgnoreRules(ignore)
-    differ = ValueDiffer(rules, numeric_tolerance=numeric_tolerance,
-                         relative_tolerance=relative_tolerance)
+    opts = options if options is not None else DiffOptions()
+    if overrides:
+        opts = msgspec.structs.replace(opts, **overrides)
+    rules = IgnoreRules(opts.ignore)
+    differ = ValueDiffer(rules, numeric_tolerance=opts.numeric_tolerance,
+                         relative_tolerance=opts.relative_tolerance)
     with ExitStack() as stack:
         stack.enter_context(_cyclic_gc_paused())
         readers = []
@@ -110,10 +97,8 @@ def diff_recordings(
                 readers.append(src)
             else:
                 readers.append(stack.enter_context(LogReader.open(src)))
-        engine = _Engine(Side(readers[0]), Side(readers[1]), differ,
-                         timing_tolerance=timing_tolerance, min_timing_ns=int(min_timing_ns),
-                         compare_timing=compare_timing)
-        return engine.run(policy if policy is not None else RegressionPolicy())
+        engine = _Engine(Side(readers[0]), Side(readers[1]), differ, opts)
+        return engine.run(opts.policy)
 
 
 def _end(span: Span) -> int:
@@ -121,15 +106,14 @@ def _end(span: Span) -> int:
 
 
 class _Engine:
-    def __init__(self, a: Side, b: Side, differ: ValueDiffer, *, timing_tolerance: float,
-                 min_timing_ns: int, compare_timing: bool) -> None:
+    def __init__(self, a: Side, b: Side, differ: ValueDiffer, options: DiffOptions) -> None:
         self.a, self.b = a, b
         self.differ = differ
         self.rules = differ.rules
         self.scrub_inputs = self.rules.may_touch("inputs")
-        self.timing_tolerance = timing_tolerance
-        self.min_timing_ns = min_timing_ns
-        self.compare_timing = compare_timing
+        self.timing_tolerance = options.timing_tolerance
+        self.min_timing_ns = options.min_timing_ns
+        self.compare_timing = options.compare_timing
         self.steps: list[Step] = []
         self.changes: dict[str, list[NodeChange]] = {"inputs": [], "outputs": [], "error": []}
         self.timing: list[TimingRegression] = []

@@ -1,4 +1,5 @@
-"""What a run diff returns: `RecordingDiff` and its parts, `RegressionPolicy`, the text report.
+"""What a run diff takes and returns: `DiffOptions`, `RecordingDiff` and its parts,
+`RegressionPolicy`, the text report.
 
 The result is a value (frozen msgspec Structs, a docstring under each
 field), as Temporal's replay results are: the caller decides whether a
@@ -23,6 +24,7 @@ __all__ = [
     "Change",
     "Delta",
     "DiffMetadata",
+    "DiffOptions",
     "DivergenceSide",
     "FirstDivergence",
     "NodeChange",
@@ -217,6 +219,52 @@ class RegressionPolicy(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"unknown regression kind(s) {', '.join(map(repr, unknown))}; "
                              f"choose from {', '.join(cls.KINDS)}")
         return cls(**{k: k in kinds for k in cls.KINDS})
+
+
+class DiffOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How two runs are compared (SPEC §6), in one place for every caller.
+
+    `diff_recordings`, `replayer.diff`, ``flowtape compare`` and the pytest
+    golden fixture all take these, by name (``ignore=[...]``) or as one value::
+
+        options = DiffOptions(ignore=("*.request_id",), compare_timing=False)
+        diff_recordings("a.jsonl.zst", "b.jsonl.zst", options)
+
+    Raises ValueError for a value out of range or an ignore rule that is not one.
+    """
+
+    ignore: tuple[str, ...] = ()
+    """Path globs not to compare (``*.timestamp``, ``fetch_*:outputs.headers``; docs/diff.md).
+    Any iterable of strings (or one string) is taken."""
+    numeric_tolerance: float = 0.0
+    """Numbers differing by at most this much are equal."""
+    relative_tolerance: float = 0.0
+    """Numbers differing by at most this times the larger magnitude are equal."""
+    timing_tolerance: float = 1.5
+    """A paired node is a timing regression when B took more than this times A's time …"""
+    min_timing_ns: int = 5_000_000
+    """… and more than this many nanoseconds longer."""
+    compare_timing: bool = True
+    """False: no timing regressions at all."""
+    policy: RegressionPolicy = RegressionPolicy()
+    """What counts as a regression (None is taken as the default: everything)."""
+
+    def __post_init__(self) -> None:
+        ignore: Any = self.ignore
+        if not isinstance(ignore, tuple):
+            msgspec.structs.force_setattr(
+                self, "ignore", (ignore,) if isinstance(ignore, str) else tuple(ignore))
+        if self.policy is None:
+            msgspec.structs.force_setattr(self, "policy", RegressionPolicy())
+        if not self.timing_tolerance >= 1.0:
+            raise ValueError(f"timing_tolerance must be >= 1.0 (a ratio), not "
+                             f"{self.timing_tolerance!r}")
+        if not self.min_timing_ns >= 0:
+            raise ValueError(f"min_timing_ns must be >= 0, not {self.min_timing_ns!r}")
+        if not (self.numeric_tolerance >= 0 and self.relative_tolerance >= 0):
+            raise ValueError("tolerances must be >= 0, not "
+                             f"{self.numeric_tolerance!r} / {self.relative_tolerance!r}")
+        msgspec.structs.force_setattr(self, "min_timing_ns", int(self.min_timing_ns))
 
 
 class RecordingDiff(msgspec.Struct, frozen=True, kw_only=True):
