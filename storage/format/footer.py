@@ -17,12 +17,19 @@ import msgspec
 
 from .codec import MAX_FRAME_BYTES, Codec, FrameError
 from .events import Footer
+from .frames import BAD_JSON
 from .scan import FOOTER_PREFIX
 
-__all__ = ["find_footer", "footer_decoder", "index_problem"]
+__all__ = ["find_footer", "footer_of", "index_problem"]
 
-footer_decoder = msgspec.json.Decoder(Footer)
-_BAD_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+_footer = msgspec.json.Decoder(Footer)
+
+
+def footer_of(content: bytes) -> Footer | None:
+    """The footer, when ``content`` (a frame's lines, a plain file's last line) is the footer
+    line; None when it is something else. Raises one of `BAD_JSON` when it starts as a
+    footer but does not decode as one."""
+    return _footer.decode(content) if content.startswith(FOOTER_PREFIX) else None
 
 
 def find_footer(codec: Codec, pread: Callable[[int, int], bytes],
@@ -39,12 +46,10 @@ def find_footer(codec: Codec, pread: Callable[[int, int], bytes],
     if off <= 0 or off + length + codec.trailer_size != size or length > MAX_FRAME_BYTES:
         return None
     try:
-        content = codec.decompress(pread(off, length))
-        if not content.startswith(FOOTER_PREFIX):
-            return None
-        return footer_decoder.decode(content), off, length
-    except (FrameError, *_BAD_JSON):
+        footer = footer_of(codec.decompress(pread(off, length)))
+    except (FrameError, *BAD_JSON):
         return None
+    return None if footer is None else (footer, off, length)
 
 
 def _plain_footer(pread: Callable[[int, int], bytes], size: int) -> tuple[Footer, int, int] | None:
@@ -57,12 +62,11 @@ def _plain_footer(pread: Callable[[int, int], bytes], size: int) -> tuple[Footer
     if cut < 0 and tail_len < size:
         return None
     last = tail[cut + 1:]
-    if not last.startswith(FOOTER_PREFIX):
-        return None
     try:
-        return footer_decoder.decode(last), size - len(last), len(last)
-    except _BAD_JSON:
+        footer = footer_of(last)
+    except BAD_JSON:
         return None
+    return None if footer is None else (footer, size - len(last), len(last))
 
 
 def index_problem(footer: Footer, footer_offset: int) -> str | None:

@@ -22,7 +22,7 @@ import msgspec
 from ..errors import CorruptRecordingError, RecordingReadError
 from .codec import Codec, FrameError
 from .events import Event, Footer, Header
-from .footer import footer_decoder
+from .footer import footer_of
 from .frames import (
     BAD_JSON,
     Damage,
@@ -37,7 +37,7 @@ from .frames import (
     with_lost,
 )
 from .header import header_from_content, parse_header
-from .scan import FOOTER_PREFIX, FrameScanner
+from .scan import FrameScanner
 
 __all__ = ["FrameReader"]
 
@@ -159,17 +159,19 @@ class FrameReader:
             number = self._frames_seen
             if piece.problem:
                 self._damage(number, piece.offset, piece.length, piece.problem)
-            elif piece.content.startswith(FOOTER_PREFIX):
-                try:
-                    self.footer = footer_decoder.decode(piece.content)
-                except BAD_JSON as exc:
-                    self._damage(number, piece.offset, piece.length,
-                                 f"the footer line is damaged ({damage_reason(exc)})")
-                else:
+                self._scan_pos = piece.offset + piece.length
+                continue
+            try:
+                footer = footer_of(piece.content)
+            except BAD_JSON as exc:
+                self._damage(number, piece.offset, piece.length,
+                             f"the footer line is damaged ({damage_reason(exc)})")
+            else:
+                if footer is not None:
+                    self.footer = footer
                     self.footer_offset, self.footer_length = piece.offset, piece.length
                     self._scan_pos = piece.offset + piece.length
                     break
-            else:
                 new.extend(self._take(number, piece.offset, piece.length, piece.content))
             self._scan_pos = piece.offset + piece.length
         if not header_seen:

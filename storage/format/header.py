@@ -14,12 +14,11 @@ import msgspec
 from ..errors import CorruptRecordingError, NotARecordingError, UnsupportedVersionError
 from .codec import Codec, FrameError, TruncatedFrame
 from .events import FORMAT_NAME, FORMAT_VERSION, Header
+from .frames import BAD_JSON
 
 __all__ = ["header_from_content", "header_from_frame", "parse_header"]
 
 _any_decoder = msgspec.json.Decoder()
-#: What decoding damaged JSON can raise (see storage._frames.BAD_JSON).
-_BAD_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 def header_from_frame(path: str, codec: Codec, frame: bytes) -> Header:
@@ -54,7 +53,7 @@ def parse_header(path: str, line: bytes) -> Header:
     """
     try:
         raw = _any_decoder.decode(line)
-    except _BAD_JSON as exc:
+    except BAD_JSON as exc:
         raise CorruptRecordingError(path, f"the header line is not JSON ({exc})",
                                     frame=0, offset=0) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
