@@ -14,6 +14,7 @@ bytes themselves.
 from .codec import CODECS, suffix_for_codec
 from .copy import copy_recording, file_checksum
 from .events import (
+    DEFAULT_KEYFRAME_EVERY,
     END_KINDS,
     EVENT_KINDS,
     FORMAT_NAME,
@@ -34,6 +35,7 @@ __all__ = [
     "CODECS",
     "DEFAULT_FLUSH_EVERY",
     "DEFAULT_FLUSH_INTERVAL",
+    "DEFAULT_KEYFRAME_EVERY",
     "END_KINDS",
     "EVENT_KINDS",
     "FORMAT_NAME",

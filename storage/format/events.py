@@ -14,6 +14,7 @@ from typing import Any, Literal
 import msgspec
 
 __all__ = [
+    "DEFAULT_KEYFRAME_EVERY",
     "END_KINDS",
     "EVENT_KINDS",
     "FORMAT_NAME",
@@ -30,6 +31,11 @@ __all__ = [
 
 FORMAT_NAME = "flowtape"
 FORMAT_VERSION = 1
+#: After this many patches in a row the next state event holds the full state again (a
+#: keyframe; the recorder's ``keyframe_every``, docs/format.md §State), so finding the
+#: state at an event applies at most this many patches. The flush defaults are the
+#: writer's (`storage.format.writer.DEFAULT_FLUSH_EVERY`, ``DEFAULT_FLUSH_INTERVAL``).
+DEFAULT_KEYFRAME_EVERY = 64
 
 Status = Literal["running", "completed", "failed", "timed_out", "cancelled", "incomplete"]
 
