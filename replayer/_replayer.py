@@ -32,8 +32,10 @@ from storage import (
     iter_event_views,
     open_store,
 )
-from storage.analysis.paths import node_matches
+from storage.analysis.paths import Part
 
+from . import _queries
+from ._queries import ValueChange
 from .errors import EventNotFoundError, StateUnknownError
 
 __all__ = ["Replayer", "Summary"]
@@ -103,6 +105,7 @@ class Replayer:
         self.path = reader.path
         self._position = 0
         self._state = StateTracker(reader)
+        self._spans_by_start: dict[int, Span] | None = None
         reader.settle()  # recovering: find what is readable now, so len and positions hold
 
     # --- opening ------------------------------------------------------------------
@@ -236,6 +239,16 @@ class Replayer:
         """
         return build_spans(iter_event_views(self.reader))
 
+    def _span_index(self) -> dict[int, Span]:
+        """The spans by start seq, built once (shared: the queries copy what they hand out)."""
+        if self._spans_by_start is None:
+            self._spans_by_start = {s.start_seq: s for s in self.spans()}
+        return self._spans_by_start
+
+    def _forget_spans(self) -> None:
+        """The recording grew (`follow`): build the span index again when it is next asked."""
+        self._spans_by_start = None
+
     # --- the cursor ------------------------------------------------------------------------
     @property
     def position(self) -> int:
@@ -305,30 +318,16 @@ class Replayer:
             self._move(saved)
 
     # --- searching ---------------------------------------------------------------------------
-    @staticmethod
-    def _matcher(kind: str | Collection[str] | None, node: str | None,
-                 where: Callable[[Event], bool] | None) -> Callable[[Event], bool]:
-        kinds = {kind} if isinstance(kind, str) else set(kind) if kind is not None else None
-
-        def match(e: Event) -> bool:
-            if kinds is not None and e.kind not in kinds:
-                return False
-            if node is not None and not node_matches(e.node, node):
-                return False
-            return where is None or bool(where(e))
-
-        return match
-
     def find(self, kind: str | Collection[str] | None = None, node: str | None = None,
              where: Callable[[Event], bool] | None = None) -> list[Event]:
         """Every event matching all given filters (``node`` may be a glob)."""
-        match = self._matcher(kind, node, where)
+        match = _queries.matcher(kind, node, where)
         return [e for e in self.iter_events() if match(e)]
 
     def next_match(self, kind: str | Collection[str] | None = None, node: str | None = None,
                    where: Callable[[Event], bool] | None = None) -> Event | None:
         """Move the cursor to the next matching event after it; None (no move) if none."""
-        match = self._matcher(kind, node, where)
+        match = _queries.matcher(kind, node, where)
         for i, e in enumerate(self.iter_events(self._position + 1), start=self._position + 1):
             if match(e):
                 self._move(i)
@@ -338,7 +337,7 @@ class Replayer:
     def prev_match(self, kind: str | Collection[str] | None = None, node: str | None = None,
                    where: Callable[[Event], bool] | None = None) -> Event | None:
         """Move the cursor to the nearest matching event before it; None (no move) if none."""
-        match = self._matcher(kind, node, where)
+        match = _queries.matcher(kind, node, where)
         for i in range(min(self._position, len(self)) - 1, -1, -1):
             e = self[i]
             if match(e):
@@ -386,6 +385,43 @@ class Replayer:
         if isinstance(delta, UnknownState):
             raise StateUnknownError(self.path, seq, delta)
         return delta
+
+    # --- questions (the stepper, the viewer and the command line show the answers) ------------
+    @property
+    def changing_kinds(self) -> frozenset[str]:
+        """The kinds of the events after which the state can differ: ``state``, or
+        ``node_complete`` in a recording without state events (outputs are folded)."""
+        return self._state.changing_kinds
+
+    def value_at(self, path: str | Sequence[Part], seq: int | None) -> Any:
+        """The value at a state ``path`` (``cart.items[0]`` or its parts) after event ``seq``
+        (None: before the first event) — the caller's own copy; `MISSING` where the path
+        leads nowhere, `Unknown` where the recording truncated it
+        (`storage.analysis.paths`). ValueError for text that is not a path."""
+        if seq is not None:
+            self.position_of(seq)  # raises for an unknown seq
+        return self._state.value_at(seq, _queries.state_path(path))
+
+    def value_change(self, path: str | Sequence[Part], seq: int) -> ValueChange | None:
+        """How event ``seq`` changed the value at a state ``path`` (a watch: before and
+        after), or None when it left it alone."""
+        return _queries.value_change(self, _queries.state_path(path), seq)
+
+    def last_change(self, path: str | Sequence[Part], *, at: int) -> ValueChange | None:
+        """The last event at or before event ``at`` that changed the value at a state
+        ``path`` (``why``), with the value before and after it; None when nothing did."""
+        return _queries.last_change(self, _queries.state_path(path), at)
+
+    def open_spans_at(self, seq: int) -> list[Span]:
+        """The spans open at event ``seq`` (``where``): the workflow first, the innermost
+        last; a start or end event belongs to its own span. Copies, the caller's own."""
+        return _queries.open_spans_at(self, seq)
+
+    def follow(self, *, poll: float = _queries.POLL_SECONDS) -> Iterator[list[Event]]:
+        """The events so far, then each batch appended by the process still writing the
+        recording, until its footer arrives (``replay --follow``); polls every ``poll``
+        seconds. Break out of the loop to stop following."""
+        return _queries.follow(self, poll=poll)
 
     # --- comparing ------------------------------------------------------------------------------
     def compare(self, other: Replayer | str | os.PathLike[str]) -> dict[str, Any]:

@@ -1,9 +1,8 @@
 """`flowtape replay`: a recording as a timeline, step by step (``--step``), or live (``--follow``).
 
-The timeline prints one line per event (see `_timeline`); ``--step`` hands
+The timeline prints one line per event (`replayer.terminal.timeline`); ``--step`` hands
 the recording to the interactive `Stepper`; ``--follow`` prints events as
-another process appends them, polling the file with `LogReader.refresh`
-until the footer arrives.
+another process appends them (`Replayer.follow`) until the footer arrives.
 """
 
 from __future__ import annotations
@@ -17,8 +16,9 @@ from rich.console import Console
 from rich.text import Text
 
 from storage import EVENT_KINDS, CorruptRecordingError, Event
-from storage.analysis.paths import lookup, node_matches
+from storage.analysis.paths import lookup
 
+from .._queries import matcher
 from .._replayer import Replayer
 from .._text import fmt_ns, json_text, plural, printable, show_value
 from ..terminal.console import progress
@@ -73,15 +73,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _matcher(args: argparse.Namespace) -> Callable[[Event], bool]:
-    kinds = set(args.kind)
-    glob = args.node
-
-    def match(e: Event) -> bool:
-        if kinds and e.kind not in kinds:
-            return False
-        return glob is None or node_matches(e.node, glob)
-
-    return match
+    return matcher(kind=args.kind or None, node=args.node)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -227,21 +219,20 @@ def _open_growing(args: argparse.Namespace) -> Replayer:
 def follow(args: argparse.Namespace, console: Console) -> int:
     """Print events as they arrive; return when the footer does (0) or on Ctrl-C (130)."""
     with _open_growing(args) as r:
-        reader = r.reader
         printer = _Printer(r, args, console, Nesting())
         console.print(Text.assemble((printable(r.header.workflow, one_line=True), "bold"),
                                     f" · {r.recording_id} · ", ("following", "yellow")))
         try:
-            printer.show(r.iter_events())
-            while reader.footer is None and not printer.full:
+            for batch in r.follow(poll=POLL_SECONDS):
+                printer.show(batch)
                 console.file.flush()
-                time.sleep(POLL_SECONDS)
-                printer.show(reader.refresh())
+                if printer.full:
+                    break
         except KeyboardInterrupt:
             console.print(Text("stopped following; the recording is not finished",
                                style="yellow"))
             return 130
-        if printer.full and reader.footer is None:
+        if printer.full and r.footer is None:
             console.print(Text(f"… stopped after {plural(printer.shown, 'event')} (--limit)",
                                style="dim"))
             return 0

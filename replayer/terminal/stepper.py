@@ -29,7 +29,7 @@ import msgspec
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from storage import END_KINDS, EVENT_KINDS, START_KINDS, Event, FlowtapeError, Span, make_patch
+from storage import END_KINDS, EVENT_KINDS, Event, FlowtapeError
 from storage.analysis.paths import (
     MISSING,
     Unknown,
@@ -44,7 +44,7 @@ from storage.analysis.paths import (
 from .._replayer import Replayer
 from .._text import plural, printable
 from .._text import show_value as _show
-from ..errors import EventNotFoundError
+from ..errors import EventNotFoundError, StateUnknownError
 from .console import json_renderable
 from .timeline import Nesting, describe, event_line
 
@@ -94,9 +94,7 @@ class Stepper:
         self.breakpoints: list[_Breakpoint] = []
         self._next_bp = 1
         self.watches: dict[str, list[str | int]] = {}
-        self._spans: dict[int, Span] | None = None
         self._nesting: Nesting | None = None
-        self._state_cache: dict[int, Any] = {}
         self._seq_width = max(3, len(str(max(0, len(replayer) - 1))))
 
     # --- output --------------------------------------------------------------------
@@ -241,40 +239,14 @@ class Stepper:
         assert event is not None  # the stepper keeps the cursor on an event
         return event.seq
 
-    def _spans_by_start(self) -> dict[int, Span]:
-        if self._spans is None:
-            self._spans = {s.start_seq: s for s in self.r.spans()}
-        return self._spans
-
     def _depths(self) -> Nesting:
         if self._nesting is None:
-            self._nesting = Nesting.from_spans(list(self._spans_by_start().values()))
+            self._nesting = Nesting.from_spans(self.r.spans())
         return self._nesting
 
-    def _changing_kinds(self) -> frozenset[str]:
-        """Kinds of the events after which the state can differ."""
-        return frozenset({"state"} if self.r.has_state_events else {"node_complete"})
-
-    def _state_at(self, seq: int | None) -> Any:
-        """The state after event ``seq`` (None before the first); callers must not mutate it."""
-        if seq is None:
-            return None
-        cache = self._state_cache
-        if seq not in cache:
-            if len(cache) >= 4:
-                del cache[next(iter(cache))]
-            cache[seq] = self.r.get_state_at_event(seq)
-        return cache[seq]
-
-    def _seq_before(self, event: Event) -> int | None:
-        i = self.r.position_of(event.seq)
-        return self.r[i - 1].seq if i > 0 else None
-
     def _value(self, parts: list[str | int], seq: int | None) -> Any:
-        state = self._state_at(seq)
-        if state is None and parts:
-            return MISSING
-        return lookup(state, parts)
+        """The value at ``parts`` after event ``seq`` (None: before the first event)."""
+        return self.r.value_at(parts, seq)
 
     def _line(self, event: Event, marker: str | None = None, *, indent: bool = False) -> Text:
         duration = None
@@ -372,18 +344,17 @@ class Stepper:
     def _hit(self) -> tuple[Callable[[Event], bool], list[str]]:
         """A predicate for searches: a breakpoint matches, or a watched value changes."""
         reasons: list[str] = []
-        changing = self._changing_kinds()
+        changing = self.r.changing_kinds
 
         def hit(event: Event) -> bool:
             reasons.clear()
             reasons.extend(f"breakpoint {bp.number} ({bp.what})" for bp in self.breakpoints
                            if bp.matches(event))
             if self.watches and event.kind in changing:
-                prev = self._seq_before(event)
                 for text, parts in self.watches.items():
-                    was, now = self._value(parts, prev), self._value(parts, event.seq)
-                    if not same(was, now):
-                        reasons.append(f"watch {text} {_change(was, now)}")
+                    change = self.r.value_change(parts, event.seq)
+                    if change is not None:
+                        reasons.append(f"watch {text} {_change(change.before, change.after)}")
             return bool(reasons)
 
         return hit, reasons
@@ -539,11 +510,10 @@ class Stepper:
         self._need_events()
         seq = self._cursor_seq()
         parts = self._parse_path(arg) if arg else []
-        state = self._state_at(seq)
-        if state is None and not parts:
+        value = self._value(parts, seq)
+        if value is None and not parts:
             self.message(f"No state recorded yet at seq {seq}.")
             return False
-        value = self._value(parts, seq)
         label = format_path(parts) or "state"
         if value is MISSING:
             self.error(f"no {label} in the state at seq {seq}")
@@ -565,27 +535,32 @@ class Stepper:
         """d(elta)
         Show what the event at the cursor changed in the state."""
         self._need_events()
-        event = self.r.current
+        r = self.r
+        event = r.current
         assert event is not None
-        before = self._state_at(self._seq_before(event))
-        after = self._state_at(event.seq)
         head = f"seq {event.seq} ({event.kind})"
-        if same(before, after):
+        prev = r[r.position - 1].seq if r.position > 0 else None
+        try:
+            ops = r.state_delta(event.seq)
+        except StateUnknownError as exc:
+            # A truncated state is unknown as a whole: no patch can be told to or from it.
+            now_all, was_all = self._value([], event.seq), self._value([], prev)
+            if not isinstance(now_all, Unknown):
+                size = was_all.size_note if isinstance(was_all, Unknown) else "lost"
+                self.message(f"{head} set the state; the state before it is unknown "
+                             f"(truncated, {size}):")
+                self.message(f"  state = {_show(now_all)}")
+            elif isinstance(was_all, Unknown):
+                self.message(f"{head}: what it changed is not known ({exc.unknown})")
+            else:
+                self.message(f"{head} changed the state to one the recording does not hold:")
+                self.message(f"  state: {now_all}")
+            return False
+        if not ops:
             self.message(f"{head} did not change the state.")
             return False
-        # A truncated state is unknown as a whole: no patch can be told to or from it.
-        was_all, now_all = lookup(before, []), lookup(after, [])
-        if isinstance(now_all, Unknown):
-            self.message(f"{head} changed the state to one the recording does not hold:")
-            self.message(f"  state: {now_all}")
-            return False
-        if isinstance(was_all, Unknown):
-            self.message(f"{head} set the state; the state before it is unknown "
-                         f"(truncated, {was_all.size_note}):")
-            self.message(f"  state = {_show(now_all)}")
-            return False
-        ops = make_patch(before, after) if before is not None else \
-            [{"op": "add", "path": "", "value": after}]
+        before = r.get_state_at_event(prev) if prev is not None else None
+        after = r.get_state_at_event(event.seq)
         self.message(f"{head} changed:")
         shown: set[tuple[str | int, ...]] = set()
         for op in ops:
@@ -641,21 +616,10 @@ class Stepper:
         self._need_events()
         event = self.r.current
         assert event is not None
-        spans = self._spans_by_start()
-        if event.kind in START_KINDS:
-            start: int | None = event.seq
-        elif event.kind in END_KINDS and event.span is not None:
-            start = event.span
-        else:
-            start = event.parent
-        chain: list[Span] = []
-        while start is not None and start in spans and len(chain) <= len(spans):
-            chain.append(spans[start])
-            start = spans[start].parent
+        chain = self.r.open_spans_at(event.seq)
         if not chain:
             self.message(f"No span is open at seq {event.seq}.")
             return False
-        chain.reverse()
         for depth, s in enumerate(chain):
             innermost = depth == len(chain) - 1
             line = Text("> " if innermost else "  ")
@@ -708,32 +672,26 @@ class Stepper:
             raise UsageError("why needs a state path, like cart.items[0]")
         parts = self._parse_path(arg)
         label = format_path(parts) or "state"
-        r = self.r
-        changing = self._changing_kinds()
-        now = self._value(parts, self._cursor_seq())
-        for i in range(r.position, -1, -1):
-            event = r[i]
-            if event.kind not in changing:
-                continue
-            was = self._value(parts, r[i - 1].seq if i > 0 else None)
-            if same(was, self._value(parts, event.seq)):
-                continue
-            if isinstance(now, Unknown):
-                what = "the state" if not now.where else \
-                    "it" if list(now.where) == parts else format_path(list(now.where))
-                self.message(f"{label} is unknown at seq {self._cursor_seq()}: {what} was "
-                             f"truncated at seq {event.seq} ({now.size_note}):")
-            elif isinstance(was, Unknown):
-                self.message(f"{label} = {_show(now)} was set at seq {event.seq} or earlier: "
-                             f"the state before it is unknown (truncated, {was.size_note}):")
-            else:
-                self.message(f"{label} = {_show(now)} was last set at seq {event.seq} "
-                             f"(was {_show(was)}):")
-            self.message(self._line(event, " "))
-            self.message(f"j {event.seq} takes you there.")
+        at = self._cursor_seq()
+        change = self.r.last_change(parts, at=at)
+        if change is None:
+            self.message(f"{label} is not in the state at seq {at}: "
+                         "nothing before the cursor set it.")
             return False
-        self.message(f"{label} is not in the state at seq {self._cursor_seq()}: "
-                     "nothing before the cursor set it.")
+        event, was, now = change.event, change.before, change.after
+        if isinstance(now, Unknown):
+            what = "the state" if not now.where else \
+                "it" if list(now.where) == parts else format_path(list(now.where))
+            self.message(f"{label} is unknown at seq {at}: {what} was "
+                         f"truncated at seq {event.seq} ({now.size_note}):")
+        elif isinstance(was, Unknown):
+            self.message(f"{label} = {_show(now)} was set at seq {event.seq} or earlier: "
+                         f"the state before it is unknown (truncated, {was.size_note}):")
+        else:
+            self.message(f"{label} = {_show(now)} was last set at seq {event.seq} "
+                         f"(was {_show(was)}):")
+        self.message(self._line(event, " "))
+        self.message(f"j {event.seq} takes you there.")
         return False
 
     # --- help and leaving ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from storage import Event, RecordingQuery
-from storage.analysis.paths import MISSING, lookup, node_matches, same
+from storage.analysis.paths import node_matches
 
 from .._diff import diff
 from .._replayer import Replayer
@@ -137,17 +137,8 @@ def why(r: Replayer, params: Params) -> dict[str, int]:
     parts = _json(params, "path")
     if not isinstance(parts, list) or not all(isinstance(p, str | int) for p in parts):
         raise BadParameter("path must be a JSON list of keys and indices, like [\"cart\", 0]")
-    changing = {"state"} if r.has_state_events else {"node_complete"}
-    later = lookup(r.get_state_at_event(r[pos].seq), parts)
-    for i in range(pos, -1, -1):
-        e = r[i]
-        if e.kind not in changing:
-            continue
-        earlier = lookup(r.get_state_at_event(r[i - 1].seq), parts) if i > 0 else MISSING
-        if not same(earlier, later):
-            return {"pos": i}
-        later = earlier
-    return {"pos": -1}
+    change = r.last_change(parts, at=r[pos].seq)
+    return {"pos": -1 if change is None else r.position_of(change.event.seq)}
 
 
 def matcher(spec: Any) -> Callable[[Event], bool]:

@@ -27,6 +27,7 @@ from ..format.events import Event
 from ..format.placeholders import TRUNCATED_KEY, is_truncated
 from ..format.reader import LogReader
 from .patch import apply_patch, copy_json, make_patch
+from .paths import MISSING, Part, lookup
 
 __all__ = ["StateSnapshot", "StateTracker", "UnknownState", "copy_json", "iter_snapshots",
            "next_state"]
@@ -124,8 +125,27 @@ class StateTracker:
 
     def state_at(self, seq: int) -> Any:
         """The state after event ``seq`` (the caller's own copy); None before any state."""
+        return copy_json(self._state(seq))
+
+    def value_at(self, seq: int | None, parts: list[Part]) -> Any:
+        """The value at ``parts`` in the state after event ``seq`` (None: before the first
+        event), the caller's own copy: `MISSING` where the path leads nowhere or no state
+        is recorded yet, `Unknown` past a truncated payload (`storage.analysis.paths`).
+
+        Only the value found is copied, not the state, so asking for one value at
+        event after event (a watch) costs what its size does.
+        """
+        state = self._state(seq) if seq is not None else None
+        if state is None and parts:
+            return MISSING
+        value = lookup(state, parts)
+        return copy_json(value) if isinstance(value, dict | list) else value
+
+    def _state(self, seq: int) -> Any:
+        """The state after event ``seq``, shared with the cache: callers copy what they hand
+        out."""
         if not self.has_state_events:
-            return copy_json(self._fold_outputs(seq))
+            return self._fold_outputs(seq)
         keyframes = self.reader.keyframes
         i = bisect.bisect_right(keyframes, seq) - 1
         if i < 0:
@@ -139,7 +159,7 @@ class StateTracker:
             start = key + 1
         state = self._apply_between(state, start, seq)
         self._cache = (seq, key, state)
-        return copy_json(state)
+        return state
 
     def unknown(self, seq: int) -> UnknownState | None:
         """Why the state after event ``seq`` is not known, or None when it is.
