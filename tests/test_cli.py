@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
+from types import ModuleType
 
 import msgspec
 import pytest
@@ -22,9 +23,9 @@ from rich.console import Console
 
 from recorder import node, record_workflow
 from replayer import Replayer
-from replayer.cli import COMMAND_MODULES, load_commands, main
+from replayer.cli import COMMAND_MODULES, build_parser, load_commands, main
 from replayer.terminal.console import progress
-from storage import RecordingInfo
+from storage import FlowtapeError, RecordingInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -544,10 +545,23 @@ def test_registry_lists_compare_and_export() -> None:
     assert "replayer.cli.export" in COMMAND_MODULES
 
 
-def test_missing_command_module_is_skipped() -> None:
-    """A command module that does not exist (yet) is left out, the others load."""
+def test_a_missing_command_module_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A command module the table names but that does not exist is listed as unavailable and
+    running it is one error line (exit 2), never a silently missing command."""
     commands = load_commands(["replayer.cli.list", "replayer.cli.not_written_yet"])
-    assert [c.NAME for c in commands] == ["list"]
+    assert [c.NAME for c in commands] == ["list", "not-written-yet"]
+    assert "unavailable" in commands[1].HELP
+    parser = build_parser(commands)
+    with pytest.raises(FlowtapeError, match="not_written_yet"):
+        commands[1].run(parser.parse_args(["not-written-yet"]), Console())
+
+
+def test_the_table_names_every_command_module_and_each_loads() -> None:
+    """Every module in replayer/cli/ is in the command table, and each imports cleanly."""
+    here = sorted(f"replayer.cli.{p.stem}" for p in (ROOT / "replayer" / "cli").glob("*.py")
+                  if p.stem != "__init__")
+    assert sorted(COMMAND_MODULES) == here
+    assert all(isinstance(c, ModuleType) for c in load_commands())
 
 
 def test_broken_command_module_reports_when_run(

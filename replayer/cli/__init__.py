@@ -7,9 +7,11 @@ Each command lives in its own module that defines::
     def configure(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace, console: rich.console.Console) -> int: ...
 
-and is named in `COMMAND_MODULES`. A module that is not there (a command
-another change has not landed yet) is skipped; one that fails to import is
-still listed, and running it reports why it failed.
+and is named in `COMMAND_MODULES`, the one table of commands (a test checks
+that every module here is in it). A module of the table that is missing or
+fails to import is still listed, as unavailable, and running it is an error
+saying why — never a silently missing command — while the other commands
+work on.
 
 Errors: a `storage.FlowtapeError`, an OSError or a ValueError becomes one
 line on stderr (``flowtape: error: ...``, control characters shown as
@@ -56,7 +58,8 @@ COMMAND_MODULES: list[str] = [
 
 
 class _Broken:
-    """Stands in for a command module that failed to import; running it says why."""
+    """Stands in for a command module that is missing or failed to import; running it says
+    why."""
 
     def __init__(self, module: str, exc: BaseException) -> None:
         self.NAME = module.rsplit(".", 1)[-1].replace("_", "-")
@@ -72,15 +75,12 @@ class _Broken:
 
 
 def load_commands(modules: Sequence[str] = COMMAND_MODULES) -> list[ModuleType | _Broken]:
-    """Import the command modules, skipping those that do not exist (yet)."""
+    """Import the command modules; one that is missing or fails to import stands as a
+    `_Broken` command that says why when it is run."""
     commands: list[ModuleType | _Broken] = []
     for name in modules:
         try:
             commands.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # not written yet: no such command
-            commands.append(_Broken(name, exc))
         except Exception as exc:  # a bug in one command must not take down the others
             commands.append(_Broken(name, exc))
     return commands
