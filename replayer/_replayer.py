@@ -36,6 +36,7 @@ from storage.analysis.paths import Part
 
 from . import _queries
 from ._queries import ValueChange
+from ._text import plural
 from .errors import EventNotFoundError, StateUnknownError
 
 __all__ = ["Replayer", "Summary"]
@@ -442,4 +443,4 @@ class Replayer:
 
     def __repr__(self) -> str:
         return (f"<Replayer {self.header.workflow!r} {self.recording_id} "
-                f"{len(self)} events at {self._position}>")
+                f"{plural(len(self), 'event')} at {self._position}>")

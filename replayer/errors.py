@@ -14,6 +14,7 @@ from `storage` unchanged.
 from __future__ import annotations
 
 from storage import FlowtapeError, UnknownState
+from storage._words import plural
 
 __all__ = ["EventNotFoundError", "ReplayerError", "StateUnknownError"]
 
@@ -27,9 +28,8 @@ class EventNotFoundError(ReplayerError, IndexError, KeyError):
 
     def __init__(self, path: str, what: str, count: int) -> None:
         self.path = path
-        super().__init__(
-            f"{path}: no event {what} (the recording has {count} events, seq 0..{count - 1})"
-        )
+        held = f"{plural(count, 'event')}, seq 0..{count - 1}" if count else "no events"
+        super().__init__(f"{path}: no event {what} (the recording has {held})")
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

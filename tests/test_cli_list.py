@@ -107,3 +107,18 @@ def test_failed_includes_runs_that_never_finished(flowtape: Run, store: Path) ->
     assert flowtape("--success")[1] == ["completed"]
     code, _, err = flowtape("--failed", "--status", "completed")
     assert code == 2 and "--status completed" in err and "--failed" in err
+
+
+def test_a_running_recording_has_no_duration_yet(store: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recording still being written lists as running with no duration ("-"), as an
+    incomplete one does, not as a run that took 0ns."""
+    from recorder import record_workflow
+
+    monkeypatch.delenv("COLUMNS", raising=False)  # whole table lines into the pipe
+    with record_workflow("live", store=store):
+        assert main(["--store", str(store), "list"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if " live " in line)
+    assert "running" in row and "0ns" not in row
+    assert row.split()[row.split().index("running") + 3] == "-"  # status, date, time, duration

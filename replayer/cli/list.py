@@ -151,7 +151,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         table.add_column(column, justify=justify, no_wrap=column == "id")  # type: ignore[arg-type]
     for i in infos:
         started = i.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        duration = fmt_ns(i.duration_ns) if i.status != "incomplete" else "-"
+        # Unfinished (running, or its writer gone): no duration to show yet.
+        duration = fmt_ns(i.duration_ns) if i.status not in ("running", "incomplete") else "-"
         status = Text(printable(i.status, one_line=True), style=status_style(i.status))
         if i.degraded:  # the recorder could not record it all: `list --json` says what
             status.append(", degraded", style="yellow")

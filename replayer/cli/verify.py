@@ -88,7 +88,7 @@ def render(report: IntegrityReport, console: Console, *, list_skipped: bool) -> 
         console.print(Text("  damaged frames, skipped by --recover reading:", style="bold"))
         console.print(table)
     elif report.skipped:
-        console.print(f"  {len(report.skipped)} damaged frame(s); --recover lists them")
+        console.print(f"  {plural(len(report.skipped), 'damaged frame')}; --recover lists them")
     if report.verdict == "running":
         console.print(Text("OK so far: still being written", style="bold green"))
     elif report.verdict == "incomplete":
@@ -98,7 +98,7 @@ def render(report: IntegrityReport, console: Console, *, list_skipped: bool) -> 
         console.print(Text("OK", style="bold green"))
     else:
         n = len(report.problems)
-        console.print(Text(f"DAMAGED: {n} problem{'s' if n != 1 else ''}", style="bold red"))
+        console.print(Text(f"DAMAGED: {plural(n, 'problem')}", style="bold red"))
 
 
 def run_store(args: argparse.Namespace, console: Console) -> int:
@@ -145,4 +145,4 @@ def render_store(result: VerifyResult, console: Console, *, store: str, deep: bo
     if result.ok:
         console.print(Text("OK", style="bold green"))
     else:
-        console.print(Text(f"DAMAGED: {n} problem{'s' if n != 1 else ''}", style="bold red"))
+        console.print(Text(f"DAMAGED: {plural(n, 'problem')}", style="bold red"))

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from storage import Span
 
 from .._replayer import Replayer
-from .._text import fmt_ns, preview
+from .._text import fmt_ns, plural, preview
 from .scan import walk
 from .text import STATUS_MARKS, cut, span_title, span_when, status_words
 from .tree import Link, SpanTree, link_messages, span_tree
@@ -109,7 +109,7 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
     header, summary = replayer.header, replayer.summary
     yield f"digraph {dot_id(graph_name or header.workflow or 'workflow')} {{\n"
     title = (f"{header.workflow} · {found.status} · {fmt_ns(summary.duration_ns)} · "
-             f"{summary.event_count} events\n{header.recording_id}")
+             f"{plural(summary.event_count, 'event')}\n{header.recording_id}")
     yield (f"  graph [label={dot_string(title)}, labelloc=t, fontname=\"Helvetica\", "
            "fontsize=12, rankdir=TB, nodesep=0.3, ranksep=0.4];\n")
     yield "  node [fontname=\"Helvetica\", fontsize=10, margin=\"0.12,0.04\"];\n"

@@ -67,8 +67,8 @@ def _clip_lines(text: str, limit: int, *, keep: str = "head") -> str:
         return "\n".join(lines)
     cut = len(lines) - limit
     if keep == "tail":
-        return "\n".join([f"… ({cut} earlier lines cut)", *lines[-limit:]])
-    return "\n".join([*lines[:limit], f"… ({cut} more lines cut)"])
+        return "\n".join([f"… ({plural(cut, 'earlier line')} cut)", *lines[-limit:]])
+    return "\n".join([*lines[:limit], f"… ({plural(cut, 'more line')} cut)"])
 
 
 def _json_block(value: Any) -> str:
@@ -99,7 +99,7 @@ def _path(failure: Failure, errors: dict[int, ErrorMark]) -> Iterator[str]:
         shown = [*path[:3], None, *path[-(_PATH_SPANS - 4):]]
     for i, s in enumerate(shown):
         if s is None:
-            yield f"{i + 1}. … {len(path) - _PATH_SPANS + 1} spans\n"
+            yield f"{i + 1}. … {plural(len(path) - _PATH_SPANS + 1, 'span')}\n"
         else:
             yield (f"{i + 1}. "
                    f"{_span_line(s, errors.get(s.start_seq), target=s is path[-1])}\n")

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from storage import Span
 
 from .._replayer import Replayer
-from .._text import fmt_ns, preview
+from .._text import fmt_ns, plural, preview
 from .scan import walk
 from .text import STATUS_MARKS, cut, span_title, span_when
 from .tree import SpanTree, link_messages, span_tree
@@ -120,8 +120,8 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
         text = preview(m.message, _TEXT_LIMIT) if m.message is not None else "message"
         yield f'  {a} -.->|"{mermaid_text(text)}"| {b}\n'
     if left_out:
-        yield (f'  more["… {left_out} more spans not drawn (GitHub draws at most 500 edges);'
-               ' the dot export has them all"]\n')
+        yield (f'  more["… {plural(left_out, "more span")} not drawn (GitHub draws at most '
+               '500 edges); the dot export has them all"]\n')
     yield _CLASSES
 
 

@@ -62,7 +62,7 @@ def iter_summary(replayer: Replayer) -> Iterator[str]:
     if found.status in ("running", "incomplete"):
         yield ("no footer: " + ("the run is still being recorded" if found.status == "running"
                                 else "the run crashed or was killed")
-               + (f" ({summary.unreadable_tail_bytes} unreadable bytes at the end)"
+               + (f" ({plural(summary.unreadable_tail_bytes, 'unreadable byte')} at the end)"
                   if summary.unreadable_tail_bytes else "") + "\n")
     for note in [*summary.dropped, *summary.degraded]:
         yield f"note: {plain(note)}\n"

@@ -28,7 +28,7 @@ from storage import (
 from storage.analysis.difftext import show_pair
 from storage.analysis.valuediff import ABSENT
 
-from .._text import fmt_ns
+from .._text import fmt_ns, plural
 from .timeline import status_style
 
 __all__ = ["print_report"]
@@ -82,8 +82,9 @@ def _headline(d: RecordingDiff) -> Panel:
         lines.append(Text.assemble((label, "bold"), f"{ref.workflow} {ref.recording_id} ",
                                    (status, status_style(status)), f"  {ref.path}"))
     counts = Counter(s.op for s in d.steps)
-    lines.append(Text(f"{len(d.steps)} steps: {counts['equal']} equal, {counts['changed']} "
-                      f"changed, {counts['only_in_a']} only in A, {counts['only_in_b']} only in B"
+    lines.append(Text(f"{plural(len(d.steps), 'step')}: {counts['equal']} equal, "
+                      f"{counts['changed']} changed, {counts['only_in_a']} only in A, "
+                      f"{counts['only_in_b']} only in B"
                       + (f"; moved: {', '.join(d.moved)}" if d.moved else ""), style="dim"))
     return Panel(Group(*lines), title="flowtape compare", border_style=border, expand=False)
 

@@ -273,7 +273,7 @@ class Stepper(Looking):
         if not arg:
             n = len(self.breakpoints)
             self.breakpoints.clear()
-            self.message(f"Deleted {n} breakpoint{'s' if n != 1 else ''}.")
+            self.message(f"Deleted {plural(n, 'breakpoint')}.")
             return False
         gone = [bp for bp in self.breakpoints if str(bp.number) == arg or bp.what == arg]
         if not gone:
@@ -309,7 +309,7 @@ class Stepper(Looking):
         if not arg:
             n = len(self.watches)
             self.watches.clear()
-            self.message(f"Removed {n} watch{'es' if n != 1 else ''}.")
+            self.message(f"Removed {plural(n, 'watch', 'watches')}.")
             return False
         text = format_path(self._parse_path(arg)) or "state"
         if self.watches.pop(text, None) is None:

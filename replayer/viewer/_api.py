@@ -103,7 +103,7 @@ def meta(r: Replayer, *, live: bool) -> dict[str, Any]:
     n = len(r)
     dense = n == 0 or r[n - 1].seq == n - 1
     summary = r.summary
-    if live:  # the replayer says incomplete for any footerless file; this one is still written
+    if live:  # agree with `live`, asked of the writer's lock a moment before the summary
         summary = msgspec.structs.replace(summary, status="running")
     return {"header": r.header, "footer": r.footer, "summary": summary, "count": n,
             "live": live, "seqs": None if dense else [e.seq for e in r.iter_events()]}

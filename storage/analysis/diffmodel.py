@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from .._words import plural
 from .difftext import format_value, text_report
 from .valuediff import ABSENT
 
@@ -216,7 +217,8 @@ class RegressionPolicy(msgspec.Struct, frozen=True, kw_only=True):
         """A policy counting only the named kinds (see the fields); ValueError for others."""
         unknown = [k for k in kinds if k not in cls.KINDS]
         if unknown:
-            raise ValueError(f"unknown regression kind(s) {', '.join(map(repr, unknown))}; "
+            raise ValueError(f"unknown regression {'kind' if len(unknown) == 1 else 'kinds'} "
+                             f"{', '.join(map(repr, unknown))}; "
                              f"choose from {', '.join(cls.KINDS)}")
         return cls(**{k: k in kinds for k in cls.KINDS})
 
@@ -313,26 +315,26 @@ class RecordingDiff(msgspec.Struct, frozen=True, kw_only=True):
         p = policy if policy is not None else self.policy
         out: list[str] = []
 
-        def count(n: int, what: str) -> None:
+        def count(n: int, what: str, where: str = "") -> None:
             if n:
-                out.append(f"{n} {what}")
+                out.append(plural(n, what) + where)
 
         if p.missing_nodes:
-            count(len(self.only_in_a), "node execution(s) only in A")
+            count(len(self.only_in_a), "node execution", " only in A")
         if p.extra_nodes:
-            count(len(self.only_in_b), "node execution(s) only in B")
+            count(len(self.only_in_b), "node execution", " only in B")
         if p.inputs:
-            count(len(self.input_changes), "changed input value(s)")
+            count(len(self.input_changes), "changed input value")
         if p.outputs:
-            count(len(self.output_changes), "changed output value(s)")
+            count(len(self.output_changes), "changed output value")
         if p.errors:
-            count(len(self.error_changes), "changed error value(s)")
+            count(len(self.error_changes), "changed error value")
         if p.state:
-            count(len(self.state_changes.at_end), "changed final state value(s)")
+            count(len(self.state_changes.at_end), "changed final state value")
         if p.status and self.status_worse:
             out.append(f"status {self.metadata.status.a} -> {self.metadata.status.b}")
         if p.timing:
-            count(len(self.timing_regressions), "timing regression(s)")
+            count(len(self.timing_regressions), "timing regression")
         return out
 
     @property

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from .._words import plural
 from ..format.placeholders import TRUNCATED_KEY, is_truncated
 from .valuediff import ABSENT
 
@@ -140,7 +141,7 @@ def text_report(d: RecordingDiff, max_lines: int, width: int | None = None) -> l
             continue
         if budget <= 0:
             rest = sum(1 for t in d.steps[i:] if t.op != "equal")
-            body.append(f"  … {rest} more differing step(s) (see the JSON report)")
+            body.append(f"  … {plural(rest, 'more differing step')} (see the JSON report)")
             break
         mark = {"changed": "~", "only_in_a": "-", "only_in_b": "+"}[s.op]
         where = " ".join(f"{k}#{v}" for k, v in (("A", s.a), ("B", s.b)) if v is not None)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from .._words import plural
 from ..errors import CorruptRecordingError, RecordingNotFoundError
 from .codec import codec_for_name
 from .reader import LogReader, SkippedFrame
@@ -230,8 +231,3 @@ def _check(reader: LogReader, report: IntegrityReport,
     elif report.trailer:
         report.checks.append("trailer present and pointing at the footer: it is found "
                              "without a scan")
-
-
-def plural(n: int, word: str) -> str:
-    """``1 frame``, ``2 frames``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
