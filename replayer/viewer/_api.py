@@ -25,6 +25,7 @@ import msgspec
 from storage import Event, RecordingQuery
 from storage.analysis.paths import node_matches
 
+from .._dates import parse_when
 from .._diff import diff
 from .._replayer import Replayer
 
@@ -62,13 +63,13 @@ def _float(params: Params, name: str) -> float | None:
         raise BadParameter(f"{name}={text!r} is not a number of seconds") from None
 
 
-def _date(params: Params, name: str) -> dt.datetime | None:
+def _date(params: Params, name: str, *, end: bool = False) -> dt.datetime | None:
+    """A list filter's bound, in the forms `flowtape list --start/--end` takes."""
     text = params.get(name)
     try:
-        return dt.datetime.fromisoformat(text) if text else None
-    except ValueError:
-        raise BadParameter(f"{name}={text!r} is not a date; write it like 2025-01-31T12:00"
-                           ) from None
+        return parse_when(text, end=end) if text else None
+    except ValueError as exc:
+        raise BadParameter(f"{name}={exc}") from None
 
 
 def _json(params: Params, name: str) -> Any:
@@ -85,7 +86,7 @@ def query(params: Params) -> RecordingQuery:
         return RecordingQuery(
             workflow_name=params.get("workflow") or None, status=params.get("status") or None,
             tags=tags or None, tags_mode="any" if params.get("any_tag") == "1" else "all",
-            start_date=_date(params, "since"), end_date=_date(params, "until"),
+            start_date=_date(params, "since"), end_date=_date(params, "until", end=True),
             min_duration=_float(params, "min_duration"),
             max_duration=_float(params, "max_duration"),
             error_type=params.get("error_type") or None,
