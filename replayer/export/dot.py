@@ -23,7 +23,7 @@ from .._replayer import Replayer
 from .._text import fmt_ns, plural, preview
 from .scan import walk
 from .text import STATUS_MARKS, cut, span_title, span_when, status_words
-from .tree import Link, SpanTree, link_messages, span_tree
+from .tree import Link, SpanTree, link_messages, nested, span_tree
 
 __all__ = ["STATUS_COLOURS", "dot_id", "dot_string", "iter_dot", "to_dot"]
 
@@ -122,35 +122,22 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
     yield "}\n"
 
 
-_CLOSE = -1
-
-
 def _nodes(tree: SpanTree, errors: dict[int, str],
            stand_ins: dict[tuple[int | None, str], str]) -> Iterator[str]:
-    """Node statements, teams as nested clusters (an explicit stack: recursion can be deep)."""
-    by_seq = tree.by_seq
-    stack: list[int] = [s.start_seq for s in reversed(tree.roots)]
-    depth = 1
-    while stack:
-        seq = stack.pop()
-        if seq == _CLOSE:
-            depth -= 1
-            yield "  " * depth + "}\n"
-            continue
-        s = by_seq[seq]
+    """Node statements, teams as nested clusters (`nested`)."""
+    for step, s, depth in nested(tree):
         pad = "  " * depth
-        if s.kind == "team":
+        if s is None:
+            yield pad + "}\n"
+        elif step == "open":
             border = STATUS_COLOURS.get(s.status, STATUS_COLOURS["incomplete"])[1]
-            yield (f"{pad}subgraph cluster_s{seq} {{\n{pad}  label="
+            yield (f"{pad}subgraph cluster_s{s.start_seq} {{\n{pad}  label="
                    f"{dot_string('team ' + cut(s.node, _NAME_LIMIT))}; style=\"rounded,dashed\";"
                    f" color=\"{border}\"; fontname=\"Helvetica\"; fontsize=10;\n")
-            depth += 1
-            stack.append(_CLOSE)
-            yield "  " * depth + _node_stmt(s, errors.get(seq)) + "\n"
-            yield from _stand_ins(stand_ins, seq, depth)
+            yield pad + "  " + _node_stmt(s, errors.get(s.start_seq)) + "\n"
+            yield from _stand_ins(stand_ins, s.start_seq, depth + 1)
         else:
-            yield pad + _node_stmt(s, errors.get(seq)) + "\n"
-        stack.extend(reversed(tree.children.get(seq, ())))
+            yield pad + _node_stmt(s, errors.get(s.start_seq)) + "\n"
 
 
 def _stand_ins(stand_ins: dict[tuple[int | None, str], str], team: int | None,

@@ -27,7 +27,7 @@ from .._replayer import Replayer
 from .._text import fmt_ns, plural, preview
 from .scan import walk
 from .text import STATUS_MARKS, cut, span_title, span_when
-from .tree import SpanTree, link_messages, span_tree
+from .tree import SpanTree, link_messages, nested, span_tree
 
 __all__ = ["DEFAULT_MAX_SPANS", "iter_mermaid", "mermaid_id", "mermaid_text", "to_mermaid"]
 
@@ -125,32 +125,20 @@ def iter_mermaid(replayer: Replayer, *, max_spans: int = DEFAULT_MAX_SPANS) -> I
     yield _CLASSES
 
 
-_END = -1
-
-
 def _boxes(tree: SpanTree, errors: dict[int, str],
            stand_ins: dict[tuple[int | None, str], str]) -> Iterator[str]:
-    """Node lines, teams as nested subgraphs (an explicit stack: recursion can be deep)."""
-    by_seq = tree.by_seq
-    stack = [s.start_seq for s in reversed(tree.roots)]
-    depth = 1
-    while stack:
-        seq = stack.pop()
-        if seq == _END:
-            depth -= 1
-            yield "  " * depth + "end\n"
-            continue
-        s = by_seq[seq]
-        if s.kind == "team":
+    """Node lines, teams as nested subgraphs (`nested`)."""
+    for step, s, depth in nested(tree):
+        pad = "  " * depth
+        if s is None:
+            yield pad + "end\n"
+        elif step == "open":
             title = mermaid_text("team " + cut(s.node, _NAME_LIMIT))
-            yield "  " * depth + f'subgraph team_{seq}["{title}"]\n'
-            depth += 1
-            stack.append(_END)
-            yield "  " * depth + _box(s, errors.get(seq)) + "\n"
-            yield from _stand_in_boxes(stand_ins, seq, depth)
+            yield pad + f'subgraph team_{s.start_seq}["{title}"]\n'
+            yield pad + "  " + _box(s, errors.get(s.start_seq)) + "\n"
+            yield from _stand_in_boxes(stand_ins, s.start_seq, depth + 1)
         else:
-            yield "  " * depth + _box(s, errors.get(seq)) + "\n"
-        stack.extend(reversed(tree.children.get(seq, ())))
+            yield pad + _box(s, errors.get(s.start_seq)) + "\n"
 
 
 def _stand_in_boxes(stand_ins: dict[tuple[int | None, str], str], team: int | None,

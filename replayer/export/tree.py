@@ -10,7 +10,7 @@ team message to the member executions it went from and to.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
@@ -18,7 +18,7 @@ from storage import Span
 
 from .scan import Message
 
-__all__ = ["Link", "SpanTree", "end_ns", "link_messages", "parent_seq", "span_index",
+__all__ = ["Link", "SpanTree", "end_ns", "link_messages", "nested", "parent_seq", "span_index",
            "span_tree"]
 
 
@@ -67,6 +67,34 @@ def span_tree(spans: Iterable[Span]) -> SpanTree:
         else:
             children.setdefault(parent, []).append(seq)
     return SpanTree(by_seq=by_seq, roots=roots, children=children)
+
+
+def nested(tree: SpanTree) -> Iterator[tuple[str, Span | None, int]]:
+    """The tree depth first, for drawing teams as nested groups (dot clusters, mermaid
+    subgraphs): ``("open", team, d)`` for a team, whose own node and everything under it
+    follow at depth ``d + 1`` until ``("close", None, d)``; ``("node", span, d)`` for any
+    other span. Depths start at 1. An explicit stack: recursion can be deep."""
+    by_seq = tree.by_seq
+    stack: list[int] = [s.start_seq for s in reversed(tree.roots)]
+    depth = 1
+    while stack:
+        seq = stack.pop()
+        if seq == _CLOSE:
+            depth -= 1
+            yield "close", None, depth
+            continue
+        s = by_seq[seq]
+        if s.kind == "team":
+            yield "open", s, depth
+            depth += 1
+            stack.append(_CLOSE)
+        else:
+            yield "node", s, depth
+        stack.extend(reversed(tree.children.get(seq, ())))
+
+
+#: Stands on `nested`'s stack for the end of a group (no span has a negative seq).
+_CLOSE = -1
 
 
 def end_ns(span: Span, last_ts: int) -> int:
