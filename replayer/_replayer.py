@@ -19,6 +19,7 @@ import msgspec
 
 from storage import (
     Event,
+    EventView,
     Footer,
     Header,
     LogReader,
@@ -238,7 +239,13 @@ class Replayer:
         Built afresh on each call from slim views of the events (payloads are not
         decoded), so the list is the caller's own; keep it if you need it twice.
         """
-        return build_spans(iter_event_views(self.reader))
+        return build_spans(self.event_views())
+
+    def event_views(self) -> Iterator[EventView]:
+        """Slim views of the readable events, in order: ``seq``, ``kind``, ``node``, the links
+        and ``lane``, with the payload left undecoded (`storage.view_data` decodes one), so
+        one pass over a big recording stays cheap (the exports, the viewer, spans)."""
+        return iter_event_views(self.reader)
 
     def _span_index(self) -> dict[int, Span]:
         """The spans by start seq, built once (shared: the queries copy what they hand out)."""

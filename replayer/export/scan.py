@@ -22,17 +22,15 @@ from typing import Any
 
 import msgspec
 
-from storage import END_KINDS, START_KINDS, EventView, Span, build_spans, iter_event_views
+from storage import END_KINDS, START_KINDS, EventView, Span, build_spans
 from storage.analysis.outcomes import OUTCOME_KINDS, end_status
-from storage.analysis.spans import SPAN_KIND
+from storage.analysis.spans import SPAN_KIND, view_data
 
 from .._replayer import Replayer
 from .._text import headline
 
 __all__ = ["ErrorMark", "Mark", "Message", "Scan", "run_status", "walk"]
 
-_data = msgspec.json.Decoder()
-_json = msgspec.json.Encoder()
 
 #: Kinds whose payload a scan decodes (everything else stays undecoded bytes).
 _MESSAGE, _MARKS = "team_message", ("checkpoint", "custom")
@@ -111,15 +109,6 @@ class Scan(msgspec.Struct, kw_only=True):
     """The slowest finished spans other than the workflow, slowest first."""
 
 
-def _decode(raw: msgspec.Raw) -> Any:
-    if not raw:
-        return None
-    try:
-        return _data.decode(raw)
-    except msgspec.DecodeError:  # the reader validated the line; be safe regardless
-        return None
-
-
 class _Collector:
     """Picks messages, errors and marks out of the event views going past."""
 
@@ -135,7 +124,7 @@ class _Collector:
             if not outcome and len(out.errors) >= self.errors:
                 out.error_count += 1  # a node error past those kept: no need to decode it
                 return None
-            data = _decode(v.data)
+            data = view_data(v)
             err = data.get("error") if isinstance(data, dict) else None
             if err is None and not kind.endswith("_error"):
                 return data  # a member or team that ended without an error
@@ -149,14 +138,14 @@ class _Collector:
         if kind == _MESSAGE:
             out.message_count += 1
             if self.messages:
-                d = _decode(v.data)
+                d = view_data(v)
                 d = d if isinstance(d, dict) else {}
                 out.messages.append(Message(
                     seq=v.seq, ts=v.ts, lane=v.lane, parent=v.parent, team=v.node or "",
                     sender=str(d.get("from", "")), receiver=str(d.get("to", "")),
                     message=d.get("message")))
         elif kind in _MARKS and self.marks:
-            d = _decode(v.data)
+            d = view_data(v)
             d = d if isinstance(d, dict) else {}
             out.marks.append(Mark(seq=v.seq, ts=v.ts, kind=kind, name=str(d.get("name", kind)),
                                   lane=v.lane, parent=v.parent, value=d.get("value")))
@@ -180,7 +169,7 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
     """
     out = Scan(status=run_status(replayer))
     collect = _Collector(out, messages, max_errors, marks)
-    views = _views(replayer)
+    views = replayer.event_views()
     if full:
         outcomes: dict[int, tuple[int, str]] = {}  # span start -> (end seq, status)
 
@@ -261,22 +250,6 @@ def _settle(out: Scan) -> None:
     for s in out.spans:
         if s.end_seq is None:
             s.status = "incomplete"
-
-
-def _views(replayer: Replayer) -> Iterator[EventView]:
-    """Slim views of the events; under ``recover``, made from the events that survived.
-
-    `storage.iter_event_views` reads raw frames and stops at a damaged one even
-    when the file was opened with ``recover=True``; `Replayer.iter_events` skips it.
-    """
-    if not replayer.reader.recover:
-        return iter_event_views(replayer.reader)
-    return (EventView(e.seq, e.ts, e.kind, e.node, e.span, e.parent, e.depth, e.lane, e.attempt,
-                      msgspec.Raw(_json.encode(e.data)) if e.data is not None else _NO_DATA)
-            for e in replayer.iter_events())
-
-
-_NO_DATA = msgspec.Raw(b"")
 
 
 def _totals(out: Scan, spans: list[Span], slowest: int) -> None:

@@ -28,10 +28,10 @@ import msgspec
 
 from storage import END_KINDS, START_KINDS, EventView, Span
 from storage.analysis.outcomes import OUTCOME_KINDS, end_status
-from storage.analysis.spans import SPAN_KIND
+from storage.analysis.spans import SPAN_KIND, view_data
 
 from .._replayer import Replayer
-from ..export.scan import Message, _views
+from ..export.scan import Message
 from ..export.tree import link_messages
 
 __all__ = ["COLUMNS", "KINDS", "Outline", "Window", "outline"]
@@ -45,7 +45,6 @@ _KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
 _ROWS_PER_CHUNK = 8192
 
 _enc = msgspec.json.Encoder()
-_data = msgspec.json.Decoder()
 
 
 class Window(msgspec.Struct, kw_only=True):
@@ -117,15 +116,8 @@ class Outline:
         return bytes(out)
 
 
-def _decoded(v: EventView) -> Any:
-    try:
-        return _data.decode(v.data) if v.data else None
-    except msgspec.DecodeError:
-        return None
-
-
 def _message(v: EventView) -> Message:
-    d = _decoded(v)
+    d = view_data(v)
     d = d if isinstance(d, dict) else {}
     return Message(seq=v.seq, ts=v.ts, lane=v.lane, parent=v.parent, team=v.node or "",
                    sender=str(d.get("from", "")), receiver=str(d.get("to", "")), message=None)
@@ -141,7 +133,7 @@ def outline(replayer: Replayer) -> Outline:
     open_: dict[int, int] = {}  # start seq -> row, while the span has no end
     groups: dict[int, Span] = {}  # team and member spans, for matching messages
     messages: list[Message] = []
-    for v in _views(replayer):
+    for v in replayer.event_views():
         kind = v.kind
         out.last_ts = max(out.last_ts, v.ts)
         if kind in START_KINDS:
@@ -165,7 +157,7 @@ def outline(replayer: Replayer) -> Outline:
             if row is None:
                 continue
             end[row], t1[row] = v.seq, v.ts
-            said = end_status(kind, _decoded(v) if kind in OUTCOME_KINDS else None)
+            said = end_status(kind, view_data(v) if kind in OUTCOME_KINDS else None)
             status[row] = out.statuses(said)
             group = groups.get(v.span)
             if group is not None:

@@ -50,8 +50,8 @@ from .diffmodel import (
     Step,
     TimingRegression,
 )
-from .diffside import Side, changes_of, decode_data, duration, error_of, inputs_of, part
-from .spans import Span
+from .diffside import Side, changes_of, duration, error_of, inputs_of, part
+from .spans import Span, view_data
 from .valuediff import ABSENT, IgnoreRules, ValueDiffer
 
 __all__ = ["diff_recordings"]
@@ -324,11 +324,11 @@ class _Engine:
         out: list[Change] = []
         differ = self.differ
         if start_a.data != start_b.data:
-            da, db = decode_data(start_a), decode_data(start_b)
+            da, db = view_data(start_a), view_data(start_b)
             out += changes_of(differ.diff(inputs_of(sa, da), inputs_of(sb, db), "inputs", node))
         if not same_end:
-            ea = decode_data(end_a) if end_a is not None else None
-            eb = decode_data(end_b) if end_b is not None else None
+            ea = view_data(end_a) if end_a is not None else None
+            eb = view_data(end_b) if end_b is not None else None
             out += changes_of(differ.diff(part(ea, "outputs"), part(eb, "outputs"), "outputs",
                                         node))
             out += changes_of(differ.diff(

@@ -13,19 +13,16 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-import msgspec
-
 from ..format.reader import LogReader
 from .diffmodel import Change, RecordingRef
 from .outcomes import OUTCOME_KINDS, end_status
-from .spans import EventView, Span, build_spans, iter_event_views
+from .spans import EventView, Span, build_spans, iter_event_views, view_data
 from .state import StateTracker
 from .valuediff import ABSENT, unknown_sides
 
-__all__ = ["Side", "changes_of", "decode_data", "duration", "error_of", "inputs_of", "part",
+__all__ = ["Side", "changes_of", "duration", "error_of", "inputs_of", "part",
            "settle_statuses"]
 
-_json = msgspec.json.Decoder()
 #: Error fields compared; the traceback is not (its line numbers move with any edit).
 _ERROR_FIELDS = ("type", "message", "causes")
 
@@ -113,12 +110,7 @@ def settle_statuses(spans: list[Span], views: list[EventView], *, running: bool)
             continue
         end = ends.get(s.end_seq)
         if end is not None and end.span == s.start_seq:
-            s.status = end_status(end.kind, decode_data(end))
-
-
-def decode_data(view: EventView) -> Any:
-    # The view decoder has already parsed the whole line, so this cannot fail.
-    return _json.decode(view.data) if view.data else None
+            s.status = end_status(end.kind, view_data(end))
 
 
 def duration(side: Side) -> int:

@@ -18,7 +18,8 @@ from ..format.events import END_KINDS, START_KINDS
 from ..format.reader import LogReader
 from .outcomes import OUTCOME_KINDS, end_status
 
-__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "end_outcome", "iter_event_views"]
+__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "end_outcome", "iter_event_views",
+           "view_data"]
 
 #: Span kind for each start event kind.
 SPAN_KIND = {
@@ -55,6 +56,21 @@ class _Outcome(msgspec.Struct, gc=False):
 
 
 _outcome = msgspec.json.Decoder(_Outcome)
+_data = msgspec.json.Decoder()
+
+
+def view_data(view: EventView) -> Any:
+    """The payload a slim view left undecoded, decoded now (None when there is none).
+
+    The reader checked the whole line when it made the view, so this does not fail; a
+    payload that would not decode anyway reads as None.
+    """
+    if not view.data:
+        return None
+    try:
+        return _data.decode(view.data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
 
 #: End kinds whose ``data`` can change the span's status or carry its error; the
 #: others (``node_complete`` holds outputs, maybe large) are not decoded.
