@@ -52,7 +52,7 @@ from storage import (
     RecordingQuery,
     new_recording_id,
 )
-from storage.stores.catalog import row_from_log
+from storage.stores.rows import row_from_log
 
 BUDGET_MS = 100.0
 DATA = Path(__file__).resolve().parent / ".data"

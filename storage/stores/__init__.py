@@ -1,7 +1,7 @@
 """The stores room: where recordings live, and the catalog that answers questions about them.
 
 The `Store` contract and its query types (`store`), picking a store from a
-URL (`registry`), the SQLite catalog (`catalog`, `connections`), what every
+URL (`registry`), the SQLite catalog (`catalog`, `rows`, `connections`), what every
 catalogued store does alike (`catalogued`, `upkeep`), the file, memory and
 object stores (`file`, `memory`, `object_store` with `object_backend` and
 `ranged`), retention, statistics, ids and whether a writer still lives

@@ -34,18 +34,11 @@ from ..errors import (
 from ..format.events import Header
 from ..format.integrity import check_file
 from ..format.reader import LogReader
-from .catalog import (
-    Catalog,
-    CatalogRow,
-    decode_tags,
-    from_us,
-    merge_notes,
-    row_from_log,
-    to_us,
-)
+from .catalog import Catalog
 from .ids import MIN_SUFFIX, shortest_handles, validate_id
 from .liveness import DEFAULT_STALE_AFTER, writer_alive
 from .retention import RetentionPolicy, RetentionResult, plan_retention
+from .rows import CatalogRow, decode_tags, from_us, merge_notes, row_from_log, to_us
 from .stats import StoreStats, compute_stats
 from .store import RecordingInfo, RecordingQuery, parse_started_at
 from .upkeep import ReindexResult, VerifyResult

@@ -27,10 +27,11 @@ from collections.abc import Sequence
 from ..errors import RecordingReadError, StoreError
 from ..format.codec import suffix_for_codec
 from ..format.reader import LogReader
-from .catalog import CATALOG_NAME, Catalog, CatalogRow, merge_notes, to_us
+from .catalog import CATALOG_NAME, Catalog
 from .catalogued import CatalogStore, Progress
 from .ids import is_valid_id, validate_id
 from .liveness import DEFAULT_STALE_AFTER, writer_alive
+from .rows import CatalogRow, merge_notes, to_us
 from .store import RECORDING_SUFFIXES, parse_started_at
 from .upkeep import ReindexResult, VerifyResult, copy_reason, keep_one_copy
 

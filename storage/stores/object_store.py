@@ -36,13 +36,14 @@ from ..errors import (
 )
 from ..format.codec import detect_codec, suffix_for_codec
 from ..format.reader import LogReader
-from .catalog import CATALOG_NAME, Catalog, CatalogRow, row_from_log
+from .catalog import CATALOG_NAME, Catalog
 from .catalogued import CatalogStore, Progress
 from .file import adopt_partials, recording_name_id
 from .ids import validate_id
 from .liveness import DEFAULT_STALE_AFTER
 from .object_backend import default_cache_dir, filesystem, fsspec_protocols
 from .ranged import read_ends
+from .rows import CatalogRow, row_from_log
 from .upkeep import ReindexResult, VerifyResult, keep_one_copy
 
 __all__ = ["FsspecStore", "Refreshed", "UploadResult", "default_cache_dir", "fsspec_protocols"]

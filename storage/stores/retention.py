@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from .catalog import CatalogRow, from_us
+from .rows import CatalogRow, from_us
 
 __all__ = ["RetentionItem", "RetentionPolicy", "RetentionResult", "plan_retention"]
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import msgspec
 
-from .catalog import from_us, where_clause
+from .catalog import where_clause
+from .rows import from_us
 from .store import RecordingQuery
 
 __all__ = ["StoreStats", "compute_stats"]

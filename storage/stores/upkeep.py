@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from .catalog import CatalogRow
+from .rows import CatalogRow
 from .store import RECORDING_SUFFIXES
 
 __all__ = ["ReindexResult", "VerifyResult", "copy_reason", "keep_one_copy"]
