@@ -5,7 +5,7 @@ int, float, bool, None); state-mutation sequences drive `snapshot()` the way a
 workflow changes its state between calls. The ``flowtape`` profile keeps
 example counts modest so the whole suite stays fast on two cores;
 ``FLOWTAPE_HYPOTHESIS_PROFILE=flowtape-thorough`` runs 1000 examples a test.
-The reader's fuzz tests (tests/test_fuzz_reader.py) run under
+The reader's fuzz tests (tests/format/test_fuzz_reader.py) run under
 `FUZZ_SETTINGS`: ``FLOWTAPE_FUZZ_EXAMPLES`` examples a test (default 300;
 ``FLOWTAPE_FUZZ_EXAMPLES=20000`` for a long run).
 """

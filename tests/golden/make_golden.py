@@ -5,7 +5,7 @@
     .venv/bin/python tests/golden/make_golden.py          # refuses to overwrite
     .venv/bin/python tests/golden/make_golden.py --force  # only when adding a new golden
 
-The files pin what format version 1 is: `tests/test_golden_v1.py` reads them
+The files pin what format version 1 is: `tests/format/test_golden_v1.py` reads them
 with today's reader and checks every field, so a later reader that stops
 reading version 1 fails. Regenerating them would defeat that — add new files
 for new behaviour instead, and update the expectations in the test by hand.

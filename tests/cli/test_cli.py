@@ -27,7 +27,7 @@ from replayer.cli import COMMAND_MODULES, build_parser, load_commands, main
 from replayer.terminal.console import progress
 from storage import FlowtapeError, RecordingInfo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @node

@@ -20,7 +20,7 @@ from replayer import ExecutionReplayer, Replayer
 from storage import LogReader
 from storage.format.integrity import check_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
 import sys, time

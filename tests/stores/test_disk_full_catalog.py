@@ -19,7 +19,7 @@ import pytest
 
 from storage import FileStore, open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
     # Runs once the stores take the notes (a change made in parallel with the recorder's).

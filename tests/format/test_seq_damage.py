@@ -22,7 +22,7 @@ from bad_files import event_line, header_line, plain, zstd_frame
 from replayer import EXPORTERS, Replayer
 from storage import CorruptRecordingError, EventView, LogReader, build_spans
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def ev(seq: int, kind: str = "custom", **fields: object) -> bytes:

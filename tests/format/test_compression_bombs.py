@@ -30,7 +30,7 @@ from bad_files import (
 from storage import CorruptRecordingError, LogReader
 from storage.format.codec import codec_for_name
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MIB = 1 << 20
 
 _AFTER = event_line(1, "custom", data={"name": "after"})

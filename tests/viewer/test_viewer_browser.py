@@ -2,7 +2,7 @@
 
 Each test opens a report written by `replayer.viewer.write_html` from
 ``file://``, as a person opening an attachment would, in Debian's Chromium
-(tests/viewer_browser.py). The page keeps the cursor's seq on ``<body
+(tests/viewer/viewer_browser.py). The page keeps the cursor's seq on ``<body
 data-seq>``; what the tests read besides is what a person sees: bars, rows
 and the inspector's text.
 """

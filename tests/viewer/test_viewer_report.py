@@ -1,6 +1,6 @@
 """The HTML report as bytes: one file, a CSP that forbids the network, the recording inside.
 
-What the page does with it is tested in a real browser (tests/test_viewer_browser.py);
+What the page does with it is tested in a real browser (tests/viewer/test_viewer_browser.py);
 here the file itself is read back in Python: its Content-Security-Policy, its
 inline code matched against the policy's hashes, the compressed chunks decoded
 to exactly the ``json`` export, the outline of spans the page draws, and the

@@ -29,7 +29,7 @@ from replayer.viewer._server import ViewerServer, serving
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 _browser = pytest.fixture(scope="module", name="browser")(launch_browser)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Store:

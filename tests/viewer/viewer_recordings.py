@@ -25,7 +25,7 @@ from typing import Any
 from recorder import node, record_workflow
 from storage import Counts, Event, Footer, Header, LogWriter, new_recording_id
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "research_pipeline.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "research_pipeline.py"
 
 #: Markup a page must show as text; each piece would set window.__pwned if it ran.
 HOSTILE_SCRIPT = "<script>window.__pwned = 'script'</script>"
@@ -204,7 +204,7 @@ def record_idle(store: Path, idle: float = 0.4) -> Path:
 def killed_mid_run(store: Path, hand: Path) -> Path:
     """A recording whose writer (a real child process) was killed with SIGKILL mid-run."""
     child = subprocess.Popen([sys.executable, "-c", LIVE_CHILD, str(store), str(hand)],
-                             cwd=Path(__file__).resolve().parent.parent,
+                             cwd=Path(__file__).resolve().parents[2],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

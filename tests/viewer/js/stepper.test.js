@@ -2,9 +2,9 @@
 // reading the json export's layout and gzip data blocks; the search matcher.
 
 import { test, eq } from "./harness.js";
-import { MemorySource, Spans, matcher } from "../../replayer/viewer/static/js/recording.js";
-import { Navigator } from "../../replayer/viewer/static/js/stepper.js";
-import { partJSON, partText, readDocument } from "../../replayer/viewer/static/js/decode.js";
+import { MemorySource, Spans, matcher } from "../../../replayer/viewer/static/js/recording.js";
+import { Navigator } from "../../../replayer/viewer/static/js/stepper.js";
+import { partJSON, partText, readDocument } from "../../../replayer/viewer/static/js/decode.js";
 
 // workflow wf { a { state }  loop  loop  b { c ! } }
 const EVENTS = [

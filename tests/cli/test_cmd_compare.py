@@ -22,8 +22,7 @@ from recorder import node, record_workflow
 from replayer.cli import compare as compare_command
 from storage import FlowtapeError, LogReader
 
-ROOT = Path(__file__).resolve().parent.parent
-HAS_CLI = (ROOT / "replayer" / "cli" / "__init__.py").exists()
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_KEYS = ["identical", "regression", "first_divergence", "steps", "only_in_a", "only_in_b",
              "input_changes", "output_changes", "error_changes", "state_changes",
              "timing_regressions", "metadata"]
@@ -68,8 +67,6 @@ def flowtape(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_CLI, reason="replayer/cli.py (the `flowtape` command) is not "
-                    "there yet; the command module is tested in-process below")
 def test_exit_codes_and_json_through_the_real_command(runs: dict[str, str],
                                                       tmp_path: Path) -> None:
     """0 when no regression, 1 on a regression, 2 for an unreadable input; --json is JSON."""
@@ -104,7 +101,6 @@ def test_exit_codes_and_json_through_the_real_command(runs: dict[str, str],
     assert json.loads(ignored.stdout)["identical"] is True
 
 
-@pytest.mark.skipif(not HAS_CLI, reason="replayer/cli.py is not there yet")
 def test_ids_in_a_store(tmp_path: Path) -> None:
     """Recordings named by id (and unique prefix) in --store compare like files."""
     store = tmp_path / "store"

@@ -39,7 +39,7 @@ from storage.format.codec import Codec, FrameError, codec_for_name
 from storage.format.frames import FrameSpan
 from storage.format.integrity import check_file
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 TRIED = {"inputs": 0}
 
 

@@ -1,8 +1,8 @@
 // state.js and format.js: patches, value diffs, the state after each event, why; paths.
 
 import { test, eq, throws } from "./harness.js";
-import { MISSING, StateBook, applyPatch, diffValues, lookup } from "../../replayer/viewer/static/js/state.js";
-import { fmtNs, formatPath, parsePath, printable } from "../../replayer/viewer/static/js/format.js";
+import { MISSING, StateBook, applyPatch, diffValues, lookup } from "../../../replayer/viewer/static/js/state.js";
+import { fmtNs, formatPath, parsePath, printable } from "../../../replayer/viewer/static/js/format.js";
 
 test("applyPatch applies every RFC 6902 op and leaves its input alone", () => {
   const doc = { a: { b: [1, 2] }, c: "x" };

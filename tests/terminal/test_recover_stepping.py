@@ -25,7 +25,7 @@ from replayer import EXPORTERS, EventNotFoundError, Replayer, export
 from storage import CorruptRecordingError
 from storage.format.frames import FrameSpan
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUFFIX = {"zstd": ".jsonl.zst", "gzip": ".jsonl.gz", "none": ".jsonl"}
 #: workflow start and complete, 100 node start/complete pairs, 10 state events
 EVENTS = 212

@@ -7,7 +7,7 @@ a NUL, a footer whose duration does not fit the catalog — sits in a store
 beside a good recording. Every store operation goes on working; reindex and
 verify name each bad file and what is wrong with it, and nothing of it
 enters the catalog. The object store gets the same files in
-tests/test_store_s3.py and must give the same reasons.
+tests/stores/test_store_s3.py and must give the same reasons.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from test_stepper import record_shop
 
 pytestmark = [pytest.mark.slow, pytest.mark.tools]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["n", "b", "j 10", "s", "break node_error", "c", "w", "q"]
 PROMPT = "(flowtape) "
 #: Generous: only a hung stepper gets near it; nothing is timed.

@@ -27,7 +27,7 @@ from replayer.cli import main
 from replayer.cli.reindex import store_progress
 from storage import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 Run = Callable[..., tuple[int, str, str]]
 

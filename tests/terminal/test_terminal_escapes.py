@@ -27,7 +27,7 @@ from recorder import node, record_workflow
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MARKUP = "[bold red]x[/]"
 EMOJI = ":thumbs_up:"
 HOSTILE = f"\x1b]0;pwned\x07\x1b[2J{MARKUP}\x9b31m{EMOJI}"

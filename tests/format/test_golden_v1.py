@@ -18,8 +18,8 @@ import pytest
 
 from storage import LogReader, apply_patch
 
-GOLDEN = Path(__file__).parent / "golden"
-DOCS = Path(__file__).parents[1] / "docs" / "format.md"
+GOLDEN = Path(__file__).parents[1] / "golden"
+DOCS = Path(__file__).parents[2] / "docs" / "format.md"
 
 _CONFIG = {"record_inputs": True, "record_outputs": True, "record_state_snapshots": True,
            "keyframe_every": 8, "max_payload_bytes": 256}

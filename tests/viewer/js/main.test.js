@@ -1,4 +1,4 @@
-// The entry of the viewer's JS test page (tests/test_viewer_js.py bundles and opens it):
+// The entry of the viewer's JS test page (tests/viewer/test_viewer_js.py bundles and opens it):
 // importing the test modules registers their tests; the results land on <body>.
 
 import { run } from "./harness.js";

@@ -5,7 +5,7 @@ reindex catalogues one of them — the intact one, whatever the names and
 their order — counts what it really indexed, and names the other copy with
 what to do; verify names it too, instead of calling it uncatalogued and
 suggesting reindex forever. The object store does the same with objects
-(tests/test_store_s3.py).
+(tests/stores/test_store_s3.py).
 """
 
 from __future__ import annotations
