@@ -22,12 +22,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from recorder import get_current_recorder, node, record_workflow
-from replayer import Replayer, diff
-from replayer.terminal.diffreport import print_report
-from storage import DiffOptions, LogReader
+from replayer import Replayer, diff, print_report
+from storage import DiffOptions, LogReader, RegressionPolicy, diff_recordings
 from storage.analysis.align import align
-from storage.analysis.diff import diff_recordings
-from storage.analysis.diffmodel import RegressionPolicy
 from storage.analysis.valuediff import IgnoreRules, ValueDiffer
 
 SPEC_KEYS = ["identical", "regression", "first_divergence", "steps", "only_in_a", "only_in_b",

@@ -19,7 +19,7 @@ from outcome_recordings import ALICE, error, team_run
 from rich.console import Console
 
 from recorder import node, record_workflow
-from replayer.terminal.diffreport import print_report
+from replayer import print_report
 from storage import diff_recordings
 
 LIMIT = 4096

@@ -19,7 +19,7 @@ import pytest
 from rich.console import Console
 
 from recorder import node, record_workflow
-from replayer.terminal.diffreport import print_report
+from replayer import print_report
 from storage import RecordingDiff, diff_recordings
 
 #: A long answer; B's ends with " (v2)", which is all that differs.

@@ -35,8 +35,7 @@ import pytest
 from rich.console import Console
 
 from recorder import node, record_workflow
-from replayer import Replayer
-from replayer.terminal.stepper import Stepper
+from replayer import Replayer, Stepper
 from storage.analysis.paths import parse_state_path
 
 
