@@ -3,7 +3,7 @@
 `Store.reindex` reads every recording's header and footer again (no events;
 docs/stores.md §reindex and verify); this module draws its progress on
 stderr and reports what it found. `store_progress` adapts the store's
-``progress(done, total)`` callback to `_terminal.progress`, for `verify` too.
+``progress(done, total)`` callback to `replayer.terminal.console.progress`, for `verify` too.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`flowtape serve`: every recording of a store in the browser viewer, from 127.0.0.1 only.
 
 Read-only, on the loopback interface only, answering only requests whose
-Host is this server (see `_server`). ``--port 0`` picks a free port; the URL
+Host is this server (see `replayer.viewer._server`). ``--port 0`` picks a free port; the URL
 is printed either way. Ctrl-C stops it (exit status 0).
 """
 

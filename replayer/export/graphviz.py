@@ -1,6 +1,6 @@
 """Drawings of a run: the DOT export rendered by Graphviz's ``dot`` (``-o run.svg``, ``run.png``).
 
-flowtape writes DOT itself (`_export_dot`); turning it into a picture is
+flowtape writes DOT itself (`replayer.export.dot`); turning it into a picture is
 Graphviz's job, so this module runs the ``dot`` program when it is
 installed and says what to install when it is not. The DOT text is streamed
 to a private temporary file first (a big run's DOT need not fit in memory),

@@ -10,8 +10,8 @@ those. Each span's status follows `storage.outcomes.end_status` (a member or
 team says how it ended in its end event; a cancelled run is ``cancelled``),
 and a span that never ended is ``running`` only while the recording's writer
 lives, ``incomplete`` after. The spans as a tree, and which member executions
-a message went between, are in ``_export_tree``; how things are worded, in
-``_export_text``.
+a message went between, are in `replayer.export.tree`; how things are worded, in
+`replayer.export.text` and `replayer._text`.
 """
 
 from __future__ import annotations

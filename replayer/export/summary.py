@@ -4,7 +4,7 @@ Status, duration and counts, the lanes it ran on, the error it ended with,
 the slowest spans and the errors along the way — what ``git log --stat``
 would say about a run. Plain text, no markup: it goes to files and pipes,
 and to terminals, so recorded text has its control characters shown
-(``\\x1b``), never sent raw (`_export_scan.plain`).
+(``\\x1b``), never sent raw (`replayer.export.text.plain`).
 """
 
 from __future__ import annotations

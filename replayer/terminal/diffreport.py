@@ -5,7 +5,7 @@ first divergence with both sides, a side-by-side table of what changed
 (A in red, B in green), the state differences, a timing table sorted by
 slowdown (each row naming the span on both sides), and the run-level figures.
 Values are shown in windows as wide as the console allows, around where the
-two sides first differ (`storage._difftext.show_pair`), so a long string
+two sides first differ (`storage.analysis.difftext.show_pair`), so a long string
 that changed only at its end does not look equal; a value the recording
 does not know (a ``$truncated`` stand-in) says so.
 """

@@ -14,7 +14,7 @@ a ``workflow_error`` whose ``data.status`` is ``cancelled`` or ``timed_out``,
 which is that status; a ``team_member_complete`` or ``team_complete`` may
 carry ``status`` or ``error`` in its data; ``team_complete`` with ``success:
 false`` failed; a span with no end is ``running``. Messages are matched to
-the member executions they went between by `_export_scan.link_messages`,
+the member executions they went between by `replayer.export.tree.link_messages`,
 the exporters' own matching.
 """
 

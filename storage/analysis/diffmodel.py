@@ -6,8 +6,8 @@ field), as Temporal's replay results are: the caller decides whether a
 difference is an error. `RecordingDiff.to_dict` is the stable JSON shape of
 SPEC §6 (docs/diff.md documents it key by key); `RecordingDiff.to_text` is
 a plain-text report for places that cannot use rich (the pytest plugin,
-logs), written by `storage._difftext`. The engine that fills these in is
-`storage._diff`.
+logs), written by `storage.analysis.difftext`. The engine that fills these in is
+`storage.analysis.diff`.
 """
 
 from __future__ import annotations
@@ -372,6 +372,6 @@ class RecordingDiff(msgspec.Struct, frozen=True, kw_only=True):
         """A plain-text report: verdict, first divergence, changes, state, timing, metadata.
 
         Lines fit in ``width`` columns (default: the terminal's, else 120): a long value
-        is shown around its first difference (see `storage._difftext.show_pair`).
+        is shown around its first difference (see `storage.analysis.difftext.show_pair`).
         """
         return "\n".join(text_report(self, max_lines, width))

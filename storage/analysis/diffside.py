@@ -5,7 +5,7 @@ spans are built from them and given the status their end events say
 (`settle_statuses`, the rule of `storage.outcomes`). `inputs_of`, `part` and
 `error_of` pick out of decoded payloads what docs/diff.md says is compared;
 `changes_of` turns value differences into `Change` values that name an
-unknown (truncated) side. The engine that pairs two sides is `storage._diff`.
+unknown (truncated) side. The engine that pairs two sides is `storage.analysis.diff`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ differ and shows each side in a window of the width available around it —
 some context before, what follows after — with ``…`` where text was left
 out, and says at which character the difference starts. A ``$truncated``
 stand-in is shown as what it is: an unknown value of that many bytes. The
-rich report (`replayer._diff_report`) uses the same windows.
+rich report (`replayer.terminal.diffreport`) uses the same windows.
 """
 
 from __future__ import annotations

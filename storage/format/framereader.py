@@ -1,9 +1,9 @@
 """Turning a recording's bytes into a table of sound event frames.
 
 `FrameReader` is the part of `LogReader` that does the reading: it scans a
-file frame by frame (with `storage._scan.FrameScanner`), decodes each frame's
+file frame by frame (with `storage.format.scan.FrameScanner`), decodes each frame's
 lines, keeps the events that keep the format's promises
-(`storage._frames.sound_events`) and files them in a `FrameTable`. Damage
+(`storage.format.frames.sound_events`) and files them in a `FrameTable`. Damage
 raises `CorruptRecordingError` naming the file, the frame and the byte offset,
 or — reading with ``recover=True`` — is stepped over and listed, with the seqs
 it took where the events around it tell. Recovering over a finished file

@@ -6,10 +6,10 @@ single frame can then be decoded directly. The footer is checked where that
 is cheap (the index's shape, its last frame against ``event_count``): one
 that lies makes the reader scan instead, and `LogReader.notes` says why. A
 file without a usable footer (crashed, or still being written) is scanned
-frame by frame (`storage._framereader`): every complete frame is kept and
+frame by frame (`storage.format.framereader`): every complete frame is kept and
 the status is ``running`` or ``incomplete``. See docs/format.md §Reading.
 
-Events handed out keep the format's promises (`storage._frames.sound_events`):
+Events handed out keep the format's promises (`storage.format.frames.sound_events`):
 seqs increase, links point back. Damage is a `CorruptRecordingError` naming
 the file, the frame and its byte offset — no zstd, zlib, msgspec or JSON
 exception leaves this module raw — or, with ``recover=True``, is stepped

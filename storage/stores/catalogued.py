@@ -1,7 +1,7 @@
 """What every catalogued store does the same way: query, resolve ids, delete, prune, count.
 
 `CatalogStore` answers `list`/`get`/`stats`/`apply_retention` from the SQLite
-catalog (`_catalog.Catalog`) and leaves to its subclasses only where a
+catalog (`catalog.Catalog`) and leaves to its subclasses only where a
 recording's bytes are: `FileStore` (a directory), `MemoryStore` (a private
 temporary directory) and `FsspecStore` (a local spool and a remote prefix).
 

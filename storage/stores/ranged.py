@@ -28,8 +28,8 @@ def read_ends(fs: Any, remote: str, where: str, size: int) -> tuple[Header, Foot
     """The header and footer (None without a usable one) of the ``size``-byte object
     ``remote`` on the fsspec filesystem ``fs``; errors name it as ``where`` (its URL).
 
-    The bytes are parsed by the format's own code (`storage._header`,
-    `storage._footer`), exactly as for a local file. Raises
+    The bytes are parsed by the format's own code (`storage.format.header`,
+    `storage.format.footer`), exactly as for a local file. Raises
     `CorruptRecordingError` (`NotARecordingError`) or `UnsupportedVersionError`
     for a bad header, `StoreError` when the object cannot be read,
     FileNotFoundError when it is gone.

@@ -382,7 +382,7 @@ def test_replay_show_data_and_state(cli: Run, recs: Recordings) -> None:
 
 def test_replay_truncated_state_is_unknown(cli: Run, store: Path) -> None:
     """A state over max_payload_bytes reads as unknown in the timeline and in --show-state."""
-    from test_stepper import record_truncated
+    from stepper_recordings import record_truncated
 
     code, out, _ = cli("replay", record_truncated(store), "--show-state")
     assert code == 0

@@ -679,7 +679,7 @@ def test_command_stops_quietly_when_the_reader_goes_away(recordings: dict[str, P
 
 
 def test_command_module_interface() -> None:
-    """NAME, HELP, configure and run, as replayer/cli.py expects of a command module."""
+    """NAME, HELP, configure and run, as replayer/cli/__init__.py expects of a command module."""
     assert cmd_export.NAME == "export" and cmd_export.HELP
     parser = argparse.ArgumentParser()
     cmd_export.configure(parser)

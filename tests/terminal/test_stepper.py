@@ -24,7 +24,6 @@ The recording (`shop`, 17 events)::
 
 from __future__ import annotations
 
-import contextlib
 import re
 import textwrap
 from collections.abc import Iterator
@@ -33,48 +32,11 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from stepper_recordings import big_list, load_cart, price, record_shop, record_truncated
 
-from recorder import node, record_workflow
+from recorder import record_workflow
 from replayer import Replayer, Stepper
 from storage.analysis.paths import parse_state_path
-
-
-@node
-def load_cart(user: str) -> dict:
-    return {"items": ["apple"]}
-
-
-@node
-def price(item: str) -> int:
-    return 3
-
-
-@node
-def checkout(cart: dict) -> None:
-    raise ValueError("card declined")
-
-
-@node
-def big_list(n: int) -> list[int]:
-    return list(range(n))
-
-
-def record_shop(store: Path) -> str:
-    with record_workflow("shop", store=store) as rec:
-        cart = load_cart("ann")
-        rec.snapshot({"cart": cart})
-        cart["items"].append("pear")
-        rec.snapshot({"cart": cart, "total": 0})
-        team = rec.team("pricing", formation="pair", members=["a", "b"])
-        with team, team.member("a"):
-            price("apple")
-            team.message("a", "b", "apple is 3")
-        rec.snapshot({"cart": cart, "total": 3})
-        rec.checkpoint("priced", {"total": 3})
-        with contextlib.suppress(ValueError):
-            checkout(cart)
-    assert rec.path is not None
-    return rec.path
 
 
 @pytest.fixture
@@ -728,17 +690,6 @@ def test_bad_state_paths(text: str) -> None:
     """Text that is not a path is a ValueError naming it."""
     with pytest.raises(ValueError, match="not a state path"):
         parse_state_path(text)
-
-
-def record_truncated(store: Path) -> str:
-    """States 1, 2 (over max_payload_bytes: truncated), a checkpoint, then 3."""
-    with record_workflow("big", store=store, max_payload_bytes=200) as rec:
-        rec.snapshot({"total": 1, "blob": "x"})
-        rec.snapshot({"total": 2, "blob": "x" * 500})  # 521 bytes encoded
-        rec.checkpoint("mid")
-        rec.snapshot({"total": 3, "blob": "y"})
-    assert rec.path is not None
-    return rec.path
 
 
 def test_truncated_state_is_unknown(store: Path) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from _tools import require_tool
-from test_stepper import record_shop
+from stepper_recordings import record_shop
 
 pytestmark = [pytest.mark.slow, pytest.mark.tools]
 
