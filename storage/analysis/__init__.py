@@ -1,14 +1,14 @@
 """The analysis room: what a recording means — spans, outcomes, state, value paths, the diff.
 
 Spans and how each ended (`spans`, `outcomes`), the state at any event
-(`state`), RFC 6902 patches (`patch`), path-level value diffs
-(`valuediff`), sequence alignment (`align`) and the diff of two runs
-(`diff`, with `diffside`, `diffmodel` and `difftext`). It lives in `storage`
-so that the recorder (re-execution, the pytest plugin) and the replayer can
-both use it.
+(`state`), RFC 6902 patches (`patch`), the grammar of §6 value paths
+(`paths`), path-level value diffs (`valuediff`), sequence alignment
+(`align`) and the diff of two runs (`diff`, with `diffside`, `diffmodel` and
+`difftext`). It lives in `storage` so that the recorder (re-execution, the
+pytest plugin) and the replayer can both use it.
 
-It imports `storage.errors` and `storage.format` (to read events), and never
-`storage.stores`.
+It imports `storage.errors`, `storage._words` and `storage.format` (to read
+events), and never `storage.stores`.
 """
 
 from .diff import diff_recordings

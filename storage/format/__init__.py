@@ -3,12 +3,13 @@
 What a line holds (`events`), how lines become frames (`codec`), writing
 (`writer`), the header and footer lines (`header`, `footer`), walking a file
 frame by frame (`scan`, `frames`, `framereader`), reading (`reader`),
-checking a whole file (`integrity`), the stand-ins for values the recorder
-could not keep (`placeholders`) and re-encoding a recording (`copy`).
+checking a whole file (`integrity`), whether its writer still holds it
+(`lock`), the stand-ins for values the recorder could not keep
+(`placeholders`) and re-encoding a recording (`copy`).
 
-It imports `storage.errors` and nothing else of flowtape: the stores and the
-analysis ask it for headers, footers, frames and events, and never parse
-bytes themselves.
+It imports `storage.errors` and `storage._words` and nothing else of
+flowtape: the stores and the analysis ask it for headers, footers, frames
+and events, and never parse bytes themselves.
 """
 
 from .codec import CODECS, suffix_for_codec

@@ -7,9 +7,9 @@ object stores (`file`, `memory`, `object_store` with `object_backend` and
 `ranged`), retention, statistics, ids and whether a writer still lives
 (`liveness`). See docs/stores.md.
 
-It imports `storage.errors` and `storage.format` — a store that needs a
-header or footer asks the format room, it never parses bytes — and never
-`storage.analysis`.
+It imports `storage.errors`, `storage._words` and `storage.format` — a store
+that needs a header or footer asks the format room, it never parses bytes —
+and never `storage.analysis`.
 """
 
 from .catalogued import ReindexResult, VerifyResult
