@@ -349,8 +349,15 @@ class InMemoryRecordingStorage(_StorageFacade):
 def compare_dict(mine: Replayer, other: Replayer | str | os.PathLike[str]) -> dict[str, Any]:
     """`Replayer.compare`: ``mine`` against ``other`` in the published dict shape (SPEC §9).
 
-    Built on the §6 diff (`storage.diff_recordings`, timing not compared);
-    ``other`` is a `Replayer` or anything `Replayer.open` takes.
+    Returns ``metadata_diff`` (mine minus other: ``duration_diff`` in
+    seconds, ``node_count_diff``, ``team_count_diff``,
+    ``event_count_diff``), ``node_diff`` (sets of node ids:
+    ``only_in_self``, ``only_in_other``, ``common`` — the workflow itself
+    left out) and ``path_diff`` (``self_path`` / ``other_path``: node ids
+    in aligned order; ``first_difference``: None or ``{position,
+    self_node, other_node}``, position being the aligned step). Built on the
+    §6 diff (`storage.diff_recordings`, timing not compared); ``other`` is a
+    `Replayer` or anything `Replayer.open` takes.
     """
     theirs = other if isinstance(other, Replayer) else Replayer.open(other)
     try:

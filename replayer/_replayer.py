@@ -433,16 +433,9 @@ class Replayer:
 
     # --- comparing ------------------------------------------------------------------------------
     def compare(self, other: Replayer | str | os.PathLike[str]) -> dict[str, Any]:
-        """Compare with another recording, in the earlier-published dict shape (SPEC §9).
-
-        Returns ``metadata_diff`` (self minus other: ``duration_diff`` in
-        seconds, ``node_count_diff``, ``team_count_diff``,
-        ``event_count_diff``), ``node_diff`` (sets of node ids:
-        ``only_in_self``, ``only_in_other``, ``common`` — the workflow itself
-        left out) and ``path_diff`` (``self_path`` / ``other_path``: node ids
-        in aligned order; ``first_difference``: None or ``{position,
-        self_node, other_node}``, position being the aligned step). It is
-        built on the §6 diff (timing not compared); `replayer.diff` gives more.
+        """Compare with another recording, in the earlier-published dict shape (SPEC §9):
+        ``metadata_diff``, ``node_diff`` and ``path_diff`` (see `_compat.compare_dict`).
+        It is built on the §6 diff (timing not compared); `replayer.diff` gives more.
         """
         from ._compat import compare_dict  # noqa: PLC0415 (the compat module builds on this one)
 
