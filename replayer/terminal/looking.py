@@ -133,16 +133,15 @@ class Looking(Shell):
         except StateUnknownError as exc:
             # A truncated state is unknown as a whole: no patch can be told to or from it.
             now_all, was_all = self._value([], event.seq), self._value([], prev)
-            if not isinstance(now_all, Unknown):
-                size = was_all.size_note if isinstance(was_all, Unknown) else "lost"
-                self.message(f"{head} set the state; the state before it is unknown "
-                             f"(truncated, {size}):")
-                self.message(f"  state = {_show(now_all)}")
-            elif isinstance(was_all, Unknown):
-                self.message(f"{head}: what it changed is not known ({exc.unknown})")
-            else:
+            if isinstance(now_all, Unknown):
                 self.message(f"{head} changed the state to one the recording does not hold:")
                 self.message(f"  state: {now_all}")
+            elif isinstance(was_all, Unknown):
+                self.message(f"{head} set the state; the state before it is unknown "
+                             f"(truncated, {was_all.size_note}):")
+                self.message(f"  state = {_show(now_all)}")
+            else:  # events that may have changed it were lost to damage
+                self.message(f"{head}: what it changed is not known ({exc.unknown})")
             return False
         if not ops:
             self.message(f"{head} did not change the state.")

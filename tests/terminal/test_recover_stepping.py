@@ -10,6 +10,7 @@ line, crosses the gap like any other stretch of events.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from recorder import node, record_workflow
-from replayer import EXPORTERS, EventNotFoundError, Replayer, export
+from replayer import EXPORTERS, EventNotFoundError, Replayer, Stepper, export
 from storage import CorruptRecordingError
 from storage.format.frames import FrameSpan
 
@@ -191,3 +193,26 @@ def test_cli_stepper_walks_a_recovered_recording(tmp_path: Path) -> None:
     for seq in (before, after, after + 3):  # each shown as the event at the cursor
         assert re.search(rf"^\S*\s*{seq}\s.*node_", out, re.M), (seq, out)
     assert f"seq {d.lost.start}" in out  # jumping into the gap is refused, by seq
+
+
+def test_delta_after_the_gap_says_the_change_is_not_known(tmp_path: Path) -> None:
+    """`d` on a state event whose patch follows lost events says its change is not known and
+    why (the lost seqs), instead of a change worked out from an unknown state."""
+    path = tmp_path / "patches.jsonl.zst"
+    with record_workflow("patches", path=str(path), flush_every=4) as rec:
+        for i in range(12):
+            rec.snapshot({"i": i, "pad": "x" * 200})  # small patches after one keyframe
+    with Replayer.open(path) as r:
+        frame = r.reader.frames[1]
+    data = bytearray(path.read_bytes())
+    data[frame.offset + frame.length // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with Replayer.open(path, recover=True) as r:
+        lost = r.summary.skipped[0].first_seq
+        seq = next(e.seq for e in r.find(kind="state") if e.seq > lost)
+        out = io.StringIO()
+        stepper = Stepper(r, Console(file=out, width=200, color_system=None),
+                          stdin=io.StringIO(f"j {seq}\nd\n"), interactive=False)
+        assert stepper.cmdloop() == 0
+    assert f"seq {seq} (state): what it changed is not known (state unknown: events from " \
+        f"seq {lost} on were lost to damage" in out.getvalue()
