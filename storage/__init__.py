@@ -7,6 +7,7 @@ Everything on disk goes through here. `recorder` writes with `LogWriter`,
 from ._catalogstore import ReindexResult, VerifyResult
 from ._codec import CODECS, suffix_for_codec
 from ._copy import copy_recording, file_checksum
+from ._dataset import dataset
 from ._diff import diff_recordings
 from ._diffmodel import (
     Change,
@@ -131,6 +132,7 @@ __all__ = [
     "build_spans",
     "copy_json",
     "copy_recording",
+    "dataset",
     "default_store_url",
     "diff_recordings",
     "file_checksum",

@@ -10,15 +10,18 @@ build 200 of them once and share them.
 
 from __future__ import annotations
 
-import contextlib
 import os
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from recorder import node, record_workflow
 
-__all__ = ["WORKFLOWS", "fill_store", "record_one"]
+__all__ = ["RUNS", "WORKFLOWS", "analytics_store", "fill_store", "record_damaged", "record_one"]
 
 WORKFLOWS = ("etl", "report", "triage")
+RUNS = 200
 
 
 class TransformError(RuntimeError):
@@ -34,9 +37,15 @@ def extract(rows: int) -> list[int]:
     return list(range(rows))
 
 
+#: Whether the next transform call fails (a flaky step: the retry, with the same inputs, is
+#: attempt 2 of the same node).
+_flaky = [False]
+
+
 @node("transform")
-def transform(rows: list[int], fail: bool) -> int:
-    if fail:
+def transform(rows: list[int]) -> int:
+    if _flaky[0]:
+        _flaky[0] = False
         raise TransformError(f"row {len(rows)} is malformed")
     return sum(rows)
 
@@ -71,9 +80,11 @@ def publish(doc: str, fail: bool) -> str:
 
 def _etl(i: int) -> None:
     rows = extract(3 + i % 4)
-    with contextlib.suppress(TransformError):  # retried below: attempt 2
-        transform(rows, fail=i % 5 == 0)
-    total = transform(rows, fail=False) if i % 5 == 0 else sum(rows)
+    _flaky[0] = i % 5 == 0
+    try:
+        total = transform(rows)
+    except TransformError:
+        total = transform(rows)  # attempt 2
     load(total)
 
 
@@ -115,3 +126,24 @@ def record_one(store: str | os.PathLike[str], i: int) -> str:
 def fill_store(store: str | os.PathLike[str], count: int, *, first: int = 0) -> list[str]:
     """Record runs ``first`` … ``first + count - 1`` into ``store``; returns their ids."""
     return [record_one(store, i) for i in range(first, first + count)]
+
+
+def record_damaged(store: str | os.PathLike[str]) -> str:
+    """Record a 600-event run into ``store`` and damage a frame in its middle; its id."""
+    with record_workflow("big", store=os.fspath(store)) as rec:
+        for i in range(600):
+            rec.event("tick", {"i": i})
+    assert rec.path is not None
+    with open(rec.path, "r+b") as f:
+        f.seek(os.path.getsize(rec.path) // 2)
+        f.write(b"\xff" * 8)
+    return rec.recording_id
+
+
+@pytest.fixture(scope="session", name="store")
+def analytics_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`RUNS` recordings of the three workflows, recorded once per test process and shared by
+    the modules that import this fixture (they only read it, or copy it first)."""
+    root = tmp_path_factory.mktemp("analytics") / "recordings"
+    fill_store(root, RUNS)
+    return root

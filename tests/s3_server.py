@@ -64,7 +64,16 @@ def s3_environment(endpoint: str, scratch: Path) -> Iterator[None]:
            "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
            "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-aws-credentials"),
            "FLOWTAPE_CACHE_DIR": str(scratch / "cache")}
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        yield
+    import fsspec
+
+    # fsspec keeps file system instances by their arguments, not the environment: one made
+    # for another server (an earlier test) would still point there.
+    s3 = fsspec.get_filesystem_class("s3")
+    s3.clear_instance_cache()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in env.items():
+                mp.setenv(key, value)
+            yield
+    finally:
+        s3.clear_instance_cache()

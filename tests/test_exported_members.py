@@ -103,6 +103,7 @@ STORAGE_ALL = [
     "build_spans",
     "copy_json",
     "copy_recording",
+    "dataset",
     "default_store_url",
     "diff_recordings",
     "file_checksum",
