@@ -195,58 +195,27 @@ _FIXED_STATUS = {kind: end_status(kind) for kind in END_KINDS - OUTCOME_KINDS}
 
 
 def _outcome(row: _Row) -> str:
-    """How the span the end event ``row`` closes finished (`storage.outcomes.end_status`)."""
-    fixed = _FIXED_STATUS.get(row.kind)
-    if fixed is not None:
-        return fixed
+    """How the span the end event ``row`` closes finished (`storage.outcomes.end_status`;
+    `_FIXED_STATUS` answers first for the kinds whose payload does not matter)."""
     return end_status(row.kind, _decode(_any, row.data))
 
 
-class _Spans:
-    """The spans of one recording, gathered as events go by: a span is a row from its start
-    on, and its end fills in the rest. Payloads are copied out of the frames (so a
-    frame's bytes are freed once it is read)."""
+class _Spans(msgspec.Struct, kw_only=True):
+    """The spans of one recording, gathered as events go by (`_Converter.note`): a span is a
+    row from its start on, and its end fills in the rest. Payloads are copied out of the
+    frames, so a frame's bytes are freed once it has been read."""
 
-    def __init__(self, *, payloads: bool) -> None:
-        self.payloads = payloads
-        """Keep node types, inputs, outputs and errors (the spans table wants them; the
-        events table needs only start times)."""
-        self.row: dict[int, int] = {}
-        """Start seq -> row."""
-        self.starts: list[tuple[int, str, str | None, int | None, int, str | None, int | None,
-                                int]] = []
-        """(seq, kind, node, parent, depth, lane, attempt, ts) of each start."""
-        self.ends: list[tuple[int, int, str] | None] = []
-        """(seq, ts, status) of each end."""
-        self.node_type: list[str | None] = []
-        self.inputs: list[bytes] = []
-        self.outputs: list[bytes] = []
-        self.error: list[bytes] = []
-
-    def start(self, r: _Row) -> None:
-        if r.seq in self.row:
-            return  # a repeated seq (a damaged file): the first one stands
-        self.row[r.seq] = len(self.starts)
-        self.starts.append((r.seq, SPAN_KIND[r.kind], r.node, r.parent, r.depth, r.lane,
-                            r.attempt, r.ts))
-        self.ends.append(None)
-        if self.payloads:
-            data = _decode(_data, r.data, _NO_DATA)
-            self.node_type.append(data.node_type if isinstance(data.node_type, str) else None)
-            self.inputs.append(bytes(data.inputs))
-            self.outputs.append(b"")
-            self.error.append(b"")
-
-    def end(self, r: _Row, status: str) -> int | None:
-        """Close the span ``r`` ends; returns its duration (None if it had no start here)."""
-        i = self.row.get(r.span)  # type: ignore[arg-type]  # end events carry a span
-        if i is None or self.ends[i] is not None:
-            return None
-        self.ends[i] = (r.seq, r.ts, status)
-        if self.payloads and r.data:
-            data = _decode(_data, r.data, _NO_DATA)
-            self.outputs[i], self.error[i] = bytes(data.outputs), bytes(data.error)
-        return r.ts - self.starts[i][7]
+    payloads: bool
+    """Keep the start and end payloads (the spans table wants them; the events table needs
+    only start times)."""
+    row: dict[int, int] = {}
+    """Start seq -> row."""
+    starts: list[tuple[int, str, str | None, int | None, int, str | None, int | None, int]] = []
+    """(seq, kind, node, parent, depth, lane, attempt, ts) of each start."""
+    ends: list[tuple[int, int, str] | None] = []
+    """(seq, ts, status) of each end."""
+    start_data: list[bytes] = []
+    end_data: list[bytes] = []
 
 
 class _Converter:
@@ -270,16 +239,32 @@ class _Converter:
 
     def note(self, rows: list[_Row]) -> tuple[list[str | None], list[int | None]]:
         """Open and close the spans ``rows`` start and end; returns each row's status and
-        duration (set on end events only)."""
+        duration (set on end events only). The per-event loop of the export: kept flat."""
         status: list[str | None] = [None] * len(rows)
         duration: list[int | None] = [None] * len(rows)
-        spans = self.spans
+        s = self.spans
+        row, starts, ends, payloads = s.row, s.starts, s.ends, s.payloads
         for i, r in enumerate(rows):
-            if r.kind in START_KINDS:
-                spans.start(r)
-            elif r.kind in END_KINDS and r.span is not None:
-                status[i] = ended = _outcome(r)
-                duration[i] = spans.end(r, ended)
+            kind = r.kind
+            if kind in START_KINDS:
+                if r.seq in row:
+                    continue  # a repeated seq (a damaged file): the first one stands
+                row[r.seq] = len(starts)
+                starts.append((r.seq, SPAN_KIND[kind], r.node, r.parent, r.depth, r.lane,
+                               r.attempt, r.ts))
+                ends.append(None)
+                if payloads:
+                    s.start_data.append(bytes(r.data))
+                    s.end_data.append(b"")
+            elif kind in END_KINDS and r.span is not None:
+                ended = status[i] = _FIXED_STATUS.get(kind) or _outcome(r)
+                j = row.get(r.span)
+                if j is None or ends[j] is not None:
+                    continue
+                ends[j] = (r.seq, r.ts, ended)
+                duration[i] = r.ts - starts[j][7]
+                if payloads:
+                    s.end_data[j] = bytes(r.data)
         return status, duration
 
     def events(self, rows: list[_Row]) -> Any:
@@ -311,22 +296,27 @@ class _Converter:
             start_seq, kind, node, parent, depth, lane, attempt, start_ns = (
                 list(map(itemgetter(k), starts)) for k in range(8))
             end_seq, end_ns, status = (list(map(itemgetter(k), ends)) for k in range(3))
+            opened = [_decode(_data, d, _NO_DATA) for d in s.start_data[a:b]]
+            closed = [_decode(_data, d, _NO_DATA) for d in s.end_data[a:b]]
             yield self._batch("spans", [
                 pa.array(start_seq, pa.int64()), pa.array(end_seq, pa.int64()),
                 pa.array(kind, pa.string()), pa.array(node, pa.string()),
-                pa.array(s.node_type[a:b], pa.string()), pa.array(parent, pa.int64()),
-                pa.array(depth, pa.int32()), pa.array(lane, pa.string()),
-                pa.array(attempt, pa.int32()), pa.array(status, pa.string()),
+                pa.array([d.node_type if isinstance(d.node_type, str) else None
+                          for d in opened], pa.string()),
+                pa.array(parent, pa.int64()), pa.array(depth, pa.int32()),
+                pa.array(lane, pa.string()), pa.array(attempt, pa.int32()),
+                pa.array(status, pa.string()),
                 pa.array(start_ns, pa.int64()), pa.array(end_ns, pa.int64()),
                 pa.array([e - t if e is not None else None for t, e in zip(start_ns, end_ns)],
                          pa.int64()),
                 _times(pa, start_ns, self.base_us), _times(pa, end_ns, self.base_us),
-                pa.array([_error_name(e) for e in s.error[a:b]], pa.string()),
-                _text(pa, s.inputs[a:b], where), _text(pa, s.outputs[a:b], where),
-                _text(pa, s.error[a:b], where)])
+                pa.array([_error_name(d.error) for d in closed], pa.string()),
+                _text(pa, [d.inputs for d in opened], where),
+                _text(pa, [d.outputs for d in closed], where),
+                _text(pa, [d.error for d in closed], where)])
 
 
-def _error_name(raw: bytes) -> str | None:
+def _error_name(raw: msgspec.Raw) -> str | None:
     error = _decode(_error_type, raw)
     return error.type if error is not None and isinstance(error.type, str) else None
 
