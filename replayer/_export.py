@@ -34,12 +34,13 @@ from ._export_dot import iter_dot
 from ._export_json import iter_json
 from ._export_markdown import iter_markdown
 from ._export_mermaid import iter_mermaid
+from ._export_otlp import iter_otlp
 from ._export_summary import iter_summary
 from ._replayer import Replayer
 from .viewer import iter_html
 
-__all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STREAMS", "export", "format_for_file", "iter_export",
-           "write_export"]
+__all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STORE_FORMATS", "STREAMS", "export",
+           "format_for_file", "iter_export", "write_export"]
 
 #: Each format's text, in pieces.
 STREAMS: dict[str, Callable[[Replayer], Iterator[str]]] = {
@@ -50,7 +51,11 @@ STREAMS: dict[str, Callable[[Replayer], Iterator[str]]] = {
     "summary": iter_summary,
     "markdown": iter_markdown,
     "html": iter_html,
+    "otlp": iter_otlp,
 }
+
+#: Formats that export a store (or a query over it), not one recording's text.
+STORE_FORMATS = ("parquet",)
 
 
 def _joined(stream: Callable[[Replayer], Iterator[str]]) -> Callable[[Replayer], str]:

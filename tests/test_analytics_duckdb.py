@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -24,7 +23,8 @@ import pytest
 pytest.importorskip("duckdb", reason="the analytics tests need the dev extra (duckdb)")
 
 import duckdb
-from analytics_recordings import WORKFLOWS, fill_store
+from analytics_docs import connect, query
+from analytics_recordings import RUNS, WORKFLOWS, analytics_store  # noqa: F401 (a fixture)
 from s3_server import moto_server, s3_environment
 
 from replayer import Replayer
@@ -32,45 +32,14 @@ from storage import open_store
 
 pytestmark = pytest.mark.xdist_group("analytics")
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "analytics.md"
-RUNS = 200
 NodeSpan = tuple[str, str, str, int | None]
 """(recording id, node, status, duration_ns)."""
-_RECIPE = re.compile(r"<!-- recipe: ([a-z_]+) -->\s*```sql\n(.*?)```", re.S)
-
-
-def recipes() -> dict[str, str]:
-    """The SQL blocks of docs/analytics.md by recipe name."""
-    return dict(_RECIPE.findall(DOC.read_text(encoding="utf-8")))
-
-
-def connect(glob: str, filesystem: Any = None) -> Any:
-    """A DuckDB connection with the document's views over the recordings ``glob`` names
-    (read through the fsspec ``filesystem`` when one is given)."""
-    con = duckdb.connect()
-    if filesystem is not None:
-        con.register_filesystem(filesystem)
-    con.execute(recipes()["views"].replace("recordings/*.jsonl.zst", glob))
-    return con
-
-
-def query(con: Any, name: str) -> list[tuple[Any, ...]]:
-    return list(con.execute(recipes()[name]).fetchall())
 
 
 def nearest_rank(values: list[int], p: float) -> int:
     """The ``p`` quantile by the nearest-rank method (what `flowtape stats` uses)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """200 recordings of three workflows, recorded once for this module."""
-    root = tmp_path_factory.mktemp("analytics") / "recordings"
-    fill_store(root, RUNS)
-    return root
 
 
 @pytest.fixture(scope="module")
