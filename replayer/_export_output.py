@@ -165,6 +165,21 @@ class FsspecOutput:
         if kind == "file":
             raise FlowtapeError(f"{self.url} is a file, not a directory; give the Parquet "
                                 "export a prefix to write under with -o")
+        if kind is None:
+            self._check_bucket()
+
+    def _check_bucket(self) -> None:
+        """On an object store, a prefix needs its bucket (the URL's first part) to exist."""
+        bucket = self.root.split("/", 1)[0]
+        if bucket == self.root:
+            return
+        try:
+            there = bool(self.fs.exists(bucket))
+        except Exception as exc:
+            raise FlowtapeError(f"cannot reach {self.url}: {exc}") from None
+        if not there:
+            raise FlowtapeError(f"cannot export to {self.url}: there is no {bucket!r}; check "
+                                "the URL and the endpoint, or create the bucket")
 
     def show(self, rel: str) -> str:
         return f"{self.url}/{rel}"

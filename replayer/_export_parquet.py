@@ -208,7 +208,10 @@ def export_parquet(store: Store, output: str, query: RecordingQuery | None = Non
     result.removed = _leftovers(out, {r.run for r in manifest.runs})
     for rel in result.removed:
         out.remove(rel)
-    infos = [store.get(i) for i in ids] if ids is not None else store.list(query)
+    if ids is None:
+        infos = store.list(query)
+    else:
+        infos = [i for i in map(store.get, ids) if query is None or query.matches(i)]
     todo: list[RecordingInfo] = []
     for info in infos:
         if info.recording_id in done_ids:

@@ -310,7 +310,8 @@ def test_without_pyarrow_the_error_names_the_extra(store: Path, tmp_path: Path) 
 
 def test_export_to_s3_reads_back_and_stays_incremental(store: Path, tmp_path: Path) -> None:
     """-o s3://… writes the tables through fsspec; DuckDB reads them there; a second export
-    to the same URL finds the manifest and adds nothing."""
+    to the same URL finds the manifest and adds nothing; a bucket that is not there is a
+    one-line error."""
     import fsspec
 
     small = tmp_path / "recordings"
@@ -335,3 +336,8 @@ def test_export_to_s3_reads_back_and_stays_incremental(store: Path, tmp_path: Pa
         assert fs.exists(f"{url}/{MANIFEST}")
         again = flowtape("--store", str(small), "export", "-f", "parquet", "-o", url, env=env)
         assert again.returncode == 0 and "nothing new to export" in again.stdout
+        nowhere = flowtape("--store", str(small), "export", "-f", "parquet", "-o",
+                           "s3://no-such-bucket/lake", env=env)
+        assert nowhere.returncode == 2
+        assert "cannot export to s3://no-such-bucket/lake: there is no 'no-such-bucket'" \
+            in nowhere.stderr
