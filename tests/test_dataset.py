@@ -27,7 +27,13 @@ from store_recordings import kill, running_victim, subprocess_env
 
 from recorder import node, record_workflow
 from replayer import Replayer
-from storage import CorruptRecordingError, RecordingQuery, dataset, open_store
+from storage import (
+    CorruptRecordingError,
+    RecordingNotFoundError,
+    RecordingQuery,
+    dataset,
+    open_store,
+)
 from storage._arrow_tables import EVENT_COLUMNS, SPAN_COLUMNS
 from storage.outcomes import end_status
 
@@ -134,6 +140,8 @@ def test_a_query_or_ids_choose_the_recordings(store: Path) -> None:
     other = {i.recording_id for i in open_store(store).list(RecordingQuery(
         workflow_name="report", limit=1))}
     assert not list(dataset(store, RecordingQuery(workflow_name="etl"), ids=other))
+    with pytest.raises(RecordingNotFoundError, match="zzzz"):
+        dataset(store, ids=["zzzz"])
 
 
 def test_a_cancelled_run_keeps_its_status(tmp_path: Path) -> None:
@@ -172,6 +180,18 @@ def test_a_damaged_recording_is_named_and_recover_skips_its_frame(tmp_path: Path
         list(dataset(tmp_path))
     rows = rows_by_recording(list(dataset(tmp_path, recover=True)))[damaged]
     assert 0 < len(rows) < 602
+
+
+def test_a_payload_that_is_not_utf8_is_named_as_damage(tmp_path: Path) -> None:
+    """A plain recording whose payload holds a byte that is not UTF-8: CorruptRecordingError
+    naming the file, never a pyarrow error."""
+    with record_workflow("plain", store=str(tmp_path), codec="none") as rec:
+        rec.event("note", {"text": "caf\u00e9"})
+    assert rec.path is not None
+    path = Path(rec.path)
+    path.write_bytes(path.read_bytes().replace("café".encode(), b"caf\xff"))
+    with pytest.raises(CorruptRecordingError, match=rf"{rec.recording_id}.*UTF-8"):
+        list(dataset(tmp_path))
 
 
 def test_an_unknown_table_is_refused_before_anything_is_read(tmp_path: Path) -> None:

@@ -269,15 +269,22 @@ def test_a_damaged_recording_is_named_and_the_rest_go_out(tmp_path: Path) -> Non
      "query filters (--workflow) choose recordings for --format parquet only"),
     (["-f", "summary"], "export needs a recording ID (or `latest`)"),
     (["-f", "parquet", "-o", "{file}"], "is a file, not a directory"),
+    (["-f", "parquet", "-o", "{dir}", "--endpoint", "http://127.0.0.1:1"],
+     "--endpoint and --include-payloads apply to --format otlp only"),
+    (["-f", "summary", "--json", "latest"], "--json prints what a parquet export did"),
+    (["-f", "parquet", "-o", "{dir}", "nosuchid"], "nosuchid"),
 ])
 def test_usage_mistakes_are_one_line_errors(store: Path, tmp_path: Path, args: list[str],
                                             message: str) -> None:
-    """Missing -o, filters with a one-recording format, no ID, a file as output: exit 2."""
+    """Missing -o, filters or --json with a one-recording format, no ID, a file as output,
+    otlp options, an unknown id: exit 2, nothing written."""
     (tmp_path / "f").write_text("x")
-    done = flowtape("--store", str(store), "export",
-                    *[a.replace("{file}", str(tmp_path / "f")) for a in args])
+    done = flowtape("--store", str(store), "export", *[
+        a.replace("{file}", str(tmp_path / "f")).replace("{dir}", str(tmp_path / "lake"))
+        for a in args])
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "lake").exists()
 
 
 def test_an_output_of_another_schema_version_is_refused(store: Path, tmp_path: Path) -> None:
