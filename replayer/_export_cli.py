@@ -25,8 +25,9 @@ from storage import open_store
 from . import _cmd_list
 from ._cmd_reindex import store_progress
 from ._export import write_export
-from ._export_otlp import iter_otlp_json, push_otlp
+from ._export_otlp import iter_otlp_json
 from ._export_parquet import ParquetExport, export_parquet
+from ._otlp_http import push_otlp
 from ._replayer import Replayer
 from ._terminal import plural, print_json, printable
 
