@@ -157,3 +157,17 @@ def test_recipes_answer_the_same_over_s3_through_fsspec(s3_store: str,
     assert stats["total"] == RUNS
     con = connect(f"{s3_store}/*.jsonl.zst", fsspec.filesystem("s3"))
     check_recipes(con, stats, node_spans)
+
+
+def test_gzip_recordings_read_the_same(tmp_path: Path) -> None:
+    """A store of gzip recordings (trailer member included) answers with *.jsonl.gz."""
+    from recorder import record_workflow
+
+    for i in range(3):
+        with record_workflow(f"gz{i % 2}", store=str(tmp_path), codec="gzip") as rec:
+            for j in range(300):
+                rec.event("tick", {"j": j})
+    stats = open_store(tmp_path).stats()
+    con = connect(f"{tmp_path}/*.jsonl.gz")
+    assert query(con, "runs_per_workflow") == [("gz0", 2, 0), ("gz1", 1, 0)]
+    assert con.execute("SELECT count(*) FROM events").fetchone() == (stats.total_events,)
