@@ -348,3 +348,18 @@ def test_export_to_s3_reads_back_and_stays_incremental(store: Path, tmp_path: Pa
         assert nowhere.returncode == 2
         assert "cannot export to s3://no-such-bucket/lake: there is no 'no-such-bucket'" \
             in nowhere.stderr
+
+
+def test_a_workflow_name_with_a_slash_is_escaped_and_read_back(tmp_path: Path) -> None:
+    """``a/b c=d`` becomes ``workflow=a%2Fb%20c%3Dd`` on disk, and the engines decode it."""
+    from recorder import record_workflow
+
+    root, out = tmp_path / "recordings", tmp_path / "lake"
+    with record_workflow("a/b c=d", store=str(root)):
+        pass
+    done = flowtape("--store", str(root), "export", "-f", "parquet", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert {f.split("/")[1] for f in parquet_files(out)} == {"workflow=a%2Fb%20c%3Dd"}
+    assert read(out, "spans", "SELECT DISTINCT workflow FROM t") == [("a/b c=d",)]
+    data = pds.dataset(out / "spans", format="parquet", partitioning="hive")
+    assert data.to_table(columns=["workflow"]).column("workflow").to_pylist() == ["a/b c=d"]
