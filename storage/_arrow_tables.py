@@ -25,7 +25,8 @@ from typing import Any
 
 import msgspec
 
-from ._reader import _BAD_JSON, LogReader
+from ._frames import BAD_JSON
+from ._reader import LogReader
 from ._store import parse_started_at
 from .errors import CorruptRecordingError
 from .events import END_KINDS, START_KINDS
@@ -137,24 +138,30 @@ class _ErrorType(msgspec.Struct, gc=False):
 
 
 _rows = msgspec.json.Decoder(list[_Row])
+_row = msgspec.json.Decoder(_Row)
 _data = msgspec.json.Decoder(_Data)
 _error_type = msgspec.json.Decoder(_ErrorType)
 _any = msgspec.json.Decoder()
 _NO_DATA = _Data()
-_DATA_ERRORS = (*_BAD_JSON, msgspec.ValidationError)
+_DATA_ERRORS = (*BAD_JSON, msgspec.ValidationError)
 
 
-def _iter_rows(reader: LogReader) -> Iterator[tuple[list[_Row], int]]:
-    """The event rows of ``reader`` and their size in bytes, frame by frame (a damaged frame
-    is reported to the reader: raised, or under ``recover`` skipped)."""
-    for i, _, data in reader.iter_frames_raw():
-        body = data.rstrip(b"\n")
-        if not body:
-            continue
-        try:
-            yield _rows.decode(b"[" + body.replace(b"\n", b",") + b"]"), len(body)
-        except _DATA_ERRORS as exc:
-            reader.frame_damaged(i, f"an event line does not decode ({exc})")
+def _iter_rows(reader: LogReader, chunk: int = 4096) -> Iterator[tuple[list[_Row], int]]:
+    """The event rows of ``reader`` in chunks, with the size of their payloads in bytes.
+
+    The reader decodes and checks them (`LogReader.iter_items`): damage is raised,
+    or under ``recover`` skipped, exactly as for `LogReader.iter_events`.
+    """
+    rows: list[_Row] = []
+    size = 0
+    for row in reader.iter_items(_rows, _row):
+        rows.append(row)
+        size += len(row.data) + len(row.state) + len(row.patch) + 64
+        if len(rows) >= chunk:
+            yield rows, size
+            rows, size = [], 0
+    if rows:
+        yield rows, size
 
 
 def _decode(decoder: Any, raw: msgspec.Raw | bytes, default: Any = None) -> Any:
