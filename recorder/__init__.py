@@ -14,9 +14,10 @@
 
 from ._context import get_current_recorder
 from ._node import node
+from ._options import RecorderOptions
 from ._payload import DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS, REDACTED
-from ._published import RecordingMetadata, StateSnapshot
-from ._recorder import ExecutionRecorder, RecorderOptions, TeamRecorder
+from ._published import ExecutionRecorder, RecordingMetadata, StateSnapshot
+from ._teams import TeamRecorder
 from ._workflow import (
     WorkflowRecording,
     disable_workflow_recording,

@@ -30,7 +30,7 @@ import pytest
 
 from storage import diff_recordings
 
-from ._recorder import ExecutionRecorder
+from ._published import ExecutionRecorder
 from ._workflow import WorkflowRecording, record_workflow
 
 __all__ = ["GoldenRecorder", "GoldenRun", "flowtape_golden"]

@@ -211,15 +211,17 @@ def test_workflow_inputs_and_entry_go_to_the_header(store: Path, read: Read) -> 
     ({"max_payload_bytes": 1}, "max_payload_bytes"),
 ])
 def test_bad_options_are_refused_up_front(kwargs: dict[str, Any], error: str) -> None:
-    """A bad option raises ValueError naming it, before anything is recorded."""
-    with pytest.raises(ValueError, match=error):
+    """A bad option raises RecorderError (a ValueError) naming it, before anything is recorded."""
+    with pytest.raises(RecorderError, match=error) as info:
         record_workflow("etl", **kwargs)
+    assert isinstance(info.value, ValueError)
 
 
-def test_bad_redact_option_is_refused_up_front() -> None:
-    """redact= must be a set of names or a callable; anything else is a TypeError."""
-    with pytest.raises(TypeError, match="redact"):
-        record_workflow("etl", redact=42)  # type: ignore[arg-type]
+@pytest.mark.parametrize(("redact", "patterns"), [(42, None), (None, ["(unclosed"])])
+def test_bad_redact_options_are_refused_up_front(redact: Any, patterns: Any) -> None:
+    """redact= must be names or a callable, redact_patterns= valid regexes: else RecorderError."""
+    with pytest.raises(RecorderError, match="redact"):
+        record_workflow("etl", redact=redact, redact_patterns=patterns)
 
 
 @pytest.mark.parametrize("codec", ["zstd", "gzip", "none"])
