@@ -36,7 +36,8 @@ class NodeSite:
     input); defaults the caller did not pass are left out too (they are not inputs).
     """
 
-    __slots__ = ("fn", "names", "node_id", "node_type", "plain", "skip", "varargs")
+    __slots__ = ("bind_plain", "fn", "names", "node_id", "node_type", "plain", "readable_for",
+                 "skip", "varargs")
 
     def __init__(self, fn: Callable[..., Any], node_id: str, node_type: str | None) -> None:
         self.fn = fn
@@ -56,15 +57,23 @@ class NodeSite:
         self.skip = 1 if names and names[0] in ("self", "cls") else 0
         self.names = tuple(names)
         #: A call passing exactly ``plain`` positional arguments and no keywords binds
-        #: as ``dict(zip(names, args))`` (-1 when a leading self/cls rules that out).
+        #: as ``bind_plain(args)`` (-1 when a leading self/cls rules that out).
         self.plain = -1 if self.skip else len(names)
+        #: ``args`` -> ``{name: arg, ...}`` as a dict display made for these names, which
+        #: runs in a quarter of the time of ``dict(zip(names, args))``. The names are
+        #: identifiers (from the signature), so their reprs are safe to compile.
+        self.bind_plain: Callable[[tuple[Any, ...]], dict[str, Any]] = eval(
+            "lambda args: {" + "".join(f"{n!r}: args[{i}], " for i, n in enumerate(names))
+            + "}")
+        #: The redactor known to find every parameter name readable (see `_step.begin`).
+        self.readable_for: object = None
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's inputs: parameter name -> argument."""
         names = self.names
         n = len(names)
         if not kwargs and len(args) == self.plain:
-            return dict(zip(names, args))  # the common call: every parameter by position
+            return self.bind_plain(args)  # the common call: every parameter by position
         if len(args) <= n:
             bound = dict(zip(names[self.skip:], args[self.skip:]))
         else:
@@ -86,7 +95,7 @@ def _wrap(fn: Callable[..., Any], node_id: str, node_type: str | None) -> Callab
             rec = current() or (active[-1] if active else None)
             if rec is None:
                 return await fn(*args, **kwargs)
-            span = begin(site, rec, args, kwargs) if rec._hot else None
+            span = None if rec._hot is None else begin(site, rec, args, kwargs)
             if span is None:
                 return await rec.acall_node(site, args, kwargs)
             try:
@@ -104,7 +113,7 @@ def _wrap(fn: Callable[..., Any], node_id: str, node_type: str | None) -> Callab
         rec = current() or (active[-1] if active else None)
         if rec is None:
             return fn(*args, **kwargs)
-        span = begin(site, rec, args, kwargs) if rec._hot else None
+        span = None if rec._hot is None else begin(site, rec, args, kwargs)
         if span is None:
             return rec.call_node(site, args, kwargs)
         try:

@@ -88,9 +88,10 @@ class RecorderCore:
         self._notes = Notes(recording_id, strict=options.strict)
         self._placement = Placement(options, recording_id, self._notes)
         self._writer: LogWriter | DiscardWriter | None = None
-        #: True while `_step` may record a node call in one pass: the file is open and
-        #: nothing asks for the general path (a redact= callable, inputs or outputs off).
-        self._hot = False
+        #: The writer while `_step` may record a node call in one pass (the file is open
+        #: and nothing asks for the general path: a redact= callable, inputs or outputs
+        #: off); else None.
+        self._hot: LogWriter | None = None
         self._seq = 0
         self._t0 = 0
         self._started_wall: dt.datetime | None = None
@@ -142,8 +143,8 @@ class RecorderCore:
         if isinstance(writer, LogWriter):
             # Event times count from here: file creation and catalog set-up are not the run's.
             self._t0 = writer.origin_ns = _perf_ns()
-            self._hot = (not self._redactor.can_raise and self._record_inputs
-                         and self._record_outputs)
+            if not self._redactor.can_raise and self._record_inputs and self._record_outputs:
+                self._hot = writer
 
     def _begin_workflow(self) -> None:
         """Open the file and write ``workflow_start`` (the root span)."""
@@ -182,7 +183,7 @@ class RecorderCore:
         if self._writer is None:
             self._open()
         self._closed = True
-        self._hot = False
+        self._hot = None
         if status is None:
             status = self._outcome[0] if self._outcome else "completed"
         error = self._outcome[2] if self._outcome else None
@@ -312,7 +313,7 @@ class RecorderCore:
                 # inputs of an execution that failed (concurrent retries interleave).
                 attempt += self._failures.get((parent, node_id, encode_value(recorded)), 0)
         seq = self._emit("node_start", node_id, None, parent, depth, attempt, data)
-        span = NodeSpan(self, seq, depth, outer, parent, node_id, attempt, None, recorded)
+        span = NodeSpan(self, seq, depth, outer, True, parent, node_id, attempt, None, recorded)
         FRAME.set(span)
         return span
 
@@ -379,7 +380,7 @@ class RecorderCore:
             parent, depth = self._implicit_root(), depth_step
         self._max_depth = max(self._max_depth, depth)
         seq = self._emit(start_kind, node, None, parent, depth, None, data)
-        span = Span(self, seq, depth, outer, parent, node)
+        span = Span(self, seq, depth, outer, True, parent, node)
         FRAME.set(span)
         return span
 
@@ -440,7 +441,7 @@ class RecorderCore:
 
     def root_frame(self) -> Frame:
         """The frame of this run's root span, for the context it runs in."""
-        return Frame(self, self._root, 0, None)
+        return Frame(self, self._root, 0, None, True)
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.workflow_name!r} id={self.recording_id} "

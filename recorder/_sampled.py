@@ -67,7 +67,7 @@ class SampledOutRecorder(ExecutionRecorder):
 
     def node_start(self, node_id: str, inputs: Any = None, node_type: str | None = None, *,
                    attempt: int | None = None, has_inputs: bool = True) -> NodeSpan:
-        return NodeSpan(self, -1, 0, None, None, node_id, 1, None, None)
+        return NodeSpan(self, -1, 0, None, True, None, node_id, 1, None, None)
 
     def node_end(self, span: NodeSpan, outputs: Any = None,
                  exc: BaseException | None = None, *, has_outputs: bool = True,
@@ -84,10 +84,10 @@ class SampledOutRecorder(ExecutionRecorder):
 
     def span_start(self, start_kind: str, node: str, data: Any, *,
                    depth_step: int = 0) -> Span:
-        return Span(self, -1, 0, None, None, node)
+        return Span(self, -1, 0, None, True, None, node)
 
     def span_end(self, span: Span, end_kind: str, data: Any = None) -> int:
         return -1
 
     def root_frame(self) -> Frame:
-        return Frame(self, None, 0, None)
+        return Frame(self, None, 0, None, True)

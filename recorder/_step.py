@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from storage import Event, LogWriter, RecordingWriteError
+from storage import Event, RecordingWriteError
 
 from ._context import FRAME, NodeSpan, current_lane, running_loop, thread_lanes
 from ._slowpath import append_slow, encode_value
@@ -43,12 +43,19 @@ def begin(site: NodeSite, rec: RecorderCore, args: tuple[Any, ...],
           kwargs: dict[str, Any]) -> NodeSpan | None:
     """Write ``node_start`` for a call of ``site`` and enter its span; None (nothing
     written) when the call must take the general path."""
+    red = rec._redactor
     if not kwargs and len(args) == site.plain:
-        inputs: Any = dict(zip(site.names, args))
+        inputs: Any = site.bind_plain(args)
+        # The keys of a plain call are the parameter names: once the redactor knows them
+        # all to be readable it always will (it never forgets a readable key).
+        known = site.readable_for is red
+        if not known and red.safe_keys.issuperset(inputs):
+            known = True
+            site.readable_for = red
     else:
         inputs = site.bind(args, kwargs)
-    red = rec._redactor
-    if red.safe_keys.issuperset(inputs):
+        known = red.safe_keys.issuperset(inputs)
+    if known:
         limit = red.min_text
         for v in inputs.values():
             t = type(v)
@@ -83,8 +90,9 @@ def begin(site: NodeSite, rec: RecorderCore, args: tuple[Any, ...],
     node_type = site.node_type
     data = {"inputs": inputs} if node_type is None else {"inputs": inputs,
                                                           "node_type": node_type}
-    writer = rec._writer
-    assert isinstance(writer, LogWriter)
+    writer = rec._hot
+    if writer is None:
+        return None  # the recording has just ended
     lock = writer.lock
     lock.acquire()
     try:
@@ -103,27 +111,29 @@ def begin(site: NodeSite, rec: RecorderCore, args: tuple[Any, ...],
             append_slow(rec, writer, ev, exc, False)
     finally:
         lock.release()
-    span = NodeSpan(rec, seq, depth, outer, parent, node_id, attempt, lane, inputs)
+    span = NodeSpan(rec, seq, depth, outer, True, parent, node_id, attempt, lane, inputs)
     _set_frame(span)
     return span
 
 
 def end(span: NodeSpan, result: Any) -> None:
     """Leave the span of a call that returned ``result`` and write ``node_complete``."""
+    rec = span.rec
+    writer = rec._hot
+    if writer is None:  # the recording ended during the call
+        rec.node_end(span, result)
+        return
     span.open = False
     if _get_frame() is span:  # `_context.leave`, inlined
         outer = span.outer
         while outer is not None and not outer.open:
             outer = outer.outer
         _set_frame(outer)
-    rec = span.rec
     if rec._failures:
         rec._failures.pop((span.parent, span.node, encode_value(span.inputs)), None)
     t = type(result)
     if not (t is int or t is float or t is bool or result is None):
         result = rec._redactor.payload(result, "outputs")
-    writer = rec._writer
-    assert isinstance(writer, LogWriter)
     lock = writer.lock
     lock.acquire()
     try:
@@ -131,7 +141,7 @@ def end(span: NodeSpan, result: Any) -> None:
             return  # a straggler after the recording ended: dropped, as `_emit` does
         seq = rec._seq
         rec._seq = seq + 1
-        rec._kind_counts["node_complete"] += 1
+        # (node_complete is not counted: no count of it is kept in the footer or metadata)
         ev = Event(seq, _perf_ns() - rec._t0, "node_complete", span.node, span.seq,
                    span.parent, span.depth, span.lane, span.attempt, {"outputs": result})
         try:
