@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from ._published import ExecutionRecorder
     from ._recorder import RecorderCore
 
-__all__ = ["Frame", "NodeSpan", "Span", "current_lane", "get_current_recorder", "leave"]
+__all__ = ["Frame", "NodeSpan", "Span", "current_lane", "get_current_recorder", "leave",
+           "task_lane", "task_of"]
 
 
 class Frame(msgspec.Struct):
@@ -77,6 +78,10 @@ except ImportError:  # pure-Python asyncio
         return asyncio.current_task(loop)
 
 running_loop = _running_loop = asyncio._get_running_loop
+#: The hot path's lane lookup for a task, inlined: ``task_lane()`` is the (task, name) pair
+#: `current_lane` cached in this context, right when its task is ``task_of(loop)``.
+task_of = _task
+task_lane = _LANE.get
 
 
 def get_current_recorder() -> ExecutionRecorder | None:

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from storage import Event, RecordingWriteError
 
-from ._context import FRAME, NodeSpan, current_lane, running_loop, thread_lanes
+from ._context import (
+    FRAME,
+    NodeSpan,
+    current_lane,
+    running_loop,
+    task_lane,
+    task_of,
+    thread_lanes,
+)
 from ._slowpath import append_slow, encode_value
 
 if TYPE_CHECKING:
@@ -74,13 +82,16 @@ def begin(site: NodeSite, rec: RecorderCore, args: tuple[Any, ...],
         if parent is None:
             return None  # a recorder used directly, before its run began
         depth = 0
-    if running_loop() is None:
+    loop = running_loop()
+    if loop is None:
         try:
             lane: str = thread_lanes.name
         except AttributeError:
             lane = current_lane()
     else:
-        lane = current_lane()
+        cached = task_lane()  # `current_lane`, inlined for a task that has been here before
+        lane = cached[1] if cached is not None and cached[0] is task_of(loop) \
+            else current_lane()
     node_id = site.node_id
     attempt = 1
     if rec._failures:
