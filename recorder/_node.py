@@ -5,6 +5,8 @@ check before calling the function (SPEC §10: ≤ 0.5 µs over a bare call). Wit
 one, it records ``node_start`` (bound arguments as inputs), then
 ``node_complete`` (the return value) or ``node_error`` (the exception, which
 is re-raised unchanged). What the function returns is returned as it is.
+Generator and async-generator functions are recorded as streams, one span
+each (`_streams`).
 
 Each decorated function gets a `NodeSite`: what is known about it once, at
 decoration (node id, ``node_type``, parameter names). The common call — a
@@ -22,6 +24,7 @@ from typing import Any, TypeVar, overload
 
 from ._context import ACTIVE, CURRENT
 from ._step import begin, end, fail
+from ._streams import wrap_async_generator, wrap_generator
 
 __all__ = ["NodeSite", "node"]
 
@@ -37,12 +40,15 @@ class NodeSite:
     """
 
     __slots__ = ("bind_plain", "fn", "names", "node_id", "node_type", "plain", "readable_for",
-                 "skip", "varargs")
+                 "skip", "stream", "varargs")
 
     def __init__(self, fn: Callable[..., Any], node_id: str, node_type: str | None) -> None:
         self.fn = fn
         self.node_id = node_id
         self.node_type = node_type
+        #: ``"sync"`` / ``"async"`` for a generator / async-generator function (a stream).
+        self.stream = ("async" if inspect.isasyncgenfunction(fn)
+                       else "sync" if inspect.isgeneratorfunction(fn) else None)
         names: list[str] = []
         self.varargs: str | None = None
         try:
@@ -86,6 +92,10 @@ class NodeSite:
 
 def _wrap(fn: Callable[..., Any], node_id: str, node_type: str | None) -> Callable[..., Any]:
     site = NodeSite(fn, node_id, node_type)
+    if site.stream == "sync":
+        return wrap_generator(fn, site)
+    if site.stream == "async":
+        return wrap_async_generator(fn, site)
     current = CURRENT.get
     active = ACTIVE
 
@@ -135,7 +145,8 @@ def node(name: str | None = None, /, *, node_type: str | None = None) -> Callabl
 
 def node(fn_or_name: Any = None, /, *, node_type: str | None = None, name: str | None = None
          ) -> Any:
-    """Record calls of a sync or async function as node executions.
+    """Record calls of a sync or async function as node executions (of a generator or
+    async-generator function: one execution per stream, its items as ``outputs``).
 
     ::
 

@@ -35,6 +35,7 @@ from ._payload import Redactor
 from ._placement import DiscardWriter, Placement
 from ._slowpath import append_slow, enc_hook, encode_value
 from ._state import StateHistory
+from ._streams import StreamSpan, open_recorded_stream
 from ._teams import TeamRecorder
 from ._values import error_payload
 
@@ -364,6 +365,11 @@ class RecorderCore:
             raise
         self.node_end(span, result)
         return result
+
+    def open_stream(self, site: NodeSite, args: tuple[Any, ...], kwargs: dict[str, Any]
+                    ) -> tuple[Any, StreamSpan | None]:
+        """A stream ``@node``'s call, first iterated: its generator, and what records it."""
+        return open_recorded_stream(self, site, args, kwargs)
 
     def _failure_data(self, exc: BaseException) -> dict[str, Any]:
         """``status`` and masked ``error`` for the end event of a span whose body raised."""

@@ -82,6 +82,10 @@ class SampledOutRecorder(ExecutionRecorder):
                          kwargs: dict[str, Any]) -> Any:
         return await site.fn(*args, **kwargs)
 
+    def open_stream(self, site: NodeSite, args: tuple[Any, ...], kwargs: dict[str, Any]
+                    ) -> tuple[Any, None]:
+        return site.fn(*args, **kwargs), None
+
     def span_start(self, start_kind: str, node: str, data: Any, *,
                    depth_step: int = 0) -> Span:
         return Span(self, -1, 0, None, True, None, node)
