@@ -24,17 +24,28 @@ from ._workflow import (
     enable_workflow_recording,
     record_workflow,
 )
-from .errors import RecorderError, RecordingWriteError
+from .errors import (
+    RecordedNodeError,
+    RecorderError,
+    RecordingWriteError,
+    ReplayDivergenceError,
+)
+from .reexec import Divergence, ReexecReport, Reexecution, reexecute
 
 __all__ = [
     "DEFAULT_REDACT_KEYS",
     "DEFAULT_REDACT_PATTERNS",
     "REDACTED",
+    "Divergence",
     "ExecutionRecorder",
+    "RecordedNodeError",
     "RecorderError",
     "RecorderOptions",
     "RecordingMetadata",
     "RecordingWriteError",
+    "ReexecReport",
+    "Reexecution",
+    "ReplayDivergenceError",
     "StateSnapshot",
     "TeamRecorder",
     "WorkflowRecording",
@@ -43,4 +54,5 @@ __all__ = [
     "get_current_recorder",
     "node",
     "record_workflow",
+    "reexecute",
 ]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from storage import Event, Footer, LogWriter, RecordingWriteError
+from storage import Event, Footer, Header, LogWriter, RecordingWriteError
 
 from ._bookends import footer_now, header_for, masked_inputs, plain_value
 from ._context import FRAME, Frame, NodeSpan, Span, current_lane, leave, running_loop, thread_lanes
@@ -139,13 +139,17 @@ class RecorderCore:
             return
         self._t0 = _perf_ns()
         self._started_wall = dt.datetime.now(dt.UTC)
-        writer = self._placement.open(self, lambda: header_for(self), self._t0, enc_hook)
+        writer = self._placement.open(self, self._header, self._t0, enc_hook)
         self._writer = writer
         if isinstance(writer, LogWriter):
             # Event times count from here: file creation and catalog set-up are not the run's.
             self._t0 = writer.origin_ns = _perf_ns()
             if not self._redactor.can_raise and self._record_inputs and self._record_outputs:
                 self._hot = writer
+
+    def _header(self) -> Header:
+        """The header line this recording starts with."""
+        return header_for(self)
 
     def _begin_workflow(self) -> None:
         """Open the file and write ``workflow_start`` (the root span)."""

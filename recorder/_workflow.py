@@ -56,7 +56,7 @@ class WorkflowRecording:
                     opts.store = open_store(opts.store)  # $FLOWTAPE_STORE is read now
                 except Exception as exc:  # OSError, StoreError, a driver's own error...
                     store_error = exc  # reported (once) when the recording opens its file
-            rec = ExecutionRecorder(self.name, options=opts)
+            rec = self._new_recorder(opts)
             rec._placement.store_error = store_error
         rec._managed = True
         self.recorder = rec
@@ -64,6 +64,10 @@ class WorkflowRecording:
         self._tokens = (CURRENT.set(rec), FRAME.set(rec.root_frame()))
         ACTIVE.append(rec)
         return rec
+
+    def _new_recorder(self, options: RecorderOptions) -> ExecutionRecorder:
+        """The recorder of one run (re-execution makes one that serves recorded calls)."""
+        return ExecutionRecorder(self.name, options=options)
 
     def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         rec = self.recorder
