@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from storage import CODECS, LogReader, Store, suffix_for_codec
+from storage import CODECS, LogReader, LogWriter, Store, suffix_for_codec
 
 from .._options import RecorderOptions
 from .._published import ExecutionRecorder
@@ -95,7 +95,8 @@ class Reexecution:
                 raise RecorderError("rx.report is ready once the `with reexecute(...)` "
                                     "block has ended")
             path = self.path
-            if path is None or not os.path.exists(path):
+            writer = self.recorder._writer
+            if path is None or not os.path.exists(path) or not isinstance(writer, LogWriter):
                 raise RecorderError(f"the re-execution of {self.tape.recording_id} could not "
                                     f"be recorded (to {path}; see the log), so there is no "
                                     "report")
@@ -198,5 +199,8 @@ def _destination(record_to: Any, store: Any) -> tuple[str | None, Any, str]:
         text = os.fspath(record_to)
         for suffix in sorted(_SUFFIXES, key=len, reverse=True):
             if text.endswith(suffix):
+                if os.path.lexists(text):
+                    raise RecorderError(f"record_to: {text} exists; a re-execution writes a new "
+                                        "recording: choose another file name, or a store")
                 return text, None, _SUFFIXES[suffix]
     return None, record_to, "zstd"
