@@ -44,6 +44,7 @@ COMMAND_MODULES: list[str] = [
     "replayer._cmd_inspect",
     "replayer._cmd_replay",
     "replayer._cmd_compare",
+    "replayer._cmd_rerun",
     "replayer._cmd_export",
     "replayer.viewer._cmd_serve",
     "replayer._cmd_verify",
