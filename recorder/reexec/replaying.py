@@ -153,9 +153,10 @@ class ReplayingRecorder(ExecutionRecorder):
         session = self._session
         if plan.recorded is not None:
             session.matcher.take(plan.recorded, seq)
-            if plan.action == "live":
+        with session.matcher.lock:  # (calls come from many threads)
+            session.sources[plan.action if plan.action != "serve" else "recorded"] += 1
+            if plan.action == "live" and plan.recorded is not None:
                 session.ran_live.add(plan.recorded.seq)
-        session.sources[plan.action if plan.action != "serve" else "recorded"] += 1
         if plan.divergence is not None:
             session.note(plan.divergence, seq)
         return seq
