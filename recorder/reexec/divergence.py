@@ -17,6 +17,7 @@ import msgspec
 
 from storage import Change, format_value, make_patch
 
+from .matcher import comparable
 from .tape import Recorded
 
 __all__ = ["Candidate", "Divergence", "DivergenceKind", "input_changes", "nearest", "where"]
@@ -110,8 +111,8 @@ def input_changes(recorded: bytes | None, new: bytes | None) -> list[Change]:
 
     (`storage.make_patch` finds the places; this names them the way the diff does.)
     """
-    a = _decode(recorded) if recorded else None
-    b = _decode(new) if new else None
+    a = comparable(recorded) if recorded else None
+    b = comparable(new) if new else None
     out: list[Change] = []
     for op in make_patch(a, b):
         tokens = [_token(t) for t in op["path"].split("/")[1:]]

@@ -24,15 +24,15 @@ live keeps the recorded execution's subtree for the calls inside it).
 from __future__ import annotations
 
 import threading
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
-from storage import make_patch
+from storage import is_repr, make_patch
 
 from .tape import Key, Recorded, Tape
 
-__all__ = ["RESERVED", "Match", "Matcher", "Place", "same_inputs"]
+__all__ = ["RESERVED", "Match", "Matcher", "Place", "comparable", "same_inputs"]
 
 #: ``Recorded.used_by`` of a hit whose call has not written its start event yet.
 RESERVED = -1
@@ -122,5 +122,25 @@ class Matcher:
 
 
 def same_inputs(recorded: bytes, new: bytes) -> bool:
-    """Equal inputs: the same bytes, or the same JSON values (type-strict, key order aside)."""
-    return recorded == new or not make_patch(_decode(recorded), _decode(new))
+    """Equal inputs: the same bytes, or the same JSON values (type-strict, key order aside;
+    a value recorded only as a ``$repr`` stand-in compares by its type alone)."""
+    return recorded == new or not make_patch(comparable(recorded), comparable(new))
+
+
+def comparable(raw: bytes) -> Any:
+    """Recorded inputs as compared: decoded, each ``{"$repr", "$type"}`` stand-in cut to its
+    ``$type`` (a repr shows an object's address or a client's state, which says nothing
+    about whether the call is the same)."""
+    value = _decode(raw)
+    if b'"$repr"' not in raw:
+        return value
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if is_repr(v):
+                del v["$repr"]
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return value

@@ -80,10 +80,11 @@ class ReplayingRecorder(ExecutionRecorder):
 
     def span_start(self, start_kind: str, node: str, data: Any, *,
                    depth_step: int = 0) -> Span:
+        _, _, outer = self._session.place_of(self)  # (before the span is entered)
         span = super().span_start(start_kind, node, data, depth_step=depth_step)
         kind = _SPAN_KINDS.get(start_kind)
         if kind is not None and span.seq >= 0:
-            self._session.open_span(self, span.seq, kind, node)
+            self._session.open_span(outer, span.seq, kind, node)
         return span
 
     def span_end(self, span: Span, end_kind: str, data: Any = None) -> int:

@@ -34,7 +34,7 @@ from .._context import FRAME, current_lane
 from .._slowpath import encode_value
 from ..errors import RecorderError, ReplayDivergenceError
 from .divergence import Divergence, DivergenceKind, describe, input_changes, nearest
-from .matcher import Match, Matcher, Place
+from .matcher import Match, Matcher, Place, same_inputs
 from .serving import Converter, Unservable, converter_for, placeholder_path, rebuild_error
 from .tape import Recorded, Tape
 
@@ -177,9 +177,9 @@ class Session:
         """A span of the new run opened at ``seq`` (a live node, a team, a member…)."""
         self.places[seq] = Place(recorded, current_lane(), [*outer.path, node])
 
-    def open_span(self, rec: RecorderCore, seq: int, kind: str, node: str) -> None:
-        """A team, member or recursion span opened: matched leniently (never a divergence)."""
-        _, _, place = self.place_of(rec)
+    def open_span(self, place: Place, seq: int, kind: str, node: str) -> None:
+        """A team, member or recursion span opened at ``seq`` in ``place``: matched
+        leniently (never a divergence: nothing is served for it)."""
         m = self.matcher.match(place, (kind, node, 1), None, lane=current_lane())
         if m.recorded is not None:
             self.matcher.take(m.recorded, seq)
@@ -201,6 +201,11 @@ class Session:
                     attempt=attempt, place=place)
         m = self.matcher.match(place, ("node", node, attempt), raw, lane=current_lane())
         r = plan.recorded = m.recorded
+        if m.kind == "hit" and r is not None and r.inputs is not None and r.inputs != raw \
+                and b'"$repr"' in raw and same_inputs(r.inputs, raw):
+            # Equal but for the text of $repr stand-ins (an object's address): written as
+            # recorded, so the diff does not call an object's new address a change.
+            plan.masked = msgspec.Raw(r.inputs)
         if node in self.override_all or (r is not None and r.seq in self.override_at):
             plan.action = "override"
             plan.value = self.override_at[r.seq] if r is not None and r.seq in \
