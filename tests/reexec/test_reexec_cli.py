@@ -150,3 +150,22 @@ def test_read_errors_exit_2(tmp_path: Path) -> None:
     assert got.returncode == 2
     assert f"recording {rec.recording_id} has no entry" in got.stderr
     assert "--entry module:function" in got.stderr
+
+
+def test_the_readme_story_runs_as_written(tmp_path: Path) -> None:
+    """The shell block of README.md's "Re-execute a run", pasted into bash (in a scratch
+    directory instead of /tmp/3am): the failure reproduces, then the fix completes."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Re-execute a run", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    script = block.replace("/tmp/3am", str(tmp_path / "3am")).replace(
+        "cp examples/", f"cp {ROOT}/examples/")
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "COLUMNS": "200"}
+    env.pop("FLOWTAPE_STORE", None)
+    got = subprocess.run(["bash", "-e", "-c", script], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert got.returncode == 0, got.stdout + got.stderr
+    first, second = got.stdout.split("IDENTICAL", 1)[1].split("CHANGED", 1)
+    assert "run failed" in first and "run completed" in second
+    assert "TypeError: 'NoneType' object is not subscriptable" in got.stderr
