@@ -67,6 +67,8 @@ class RecorderCore:
 
     #: False only for a sampled-out run's recorder (which records nothing).
     enabled = True
+    #: True for a re-execution's recorder: a `record_workflow` inside it joins its run.
+    absorbs_runs = False
 
     def __init__(self, workflow_name: str, options: RecorderOptions, recording_id: str) -> None:
         self.options = options

@@ -41,8 +41,15 @@ class WorkflowRecording:
         self.sample_rate = sample_rate
         self.recorder: ExecutionRecorder | None = None
         self._tokens: tuple[Any, Any] | None = None
+        self._joined = False
 
     def __enter__(self) -> ExecutionRecorder:
+        outer = CURRENT.get()
+        if outer is not None and outer.absorbs_runs:
+            # Under re-execution, a workflow that records itself joins the re-execution:
+            # one recording, and its @node calls answered from the original.
+            self.recorder, self._joined = outer, True
+            return outer
         # Each entry is its own run: its own copy of the options, its own sampling draw,
         # which chooses the recorder once (a sampled-out run's does nothing).
         opts = msgspec.structs.replace(self.options)
@@ -70,6 +77,9 @@ class WorkflowRecording:
         return ExecutionRecorder(self.name, options=options)
 
     def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        if self._joined:
+            self._joined = False
+            return False
         rec = self.recorder
         assert rec is not None and self._tokens is not None
         for var, token in zip((CURRENT, FRAME), self._tokens, strict=True):

@@ -54,6 +54,9 @@ class ReexecHeader(Header, kw_only=True, gc=False):
 class ReplayingRecorder(ExecutionRecorder):
     """Records a re-execution and answers its ``@node`` calls (see the module docstring)."""
 
+    #: A workflow that records itself (its own ``record_workflow``) joins this run.
+    absorbs_runs = True
+
     def __init__(self, workflow_name: str, *, options: RecorderOptions,
                  session: Session) -> None:
         super().__init__(workflow_name, options=options)

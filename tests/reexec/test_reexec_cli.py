@@ -105,6 +105,20 @@ def test_changed_inputs_diverge(night: tuple[Path, str]) -> None:
     assert "inputs.messages[1].content" in paths and "inputs.base_url" in paths
 
 
+def test_on_divergence_live_runs_the_call_and_goes_on(night: tuple[Path, str]) -> None:
+    """--on-divergence live runs the diverging model call for real (the server is gone, so
+    it fails) instead of stopping: the divergence is listed as run live; exit 1."""
+    where, rid = night
+    inputs = json.dumps({"question": "Where is my order A-1001?", "base_url": "http://127.0.0.1:9",
+                         "api_key": "k"})
+    got = flowtape(where, "rerun", rid, "--inputs", inputs, "--on-divergence", "live", "--json")
+    assert got.returncode == 1, got.stdout + got.stderr
+    report = report_of(got)
+    assert [(d["kind"], d["action"]) for d in report["divergences"]] == [
+        ("inputs_changed", "live")]
+    assert report["status"] == "failed" and report["sources"] == {"live": 1}
+
+
 def test_an_override_serves_the_given_value(night: tuple[Path, str]) -> None:
     """--override NODE=JSON serves that value: the run completes with it."""
     where, rid = night

@@ -267,3 +267,23 @@ def test_a_served_error_keeps_its_cause_chain(tmp_path: Path) -> None:
     assert str(info.value.__cause__) == "inner cause"
     assert rx.report.identical, rx.report.to_text()
     assert any("recorded traceback" in n for n in info.value.__notes__)
+
+
+def job(topic: str, where: str) -> str:
+    """A workflow function that records itself (its own record_workflow inside)."""
+    with record_workflow("job", path=where, inputs={"topic": topic}):
+        return fetch(topic)
+
+
+def test_a_workflow_that_records_itself_joins_the_reexecution(tmp_path: Path) -> None:
+    """record_workflow inside a re-execution joins it: one new recording, the calls
+    inside served, nothing written where the inner record_workflow points."""
+    original = tmp_path / "o.jsonl.zst"
+    assert job("a", str(original)) == "<a>"
+    CALLS.clear()
+    inner = tmp_path / "inner.jsonl.zst"
+    with reexecute(original, record_to=tmp_path / "n.jsonl.zst") as rx:
+        assert job("a", str(inner)) == "<a>"
+    assert CALLS == []
+    assert not inner.exists()
+    assert rx.report.identical, rx.report.to_text()
