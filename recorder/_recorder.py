@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from storage import Event, Footer, Header, LogWriter, RecordingWriteError
+from storage import Event, Footer, LogWriter, RecordingWriteError
 
 from ._bookends import footer_now, header_for, masked_inputs, plain_value
 from ._context import FRAME, Frame, NodeSpan, Span, current_lane, leave, running_loop, thread_lanes
@@ -35,7 +35,7 @@ from ._payload import Redactor
 from ._placement import DiscardWriter, Placement
 from ._slowpath import append_slow, enc_hook, encode_value
 from ._state import StateHistory
-from ._streams import StreamSpan, open_recorded_stream
+from ._streams import open_recorded_stream
 from ._teams import TeamRecorder
 from ._values import error_payload
 
@@ -149,9 +149,8 @@ class RecorderCore:
             if not self._redactor.can_raise and self._record_inputs and self._record_outputs:
                 self._hot = writer
 
-    def _header(self) -> Header:
-        """The header line this recording starts with."""
-        return header_for(self)
+    #: The header line this recording starts with (a re-execution's adds to it).
+    _header = header_for
 
     def _begin_workflow(self) -> None:
         """Open the file and write ``workflow_start`` (the root span)."""
@@ -372,10 +371,8 @@ class RecorderCore:
         self.node_end(span, result)
         return result
 
-    def open_stream(self, site: NodeSite, args: tuple[Any, ...], kwargs: dict[str, Any]
-                    ) -> tuple[Any, StreamSpan | None]:
-        """A stream ``@node``'s call, first iterated: its generator, and what records it."""
-        return open_recorded_stream(self, site, args, kwargs)
+    #: A stream ``@node``'s call, first iterated: its generator, and what records it.
+    open_stream = open_recorded_stream
 
     def _failure_data(self, exc: BaseException) -> dict[str, Any]:
         """``status`` and masked ``error`` for the end event of a span whose body raised."""

@@ -92,14 +92,13 @@ class StreamSpan:
 
 
 def open_recorded_stream(rec: RecorderCore, site: NodeSite, args: tuple[Any, ...],
-                         kwargs: dict[str, Any], extra: dict[str, Any] | None = None
-                         ) -> tuple[Any, StreamSpan]:
+                         kwargs: dict[str, Any]) -> tuple[Any, StreamSpan | None]:
     """Start recording a stream: its generator (not started yet) and its `StreamSpan`."""
     stream = site.fn(*args, **kwargs)
     outer = _get_frame()
     span = rec.node_start(site.node_id, site.bind(args, kwargs), site.node_type)
     _set_frame(outer)  # entered only around the body's steps (see the module docstring)
-    return stream, StreamSpan(rec, span, extra)
+    return stream, StreamSpan(rec, span)
 
 
 def _tapped(stream: Generator[Any, Any, Any], tap: StreamSpan) -> Generator[Any, Any, Any]:
