@@ -142,7 +142,10 @@ def lonely(x: int) -> int:
     (["--entry", "no_such_module:main"], "cannot import the entry module 'no_such_module'"),
     (["--entry", "support_agent:nothing"], "module 'support_agent' has no 'nothing'"),
     (["--live-from", "999"], "live_from must be an event seq"),
-], ids=["inputs", "override-form", "override-node", "entry-module", "entry-attr", "live-from"])
+    (["--entry", "support_agent"], "is not of the form 'module:function'"),
+    (["--entry", "support_agent:API_KEY"], "entry 'support_agent:API_KEY' is not callable"),
+], ids=["inputs", "override-form", "override-node", "entry-module", "entry-attr", "live-from",
+        "entry-form", "entry-not-callable"])
 def test_usage_errors_exit_2_with_one_line(night: tuple[Path, str], argv: list[str],
                                            message: str) -> None:
     """Each mistake is one line on stderr naming it, and exit 2."""
@@ -183,3 +186,14 @@ def test_the_readme_story_runs_as_written(tmp_path: Path) -> None:
     first, second = got.stdout.split("IDENTICAL", 1)[1].split("CHANGED", 1)
     assert "run failed" in first and "run completed" in second
     assert "TypeError: 'NoneType' object is not subscriptable" in got.stderr
+
+
+def test_a_child_that_dies_without_a_result_is_an_error(tmp_path: Path) -> None:
+    """An entry that kills its process leaves no result: one line saying so, exit 2."""
+    (tmp_path / "recordings").mkdir()
+    (tmp_path / "crash.py").write_text("import os\n\ndef main():\n    os._exit(3)\n")
+    with record_workflow("crash", store=str(tmp_path / "recordings"), entry="crash:main") as rec:
+        lonely(1)
+    got = flowtape(tmp_path, "rerun", rec.recording_id)
+    assert got.returncode == 2
+    assert "the re-execution process ended (exit 3) without a result" in got.stderr

@@ -220,6 +220,18 @@ def test_a_missing_recording_is_a_clear_error(tmp_path: Path) -> None:
         reexecute(tmp_path / "nope.jsonl.zst")
 
 
+def test_a_reexecution_runs_once(tmp_path: Path) -> None:
+    """rx.recorder before the block, and entering the same Reexecution twice, are errors."""
+    original = record(tmp_path, lambda: fetch("a"))
+    rx = reexecute(original, record_to=tmp_path / "n.jsonl.zst")
+    with pytest.raises(RecorderError, match="once the `with reexecute"):
+        _ = rx.recorder
+    with rx:
+        fetch("a")
+    with pytest.raises(RecorderError, match="runs once"), rx:
+        pass
+
+
 def test_the_report_waits_for_the_block_to_end(tmp_path: Path) -> None:
     """rx.report inside the block is an error that says when it is ready."""
     original = record(tmp_path, lambda: fetch("a"))
