@@ -67,7 +67,7 @@ SERVE = """
 import sys
 from replayer.cli import build_parser, load_commands
 from replayer.terminal.console import make_console
-parser = build_parser(load_commands(["replayer.viewer._cmd_serve"]))
+parser = build_parser(load_commands(["replayer.cli.serve"]))
 args = parser.parse_args(sys.argv[1:])
 sys.exit(args._command.run(args, make_console()))
 """

@@ -14,26 +14,38 @@
 
 from ._context import get_current_recorder
 from ._node import node
+from ._options import RecorderOptions
 from ._payload import DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS, REDACTED
-from ._published import RecordingMetadata, StateSnapshot
-from ._recorder import ExecutionRecorder, RecorderOptions, TeamRecorder
+from ._published import ExecutionRecorder, RecordingMetadata, StateSnapshot
+from ._teams import TeamRecorder
 from ._workflow import (
     WorkflowRecording,
     disable_workflow_recording,
     enable_workflow_recording,
     record_workflow,
 )
-from .errors import RecorderError, RecordingWriteError
+from .errors import (
+    RecordedNodeError,
+    RecorderError,
+    RecordingWriteError,
+    ReplayDivergenceError,
+)
+from .reexec import Divergence, ReexecReport, Reexecution, reexecute
 
 __all__ = [
     "DEFAULT_REDACT_KEYS",
     "DEFAULT_REDACT_PATTERNS",
     "REDACTED",
+    "Divergence",
     "ExecutionRecorder",
+    "RecordedNodeError",
     "RecorderError",
     "RecorderOptions",
     "RecordingMetadata",
     "RecordingWriteError",
+    "ReexecReport",
+    "Reexecution",
+    "ReplayDivergenceError",
     "StateSnapshot",
     "TeamRecorder",
     "WorkflowRecording",
@@ -42,4 +54,5 @@ __all__ = [
     "get_current_recorder",
     "node",
     "record_workflow",
+    "reexecute",
 ]

@@ -13,16 +13,56 @@ import threading
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from ._recorder import ExecutionRecorder
+import msgspec
 
-__all__ = ["current_lane", "get_current_recorder"]
+if TYPE_CHECKING:
+    from ._published import ExecutionRecorder
+    from ._recorder import RecorderCore
+
+__all__ = ["Frame", "NodeSpan", "Span", "current_lane", "get_current_recorder", "leave",
+           "task_lane", "task_of"]
+
+
+class Frame(msgspec.Struct):
+    """One open span as the code inside it sees it: which recorder, the start event's
+    ``seq`` (the ``parent`` of what happens inside), the recursion depth, the frame it
+    nests in, and whether it is still open (spans may end out of order; see `leave`).
+
+    The workflow's root span is a bare `Frame`; the spans the recorder opens carry
+    what their end event needs (`Span`, `NodeSpan`), so the frame is the handle too.
+    (msgspec Structs: a ``@node`` call makes one, and a Struct is made in half the
+    time of a slotted class with an ``__init__``.)
+    """
+
+    rec: RecorderCore
+    seq: int | None
+    depth: int
+    outer: Frame | None
+    open: bool
+
+
+class Span(Frame):
+    """A span the recorder opened (team, member, recursion): its start's ``parent`` and
+    ``node``, which its end event repeats."""
+
+    seq: int  # a span the recorder opened has a start event
+    parent: int | None
+    node: str
+
+
+class NodeSpan(Span):
+    """A node execution: also its ``attempt``, its ``lane``, and its recorded inputs
+    (as captured at the call: what makes a later call with the same ones a retry)."""
+
+    attempt: int
+    lane: str | None
+    inputs: Any
+
 
 #: The recorder of the current context.
 CURRENT: ContextVar[ExecutionRecorder | None] = ContextVar("flowtape_recorder", default=None)
-#: The enclosing span: ``[recorder, start seq, recursion depth, outer frame, open]``
-#: (a list so ending a span out of order can mark it closed; see `_recorder._leave`).
-FRAME: ContextVar[list[Any] | None] = ContextVar("flowtape_frame", default=None)
+#: The innermost span enclosing the running code.
+FRAME: ContextVar[Frame | None] = ContextVar("flowtape_frame", default=None)
 _LANE: ContextVar[tuple[object, str] | None] = ContextVar("flowtape_lane", default=None)
 
 #: Recordings active in this process, innermost last (the fallback for bare threads).
@@ -38,6 +78,10 @@ except ImportError:  # pure-Python asyncio
         return asyncio.current_task(loop)
 
 running_loop = _running_loop = asyncio._get_running_loop
+#: The hot path's lane lookup for a task, inlined: ``task_lane()`` is the (task, name) pair
+#: `current_lane` cached in this context, right when its task is ``task_of(loop)``.
+task_of = _task
+task_lane = _LANE.get
 
 
 def get_current_recorder() -> ExecutionRecorder | None:
@@ -46,6 +90,23 @@ def get_current_recorder() -> ExecutionRecorder | None:
     if rec is None and ACTIVE:
         return ACTIVE[-1]
     return rec
+
+
+def leave(frame: Frame) -> None:
+    """Leave a span: mark its frame closed; if it is this context's innermost, step out.
+
+    Stepping out goes to the nearest enclosing span that is still open, so spans
+    closed out of order (the published ``record_*`` calls allow it: start A, start
+    B, complete A) never leave later events nested in a span that has ended. A
+    span closed from another context only gets marked; its own context steps
+    past it when its inner spans end.
+    """
+    frame.open = False
+    if FRAME.get() is frame:
+        outer = frame.outer
+        while outer is not None and not outer.open:
+            outer = outer.outer
+        FRAME.set(outer)
 
 
 #: Per-thread lane name cache (the recorder's hot path reads it directly).

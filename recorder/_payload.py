@@ -24,6 +24,7 @@ Masking never touches the caller's objects, and never raises: a failing
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Collection
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 REDACTED = "[REDACTED]"
+log = logging.getLogger("flowtape")
 
 #: Token shapes masked inside any string by default (``redact_patterns=``): OpenAI-style
 #: ``sk-…`` keys, GitHub tokens, AWS access key ids, Slack tokens, JWTs, bearer tokens.
@@ -129,8 +131,10 @@ class Redactor:
                             if self._patterns else None)
         self._anchors = _DEFAULT_ANCHORS if self._patterns == DEFAULT_REDACT_PATTERNS \
             else None
+        #: Key names known to be readable: grows as keys are met (the hot path reads it).
+        self.safe_keys: set[str] = self._names.safe
         #: Strings shorter than this can hold no token shape nor seen secret.
-        self._min_text = _DEFAULT_SHORTEST if self._anchors is not None else (
+        self.min_text = _DEFAULT_SHORTEST if self._anchors is not None else (
             0 if self._patterns else 1 << 62)
         self._suffixes = self._names.suffixes
         self._lock = threading.Lock()
@@ -162,6 +166,15 @@ class Redactor:
             f"not {type(redact).__name__}"
         )
 
+    def payload_guarded(self, value: Any, path: str) -> Any:
+        """`payload`, with a failing ``redact=`` callable withholding the payload
+        (``{"$redaction_failed": <error type>}``, logged) instead of raising."""
+        try:
+            return self.payload(value, path)
+        except Exception as exc:
+            log.warning("flowtape: redaction of %s failed (%s); payload withheld", path, exc)
+            return {"$redaction_failed": type(exc).__name__}
+
     # --- the hot path -------------------------------------------------------------------
     def payload(self, value: Any, path: str) -> Any:
         """``value`` as it is recorded: `msgspec.Raw` of the masked JSON; a number, bool or
@@ -180,7 +193,7 @@ class Redactor:
             # masking, and the dict goes out as it is: its values cannot change before the
             # event is encoded (they are immutable, and the dict is the caller's or the
             # @node binder's own).
-            limit = self._min_text
+            limit = self.min_text
             long_text = False
             for v in value.values():
                 tv = type(v)
@@ -308,7 +321,7 @@ class Redactor:
 
     def mask_string(self, text: str) -> str:
         """``text`` with token shapes and values seen under secret keys replaced."""
-        if len(text) < self._min_text:
+        if len(text) < self.min_text:
             return text
         seen = self._seen_rx
         if seen is not None:
@@ -332,7 +345,7 @@ class Redactor:
                 if len(self._seen) < MAX_SEEN_SECRETS:
                     self._seen[v] = None
             ordered = sorted(self._seen, key=len, reverse=True)
-            self._min_text = min(self._min_text, MIN_SEEN_SECRET)  # (JSON escapes only add)
+            self.min_text = min(self.min_text, MIN_SEEN_SECRET)  # (JSON escapes only add)
             self._seen_rx = re.compile("|".join(map(re.escape, ordered)))
             # The scan reads encoded JSON, where a value's quotes and controls are escaped.
             forms = {_plain.encode(v)[1:-1].decode() for v in ordered} | set(ordered)

@@ -1,9 +1,9 @@
-"""The earlier-published recording API (SPEC §9), on top of the recorder core.
+"""`ExecutionRecorder`: the recorder users get, with the earlier-published API (SPEC §9).
 
-Instrumentation written against the earlier workflow recorder moves over
-unchanged: the ``record_*`` methods, ``finalize()``, ``metadata``,
-``events``/``snapshots`` (read back from the log, not a second copy kept in
-memory) and ``await save(path)``.
+It is `RecorderCore` plus what instrumentation written against the earlier
+workflow recorder calls: the ``record_*`` methods, ``finalize()``,
+``metadata``, ``events``/``snapshots`` (read back from the log, not a second
+copy kept in memory) and ``await save(path)``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage import (
     Event,
@@ -19,15 +19,16 @@ from storage import (
     StateSnapshot,
     copy_recording,
     file_checksum,
+    is_valid_id,
     iter_snapshots,
+    new_recording_id,
 )
 
+from ._options import RecorderOptions
+from ._recorder import RecorderCore, status_for_exception
 from ._values import error_payload
 
-if TYPE_CHECKING:
-    from ._recorder import ExecutionRecorder
-
-__all__ = ["PublishedRecorderAPI", "RecordingMetadata", "StateSnapshot"]
+__all__ = ["ExecutionRecorder", "RecordingMetadata", "StateSnapshot"]
 
 
 class RecordingMetadata:
@@ -37,7 +38,7 @@ class RecordingMetadata:
     seconds) may be set before ``save`` and is what a store then records.
     """
 
-    def __init__(self, rec: ExecutionRecorder) -> None:
+    def __init__(self, rec: RecorderCore) -> None:
         self._rec = rec
         self._started_at: float | None = None
         self.file_size_bytes: int = 0
@@ -117,48 +118,60 @@ class RecordingMetadata:
         return f"RecordingMetadata({self.to_dict()!r})"
 
 
-class PublishedRecorderAPI:
-    """Mixin giving `ExecutionRecorder` the earlier-published method names."""
+class ExecutionRecorder(RecorderCore):
+    """Records one workflow run into one recording file.
 
-    _managed: bool = False  # True inside record_workflow: it writes start and end itself
+    Made by `record_workflow` (the usual way) or directly, as the
+    earlier-published API did: ``ExecutionRecorder("etl")`` then
+    ``record_workflow_start(...)`` … ``finalize()`` / ``await save(path)``.
+    """
 
-    def _init_published(self: ExecutionRecorder) -> None:  # type: ignore[misc]
+    def __init__(  # noqa: PLR0917 - the published signature takes these positionally
+        self,
+        workflow_name: str,
+        workflow_id: str | None = None,
+        record_inputs: bool = True,
+        record_outputs: bool = True,
+        record_state_snapshots: bool = False,
+        compress: bool = True,
+        tags: list[str] | tuple[str, ...] | None = None,
+        *,
+        options: RecorderOptions | None = None,
+    ) -> None:
+        if options is None:
+            options = RecorderOptions(
+                codec="gzip" if compress else "none",
+                tags=list(tags or ()),
+                record_inputs=record_inputs,
+                record_outputs=record_outputs,
+                record_state_snapshots=record_state_snapshots,
+            )
+        super().__init__(workflow_name, options,
+                         workflow_id if workflow_id and is_valid_id(workflow_id)
+                         else new_recording_id())
+        #: True inside record_workflow: it writes the run's start and end itself.
+        self._managed = False
         self._metadata = RecordingMetadata(self)
         self._pending_outcome: tuple[str, Any, Any] | None = None
+        self._open_spans: dict[tuple[str, str], list[Any]] = {}
         self.saved_path: str | None = None
 
     @property
-    def config(self: ExecutionRecorder) -> dict[str, Any]:  # type: ignore[misc]
-        """The record_* flags (also written to the header's ``config``)."""
-        o = self.options
-        return {
-            "record_inputs": o.record_inputs,
-            "record_outputs": o.record_outputs,
-            "record_state_snapshots": o.record_state_snapshots,
-            "compress": o.codec != "none",
-            "codec": o.codec,
-            "keyframe_every": o.keyframe_every,
-            "max_payload_bytes": o.max_payload_bytes,
-        }
-
-    @property
-    def metadata(self: ExecutionRecorder) -> RecordingMetadata:  # type: ignore[misc]
+    def metadata(self) -> RecordingMetadata:
         return self._metadata
 
     # --- workflow ---------------------------------------------------------------
-    def record_workflow_start(self: ExecutionRecorder,  # type: ignore[misc]
-                              initial_context: Any = None) -> None:
+    def record_workflow_start(self, initial_context: Any = None) -> None:
         """Start the run. Inside `record_workflow` the start is already written: tolerated."""
-        if self._root is not None or not self.enabled:
-            if initial_context is not None and self.enabled:
+        if self._root is not None:
+            if initial_context is not None:
                 self._named("custom", "workflow_context", initial_context)
             return
         if initial_context is not None:
             self.options.inputs = initial_context
         self._begin_workflow()
 
-    def record_workflow_complete(self: ExecutionRecorder,  # type: ignore[misc]
-                                 final_state: Any = None, success: bool = True,
+    def record_workflow_complete(self, final_state: Any = None, success: bool = True,
                                  error: Any = None) -> None:
         """End the run (inside `record_workflow`, the outcome is written at exit)."""
         err = _error_dict(error) if (error is not None or not success) else None
@@ -172,9 +185,9 @@ class PublishedRecorderAPI:
             self._begin_workflow()
         self._end_workflow(status, final_state, error=err)
 
-    def finalize(self: ExecutionRecorder) -> RecordingMetadata:  # type: ignore[misc]
+    def finalize(self) -> RecordingMetadata:
         """Close the recording (writing its footer); returns the metadata."""
-        if not self._closed and self.enabled:
+        if not self._closed:
             if self._root is None:
                 self._begin_workflow()
             if not self._workflow_ended:
@@ -183,19 +196,14 @@ class PublishedRecorderAPI:
         return self._metadata
 
     # --- nodes, teams, recursion ------------------------------------------------------
-    def record_node_start(self: ExecutionRecorder, node_id: str,  # type: ignore[misc]
-                          inputs: Any = None, node_type: str | None = None) -> int:
-        if not self.enabled:
-            return -1
-        handle = self.node_start(node_id, inputs, node_type, has_inputs=inputs is not None)
-        self._open_spans.setdefault(("node", node_id), []).append(handle)
-        return handle[0]
+    def record_node_start(self, node_id: str, inputs: Any = None,
+                          node_type: str | None = None) -> int:
+        span = self.node_start(node_id, inputs, node_type, has_inputs=inputs is not None)
+        self._open_spans.setdefault(("node", node_id), []).append(span)
+        return span.seq
 
-    def record_node_complete(self: ExecutionRecorder, node_id: str,  # type: ignore[misc]
-                             outputs: Any = None, duration_seconds: float | None = None,
-                             error: Any = None) -> int:
-        if not self.enabled:
-            return -1
+    def record_node_complete(self, node_id: str, outputs: Any = None,
+                             duration_seconds: float | None = None, error: Any = None) -> int:
         stack = self._open_spans.get(("node", node_id))
         extra = {"duration_seconds": duration_seconds} if duration_seconds is not None else None
         err = _error_dict(error) if error is not None else None
@@ -208,29 +216,22 @@ class PublishedRecorderAPI:
             return self._emit(kind, node_id, None, parent, depth, 1,
                               {**data, **(extra or {})} or None,
                               urgent=err is not None)
-        handle = stack.pop()
-        return self.node_end(handle, outputs, has_outputs=outputs is not None, error=err,
+        return self.node_end(stack.pop(), outputs, has_outputs=outputs is not None, error=err,
                              extra=extra)
 
-    def record_team_start(self: ExecutionRecorder, team_id: str,  # type: ignore[misc]
-                          formation: str | None = None, member_count: int = 0,
-                          context: Any = None) -> int:
-        if not self.enabled:
-            return -1
+    def record_team_start(self, team_id: str, formation: str | None = None,
+                          member_count: int = 0, context: Any = None) -> int:
         data: dict[str, Any] = {"member_count": member_count}
         if formation is not None:
             data["formation"] = formation
         if context is not None:
             data["context"] = self._payload(context, "data")
-        handle = self.span_start("team_start", team_id, data)
-        self._open_spans.setdefault(("team", team_id), []).append(handle)
-        return handle[0]
+        span = self.span_start("team_start", team_id, data)
+        self._open_spans.setdefault(("team", team_id), []).append(span)
+        return span.seq
 
-    def record_team_complete(self: ExecutionRecorder, team_id: str,  # type: ignore[misc]
-                             final_output: Any = None, duration_seconds: float | None = None,
-                             success: bool = True) -> int:
-        if not self.enabled:
-            return -1
+    def record_team_complete(self, team_id: str, final_output: Any = None,
+                             duration_seconds: float | None = None, success: bool = True) -> int:
         data: dict[str, Any] = {"success": success}
         if final_output is not None and self._record_outputs:
             data["outputs"] = self._payload(final_output, "outputs")
@@ -242,29 +243,20 @@ class PublishedRecorderAPI:
             return self._emit("team_complete", team_id, None, parent, depth, None, data)
         return self.span_end(stack.pop(), "team_complete", data)
 
-    def record_team_member_communication(self: ExecutionRecorder,  # type: ignore[misc]
-                                         team_id: str, from_member: str, to_member: str,
+    def record_team_member_communication(self, team_id: str, from_member: str, to_member: str,
                                          message: Any) -> int:
-        if not self.enabled:
-            return -1
         parent, depth = self._enclosing()
         data = {"from": from_member, "to": to_member, "message": self._payload(message, "data")}
         return self._emit("team_message", team_id, None, parent, depth, None, data)
 
-    def record_recursion_enter(self: ExecutionRecorder, operation_type: str,  # type: ignore[misc]
-                               identifier: str) -> int:
-        if not self.enabled:
-            return -1
-        handle = self.span_start("recursion_enter", str(identifier),
-                                 {"operation": operation_type}, depth_step=1)
+    def record_recursion_enter(self, operation_type: str, identifier: str) -> int:
+        span = self.span_start("recursion_enter", str(identifier),
+                               {"operation": operation_type}, depth_step=1)
         self._open_spans.setdefault(("recursion", f"{operation_type}\0{identifier}"),
-                                    []).append(handle)
-        return handle[0]
+                                    []).append(span)
+        return span.seq
 
-    def record_recursion_exit(self: ExecutionRecorder, operation_type: str,  # type: ignore[misc]
-                              identifier: str) -> int:
-        if not self.enabled:
-            return -1
+    def record_recursion_exit(self, operation_type: str, identifier: str) -> int:
         stack = self._open_spans.get(("recursion", f"{operation_type}\0{identifier}"))
         if not stack:
             parent, depth = self._enclosing()
@@ -273,20 +265,19 @@ class PublishedRecorderAPI:
         return self.span_end(stack.pop(), "recursion_exit")
 
     @property
-    def _recursion_depth(self: ExecutionRecorder) -> int:  # type: ignore[misc]
+    def _recursion_depth(self) -> int:
         return self._enclosing()[1]
 
     @property
-    def _recursion_max_depth(self: ExecutionRecorder) -> int:  # type: ignore[misc]
+    def _recursion_max_depth(self) -> int:
         return self._max_depth
 
-    def record_state_snapshot(self: ExecutionRecorder, state: Any,  # type: ignore[misc]
-                              node_id: str | None = None,
+    def record_state_snapshot(self, state: Any, node_id: str | None = None,
                               execution_stack: list[str] | None = None) -> int | None:
         return self.snapshot(state, node_id, execution_stack)
 
     # --- reading back -------------------------------------------------------------------
-    def _read_back(self: ExecutionRecorder) -> list[Event]:  # type: ignore[misc]
+    def _read_back(self) -> list[Event]:
         writer = self._writer
         path = self.path
         if writer is None or path is None or not os.path.exists(path):
@@ -298,17 +289,16 @@ class PublishedRecorderAPI:
             return list(reader.iter_events())
 
     @property
-    def events(self: ExecutionRecorder) -> list[Event]:  # type: ignore[misc]
+    def events(self) -> list[Event]:
         """The run so far, in order, read back from the log."""
         return self._read_back()
 
     @property
-    def snapshots(self: ExecutionRecorder) -> list[StateSnapshot]:  # type: ignore[misc]
+    def snapshots(self) -> list[StateSnapshot]:
         """Every recorded state so far, rebuilt from keyframes and patches."""
         return iter_snapshots(self._read_back())
 
-    async def save(self: ExecutionRecorder, path: str | os.PathLike[str]  # type: ignore[misc]
-                   ) -> RecordingMetadata:
+    async def save(self, path: str | os.PathLike[str]) -> RecordingMetadata:
         """Finish the recording and write it to ``path`` in flowtape's format.
 
         Adds ``.gz`` when the recorder compresses and the name lacks it.
@@ -316,8 +306,7 @@ class PublishedRecorderAPI:
         """
         return await asyncio.to_thread(self.save_sync, path)
 
-    def save_sync(self: ExecutionRecorder,  # type: ignore[misc]
-                  path: str | os.PathLike[str]) -> RecordingMetadata:
+    def save_sync(self, path: str | os.PathLike[str]) -> RecordingMetadata:
         """The synchronous body of `save`."""
         self.finalize()
         target = os.fspath(path)
@@ -342,7 +331,18 @@ class PublishedRecorderAPI:
         self.saved_path = target
         return meta
 
+    # --- context manager protocol ---------------------------------------------------------
+    def __enter__(self) -> ExecutionRecorder:
+        """``with ExecutionRecorder("etl") as rec:`` — the run ends with the block."""
+        return self
 
+    def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
+        if self._managed or self._closed:
+            return  # record_workflow ends its own recorder
+        if exc is not None and not self._workflow_ended:
+            self._implicit_root()
+            self._end_workflow(status_for_exception(exc), exc=exc)
+        self.finalize()
 
 
 def _error_dict(error: Any) -> dict[str, Any]:

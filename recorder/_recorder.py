@@ -1,99 +1,50 @@
-"""`ExecutionRecorder`: turns what a workflow does into events on disk.
+"""`RecorderCore`: turns what a workflow does into events on disk.
 
-The hot path is `ExecutionRecorder._emit`: stamp ``seq``/``ts``/``lane``, build
-an `Event`, encode it straight into the writer's buffer under one lock (so
-``seq`` order is file order). Payloads are masked before that
-(`_payload.Redactor`); values msgspec cannot encode, and payloads over the
-size limit, take a slow path that never raises into the workflow.
+Every event goes through `RecorderCore._emit`: stamp ``seq``/``ts``/``lane``,
+build an `Event`, encode it straight into the writer's buffer under the
+writer's lock (so ``seq`` order is file order). Payloads are masked before
+that (`_payload.Redactor`); values msgspec cannot encode, and payloads over
+the size limit, take `_slowpath.append_slow`, which never raises into the
+workflow. A plain ``@node`` call does not come here at all: `_step` records
+its two events in one pass, and falls back to `node_start`/`node_end` for
+anything unusual.
 
-Spans (nodes, teams, members, recursion) nest through the ``FRAME``
-contextvar; the earlier-published ``record_*`` methods of SPEC §9 live in
-`_published.PublishedRecorderAPI`, which this class mixes in.
+Spans (workflow, nodes, teams, members, recursion) nest through the
+``FRAME`` contextvar (`_context.Frame`). Where the file goes is
+`_placement`'s job; the earlier-published ``record_*`` API of SPEC §9 is the
+subclass `_published.ExecutionRecorder`, which is what users get.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import logging
-import os
-import platform
-import socket
-import threading
 import time
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import msgspec
+from storage import Event, Footer, LogWriter, RecordingWriteError
 
-from storage import (
-    Counts,
-    Event,
-    Footer,
-    Header,
-    LineTooLong,
-    LogWriter,
-    RecordingWriteError,
-    Store,
-    is_valid_id,
-    make_patch,
-    new_recording_id,
-    suffix_for_codec,
-)
-
-from ._context import FRAME, current_lane, running_loop, thread_lanes
+from ._bookends import footer_now, header_for, masked_inputs, plain_value
+from ._context import FRAME, Frame, NodeSpan, Span, current_lane, leave, running_loop, thread_lanes
+from ._notes import Notes
+from ._options import MAX_PAYLOAD_CAP, RecorderOptions
 from ._payload import Redactor
-from ._published import PublishedRecorderAPI
-from ._spool import UnsafeSpool, private_spool_dir, remove_quietly
-from ._values import (
-    error_payload,
-    fix_text,
-    make_enc_hook,
-    placeholder,
-    to_builtins,
-    truncated,
-)
+from ._placement import DiscardWriter, Placement
+from ._slowpath import append_slow, enc_hook, encode_value
+from ._state import StateHistory
+from ._streams import open_recorded_stream
+from ._teams import TeamRecorder
+from ._values import error_payload
 
-__all__ = ["ExecutionRecorder", "RecorderOptions"]
+if TYPE_CHECKING:
+    from ._node import NodeSite
 
-log = logging.getLogger("flowtape")
+__all__ = ["RecorderCore", "status_for_exception"]
+
 _perf_ns = time.perf_counter_ns
-_enc_hook = make_enc_hook()
-_json = msgspec.json.Encoder(enc_hook=_enc_hook)
-_json_plain = msgspec.json.Decoder()
-DEFAULT_MAX_PAYLOAD = 1 << 20
-#: A quarter of the largest frame (16 MiB, SPEC §3): a line with a few payloads still fits.
-MAX_PAYLOAD_CAP = 4 << 20
-MAX_NOTES = 100
-
-
-class RecorderOptions(msgspec.Struct, kw_only=True):
-    """Everything `record_workflow` can set, in one place."""
-
-    codec: str = "zstd"
-    path: str | None = None
-    store: Any = None
-    tags: list[str] = []
-    record_inputs: bool = True
-    record_outputs: bool = True
-    record_state_snapshots: bool = True
-    redact: Any = None
-    redact_patterns: Any = None
-    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD
-    keyframe_every: int = 64
-    flush_every: int = 256
-    flush_interval: float = 0.25
-    strict: bool = False
-    keep: Any = "always"
-    inputs: Any = None
-    entry: str | None = None
-    meta: dict[str, Any] = {}
-    replay_of: str | None = None
-    enabled: bool = True
 
 
 def status_for_exception(exc: BaseException | None) -> str:
@@ -107,69 +58,28 @@ def status_for_exception(exc: BaseException | None) -> str:
     return "failed"
 
 
-class _DiscardWriter:
-    """Stands in for a writer that could not be created: counts, writes nothing."""
+class RecorderCore:
+    """Records one workflow run into one recording file (see the module docstring).
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lock = threading.Lock()
-        self.events_written = 0
-        self.events_lost = 0
-        self.bytes_written = 0
-        self.failed: BaseException | None = None
-        self.closed = False
-
-    def append(self, event: Event, max_line: int = 0, urgent: bool = False) -> None:
-        self.events_lost += 1
-
-    def flush(self) -> None:
-        return None
-
-    def close(self, footer: Footer | None, *, keyframes: list[int] | None = None) -> None:
-        self.closed = True
-
-    def discard(self) -> None:
-        self.closed = True
-
-
-class ExecutionRecorder(PublishedRecorderAPI):
-    """Records one workflow run into one recording file.
-
-    Made by `record_workflow` (the usual way) or directly, as the
-    earlier-published API did: ``ExecutionRecorder("etl")`` then
-    ``record_workflow_start(...)`` … ``finalize()`` / ``await save(path)``.
+    Users get the subclass `ExecutionRecorder`; a run that sampling left out gets
+    `_sampled.SampledOutRecorder`, whose methods do nothing, chosen once per run.
     """
 
-    def __init__(  # noqa: PLR0917 - the published signature takes these positionally
-        self,
-        workflow_name: str,
-        workflow_id: str | None = None,
-        record_inputs: bool = True,
-        record_outputs: bool = True,
-        record_state_snapshots: bool = False,
-        compress: bool = True,
-        tags: list[str] | tuple[str, ...] | None = None,
-        *,
-        options: RecorderOptions | None = None,
-    ) -> None:
-        if options is None:
-            options = RecorderOptions(
-                codec="gzip" if compress else "none",
-                tags=list(tags or ()),
-                record_inputs=record_inputs,
-                record_outputs=record_outputs,
-                record_state_snapshots=record_state_snapshots,
-            )
+    #: False only for a sampled-out run's recorder (which records nothing).
+    enabled = True
+    #: True for a re-execution's recorder: a `record_workflow` inside it joins its run.
+    absorbs_runs = False
+
+    def __init__(self, workflow_name: str, options: RecorderOptions, recording_id: str) -> None:
         self.options = options
         self.workflow_name = workflow_name
-        self.recording_id = (workflow_id if workflow_id and is_valid_id(workflow_id)
-                             else new_recording_id())
+        self.recording_id = recording_id
         self.tags: list[str] = list(options.tags)
-        self.enabled = options.enabled
-        self._redactor = Redactor.from_option(options.redact, options.redact_patterns)
-        self._mask = self._redactor.payload
-        if not self._redactor.can_raise:
-            self._payload = self._mask  # type: ignore[method-assign,assignment]  # cannot raise
+        redactor = self._redactor = Redactor.from_option(options.redact, options.redact_patterns)
+        #: ``_payload(value, path)``: the value as recorded, masked (SPEC §4); a redact=
+        #: callable may raise, so then the payload is withheld rather than the error raised.
+        self._payload: Callable[[Any, str], Any] = (
+            redactor.payload_guarded if redactor.can_raise else redactor.payload)
         self._inputs_masked: Any = None  # opts.inputs after redaction, computed once
         self._record_inputs = options.record_inputs
         self._record_outputs = options.record_outputs
@@ -178,10 +88,13 @@ class ExecutionRecorder(PublishedRecorderAPI):
         # event line may hold a few payloads), whatever max_payload_bytes says.
         self._max_payload = min(options.max_payload_bytes, MAX_PAYLOAD_CAP)
         self._max_line = self._max_payload
-        self._strict = options.strict
-        self._store: Store | None = options.store
-        self._state_lock = threading.Lock()  # the patch base and the seq must agree
-        self._writer: LogWriter | _DiscardWriter | None = None
+        self._notes = Notes(recording_id, strict=options.strict)
+        self._placement = Placement(options, recording_id, self._notes)
+        self._writer: LogWriter | DiscardWriter | None = None
+        #: The writer while `_step` may record a node call in one pass (the file is open
+        #: and nothing asks for the general path: a redact= callable, inputs or outputs
+        #: off); else None.
+        self._hot: LogWriter | None = None
         self._seq = 0
         self._t0 = 0
         self._started_wall: dt.datetime | None = None
@@ -190,311 +103,129 @@ class ExecutionRecorder(PublishedRecorderAPI):
         self._max_depth = 0
         #: Attempt number of the last failed execution per (parent span, node, inputs).
         self._failures: dict[tuple[int | None, str, bytes], int] = {}
-        self._open_spans: dict[tuple[str, str], list[tuple[int, Any]]] = {}
-        self._last_state: Any = None
-        self._states_since_key = 0
-        self._keyframes: list[int] = []
-        self._dropped: list[str] = []
-        self._dropped_more = 0
-        self._degraded: list[str] = []
-        self._io_reported = False
+        self._states = StateHistory(options.keyframe_every)
         self._closed = False
         self._workflow_ended = False
         self._outcome: tuple[str, Any, Any] | None = None  # (status, outputs, error payload)
         self._root: int | None = None
-        self._path: str | None = None
-        self._final_path: str | None = None
-        self._spool = False
-        #: Set by record_workflow when the store could not be opened (recorded as degraded).
-        self._store_error: BaseException | None = None
-        self._init_published()
 
     # --- lifecycle --------------------------------------------------------------
     @property
     def path(self) -> str | None:
         """Where the recording is (or will be) on disk; None before it starts, when it was
         sampled out, and when a keep policy dropped it."""
-        return self._final_path or self._path
+        return self._placement.final_path or self._placement.path
 
     @property
     def closed(self) -> bool:
         """True once the recording's footer has been written."""
         return self._closed
 
+    @property
+    def config(self) -> dict[str, Any]:
+        """The record_* flags (also written to the header's ``config``)."""
+        o = self.options
+        return {
+            "record_inputs": o.record_inputs,
+            "record_outputs": o.record_outputs,
+            "record_state_snapshots": o.record_state_snapshots,
+            "compress": o.codec != "none",
+            "codec": o.codec,
+            "keyframe_every": o.keyframe_every,
+            "max_payload_bytes": o.max_payload_bytes,
+        }
+
     def _open(self) -> None:
         """Create the file and write the header (first event triggers it for direct use)."""
         if self._writer is not None:
             return
-        opts = self.options
         self._t0 = _perf_ns()
         self._started_wall = dt.datetime.now(dt.UTC)
-        suffix = suffix_for_codec(opts.codec)
-        try:
-            if self._store_error is not None:
-                raise self._store_error
-            if opts.path is not None:
-                final = os.path.abspath(opts.path)
-            elif self._store is not None:
-                final = self._store.path_for(self.recording_id, opts.codec)
-            else:
-                final = os.path.join(private_spool_dir(), self.recording_id + suffix)
-                self._spool = True
-                # A recorder made directly (SPEC §9) works in a spool file that is its
-                # own: `save()` and stores copy it out, so it goes when the recorder does.
-                weakref.finalize(self, remove_quietly, final)
-        except Exception as exc:
-            # The store cannot take the file (its directory is a file, it is unreachable...),
-            # or the spool directory is not safe: record nothing, say so once, and let the
-            # workflow run (SPEC §4).
-            where = getattr(self._store, "url", None) or opts.store or "the store"
-            self._path = self._final_path = os.path.join(str(where), self.recording_id + suffix)
-            self._writer = _DiscardWriter(self._path)
-            self._io_failed(exc if isinstance(exc, UnsafeSpool) else RecordingWriteError(
-                f"cannot create recording {self._path}: {exc}; check the store "
-                "directory exists and is writable"))
-            return
-        self._final_path = final
-        keep = opts.keep
-        if keep != "always":
-            head, tail = os.path.split(final)
-            self._path = os.path.join(head, f".{tail}.partial")
-        else:
-            self._path = final
-        header = Header(
-            recording_id=self.recording_id,
-            workflow=fix_text(self.workflow_name),
-            started_at=self._started_wall.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            tags=[fix_text(t) for t in self.tags],
-            codec=opts.codec,
-            config=self.config,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            python=platform.python_version(),
-            meta=self._header_value("meta", dict(opts.meta)) if opts.meta else {},
-            inputs=self._header_value("inputs", None),
-            entry=opts.entry,
-            replay_of=opts.replay_of,
-        )
-        try:
-            self._writer = LogWriter(
-                self._path, header, codec=opts.codec, flush_every=opts.flush_every,
-                flush_interval=opts.flush_interval, clock_origin_ns=self._t0, enc_hook=_enc_hook,
-            )
-        except RecordingWriteError as exc:
-            self._writer = _DiscardWriter(self._path)
-            self._io_failed(exc)
-            return
-        if self._store is not None and keep == "always":
-            self._call_store("begin", header, self._path)
-        # Event times count from here: file creation and catalog set-up are not the run's.
-        self._t0 = self._writer.origin_ns = _perf_ns()
+        writer = self._placement.open(self, self._header, self._t0, enc_hook)
+        self._writer = writer
+        if isinstance(writer, LogWriter):
+            # Event times count from here: file creation and catalog set-up are not the run's.
+            self._t0 = writer.origin_ns = _perf_ns()
+            if not self._redactor.can_raise and self._record_inputs and self._record_outputs:
+                self._hot = writer
 
-    def _header_value(self, name: str, value: Any) -> Any:
-        """``meta`` or ``inputs`` for the header: masked, and truncated past the payload
-        limit like any payload (the header is one frame, which must stay small)."""
-        masked = self._masked_inputs() if name == "inputs" else self._payload(value, name)
-        if isinstance(masked, msgspec.Raw) and len(masked) > self._max_payload:
-            self._note_dropped(f"header {name} ({len(masked)} bytes) truncated")
-            return truncated(len(masked), bytes(masked))
-        return _plain_value(masked)
-
-    def _masked_inputs(self) -> Any:
-        """The run's inputs as recorded (header and ``workflow_start``): masked once, so a
-        ``redact=`` callable sees this payload once."""
-        if self._inputs_masked is None and self.options.inputs is not None:
-            self._inputs_masked = self._payload(self.options.inputs, "inputs")
-        return self._inputs_masked
+    #: The header line this recording starts with (a re-execution's adds to it).
+    _header = header_for
 
     def _begin_workflow(self) -> None:
         """Open the file and write ``workflow_start`` (the root span)."""
         self._open()
-        data = {"inputs": self._masked_inputs()} \
+        data = {"inputs": masked_inputs(self)} \
             if self.options.inputs is not None and self._record_inputs else None
         self._root = self._emit("workflow_start", self.workflow_name, None, None, 0, None, data)
 
     def _end_workflow(self, status: str, outputs: Any = None, exc: BaseException | None = None,
                       error: dict[str, Any] | None = None) -> None:
         """Write ``workflow_complete`` / ``workflow_error`` once."""
-        if self._workflow_ended or not self.enabled:
+        if self._workflow_ended:
             return
         self._workflow_ended = True
         if exc is not None:
             error = error_payload(exc)
         masked = self._payload(error, "error") if error is not None else None
         # The footer's error is the masked one: a secret never reaches any line (issue 9.1).
-        self._outcome = (status, outputs, _plain_value(masked))
+        self._outcome = (status, outputs, plain_value(masked))
+        data: dict[str, Any] | None
         if error is not None:
-            data: dict[str, Any] = {"error": masked}
+            data = {"error": masked}
             if status != "failed":
                 data["status"] = status
             self._emit("workflow_error", self.workflow_name, self._root, None, 0, None, data,
                        urgent=True)
         else:
             data = {"outputs": self._payload(outputs, "outputs")} \
-                if outputs is not None and self._record_outputs else None  # type: ignore[assignment]
+                if outputs is not None and self._record_outputs else None
             self._emit("workflow_complete", self.workflow_name, self._root, None, 0, None, data)
 
     def _close(self, status: str | None = None) -> Footer | None:
         """Write the footer and trailer, apply the keep policy, tell the store."""
-        if self._closed or not self.enabled:
+        if self._closed:
             return None
         if self._writer is None:
             self._open()
         self._closed = True
+        self._hot = None
         if status is None:
             status = self._outcome[0] if self._outcome else "completed"
         error = self._outcome[2] if self._outcome else None
         writer = self._writer
         assert writer is not None
+        notes = self._notes
         with writer.lock:
             try:
                 writer.flush()
             except RecordingWriteError as exc:
-                self._io_failed(exc, raise_strict=False)
-            if writer.failed is not None and not self._io_reported:
+                notes.io_failed(exc, raise_strict=False)
+            if writer.failed is not None and not notes.io_reported:
                 # It failed on the idle flusher's thread, which cannot log for us.
                 failed = writer.failed
-                self._io_failed(RecordingWriteError(
+                notes.io_failed(RecordingWriteError(
                     f"writing recording {writer.path} failed: "
                     f"{getattr(failed, 'strerror', None) or failed}; the events written "
                     "before this point are kept"), raise_strict=False)
-            # Counted under the lock: a straggling thread's event is either in the
-            # footer's event_count and in the file, or dropped (see `_emit`). After a
-            # failed write the writer sets event_count to what the file holds, notes
-            # the loss, and tries the footer anyway: space may have come back.
+            self._ended_ns = _perf_ns()
             footer = self.summary(status, error)
             try:
-                writer.close(footer, keyframes=self._keyframes)
+                writer.close(footer, keyframes=self._states.keyframes)
             except RecordingWriteError as exc:
-                self._io_failed(exc, raise_strict=False)
+                notes.io_failed(exc, raise_strict=False)
             for note in footer.degraded:
-                self._note_degraded(note)
-        self._ended_ns = self._ended_ns or _perf_ns()
-        self._apply_keep(footer)
-        if self._strict and writer.failed is not None:
+                notes.note_degraded(note)
+        self._placement.finish(writer, footer)
+        if notes.strict and writer.failed is not None:
             raise RecordingWriteError(f"recording {self.path} is degraded: {writer.failed}")
         return footer
 
     def summary(self, status: str = "running", error: dict[str, Any] | None = None) -> Footer:
         """The footer as it would be written now (counts, duration, notes)."""
-        kc = self._kind_counts
-        end = self._ended_ns or _perf_ns()
-        return Footer(
-            status=status,
-            event_count=self._seq,
-            duration_ns=max(0, end - self._t0) if self._t0 else 0,
-            ended_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            error=_short_error(error),
-            counts=Counts(
-                nodes=kc.get("node_start", 0),
-                teams=kc.get("team_start", 0),
-                messages=kc.get("team_message", 0),
-                max_depth=self._max_depth,
-                errors=kc.get("node_error", 0) + kc.get("workflow_error", 0),
-                states=kc.get("state", 0),
-            ),
-            dropped=self._dropped + ([f"{self._dropped_more} more payloads truncated"]
-                                     if self._dropped_more else []),
-            degraded=list(self._degraded),
-        )
+        return footer_now(self, status, error)
 
-    def _apply_keep(self, footer: Footer) -> None:
-        keep = self.options.keep
-        path, final = self._path, self._final_path
-        assert path is not None and final is not None
-        if isinstance(self._writer, _DiscardWriter):
-            return  # the file was never created: nothing to keep or catalogue
-        if keep == "always":
-            if self._store is not None:
-                self._finish_in_store(path)
-            return
-        if keep == "failure":
-            wanted = footer.status != "completed"
-        elif callable(keep):
-            try:
-                wanted = bool(keep(footer))
-            except Exception:
-                log.exception("flowtape: keep= callable raised; keeping recording %s", final)
-                wanted = True
-        else:
-            wanted = True
-        if not wanted:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            self._path = self._final_path = None  # `path` is None: there is no recording
-            return
-        try:
-            os.replace(path, final)
-        except OSError as exc:
-            self._io_failed(RecordingWriteError(f"cannot move {path} to {final}: {exc}"))
-            self._final_path = path
-            return
-        self._path = final
-        if self._store is not None:
-            self._finish_in_store(final)
-
-    def _finish_in_store(self, path: str) -> None:
-        """Catalogue the closed recording, with its degradation notes when it has any
-        (so the catalog row says what the footer says, or what it could not)."""
-        if not self._degraded:
-            self._call_store("finish", self.recording_id, path)
-            return
-        try:
-            self._store.finish(self.recording_id, path,  # type: ignore[union-attr,call-arg]
-                               degraded=list(self._degraded))
-        except TypeError as exc:
-            if "degraded" not in str(exc):
-                self._store_failed("finish", exc)
-                return
-            # A Store implementation that does not take the notes yet: catalogue anyway.
-            self._call_store("finish", self.recording_id, path)
-        except Exception as exc:
-            self._store_failed("finish", exc)
-
-    def _call_store(self, method: str, *args: Any) -> None:
-        try:
-            getattr(self._store, method)(*args)
-        except Exception as exc:
-            self._store_failed(method, exc)
-
-    def _store_failed(self, method: str, exc: Exception) -> None:
-        if self._strict:
-            raise exc
-        log.warning("flowtape: store %s failed for recording %s: %s", method,
-                    self.recording_id, exc)
-        self._note_degraded(f"store {method} failed: {exc}")
-
-    # --- errors and notes --------------------------------------------------------
-    def _io_failed(self, exc: BaseException, *, raise_strict: bool = True) -> None:
-        self._note_degraded(str(exc))
-        if not self._io_reported:
-            self._io_reported = True
-            log.error("flowtape: recording %s is degraded (the workflow goes on): %s",
-                      self.recording_id, exc)
-        if self._strict and raise_strict:
-            if isinstance(exc, RecordingWriteError):
-                raise exc
-            raise RecordingWriteError(str(exc)) from exc
-
-    def _note_degraded(self, note: str) -> None:
-        if note not in self._degraded and len(self._degraded) < MAX_NOTES:
-            self._degraded.append(note)
-
-    def _note_dropped(self, note: str) -> None:
-        if len(self._dropped) < MAX_NOTES:
-            self._dropped.append(note)
-        else:
-            self._dropped_more += 1
-
-    # --- the hot path ----------------------------------------------------------------
-    def _payload(self, value: Any, path: str) -> Any:
-        """``value`` masked for recording (a copy where anything changed)."""
-        try:
-            return self._mask(value, path)
-        except Exception as exc:
-            log.warning("flowtape: redaction of %s failed (%s); payload withheld", path, exc)
-            return {"$redaction_failed": type(exc).__name__}
-
+    # --- every event ------------------------------------------------------------------
     def _emit(  # noqa: PLR0917 - positional on the hot path: cheaper calls
         self,
         kind: str,
@@ -508,14 +239,10 @@ class ExecutionRecorder(PublishedRecorderAPI):
         patch: list[Any] | None = None,
         urgent: bool = False,
     ) -> int:
-        """Append one event; returns its ``seq``. Never raises into the workflow (unless strict).
-
-        The hot path: keep it lean (SPEC §10 budgets ≤ 3 µs per small event).
-        """
+        """Append one event; returns its ``seq``. Never raises into the workflow (unless
+        strict); -1 when the recording has ended."""
         writer = self._writer
         if writer is None:
-            if not self.enabled:  # sampled out: teams, recursion, ... write nothing
-                return -1
             self._open()
             writer = self._writer
             assert writer is not None
@@ -527,7 +254,7 @@ class ExecutionRecorder(PublishedRecorderAPI):
         else:
             lane = current_lane()
         lock = writer.lock
-        lock.acquire()  # cheaper than `with` here, and this is the hottest line
+        lock.acquire()  # cheaper than `with` here
         try:
             if writer.closed:
                 # The recording has ended (a straggling thread or task): drop the event.
@@ -542,95 +269,46 @@ class ExecutionRecorder(PublishedRecorderAPI):
             try:
                 writer.append(ev, self._max_line, urgent)
             except RecordingWriteError as exc:
-                self._io_failed(exc)
+                self._notes.io_failed(exc)
             except Exception as exc:  # unencodable or oversized: the slow path
-                self._append_slow(writer, ev, exc, urgent)
+                append_slow(self, writer, ev, exc, urgent)
         finally:
             lock.release()
         return seq
 
-    def _append_slow(self, writer: LogWriter | _DiscardWriter, ev: Event, exc: Exception,
-                     urgent: bool) -> None:
-        if not isinstance(exc, LineTooLong):
-            # Lone surrogates in a node id or a thread name, values the hook could not take.
-            ev.node = None if ev.node is None else fix_text(ev.node)
-            ev.lane = None if ev.lane is None else fix_text(ev.lane)
-            ev.data = to_builtins(ev.data, _enc_hook)
-            ev.state = to_builtins(ev.state, _enc_hook)
-            ev.patch = to_builtins(ev.patch, _enc_hook)
-        limit = self._max_payload
-        for name in ("data", "state", "patch"):
-            value = getattr(ev, name)
-            if value is None:
-                continue
-            if name == "data" and isinstance(value, dict):
-                fixed = dict(value)
-                for k, v in value.items():
-                    enc = _encode(v)
-                    if len(enc) > limit:
-                        fixed[k] = truncated(len(enc), enc)
-                        self._note_dropped(f"seq {ev.seq} {ev.kind} {ev.node or ''}: "
-                                           f"data.{k} ({len(enc)} bytes) truncated")
-                ev.data = fixed
-            else:
-                enc = _encode(value)
-                if len(enc) > limit:
-                    setattr(ev, name, truncated(len(enc), enc) if name != "patch" else None)
-                    if name == "patch":
-                        ev.state = truncated(len(enc), enc)
-                        self._keyframes.append(ev.seq)  # it now holds a (placeholder) state
-                    self._note_dropped(f"seq {ev.seq} {ev.kind} {ev.node or ''}: "
-                                       f"{name} ({len(enc)} bytes) truncated")
-                    if name in ("state", "patch"):
-                        self._last_state = None  # the next snapshot must be a keyframe
-        try:
-            writer.append(ev, 0, urgent)
-        except RecordingWriteError as exc2:
-            self._io_failed(exc2)
-        except Exception as exc2:
-            ev.data = None if ev.data is None else placeholder(ev.data)
-            ev.state = None if ev.state is None and ev.patch is None else placeholder(
-                ev.state if ev.state is not None else ev.patch)
-            ev.patch = None
-            try:
-                writer.append(ev, 0, urgent)
-            except Exception:
-                self._note_degraded(f"seq {ev.seq} {ev.kind} could not be encoded: {exc2}")
-
     # --- spans --------------------------------------------------------------------------
     def _enclosing(self) -> tuple[int | None, int]:
         """(parent span seq, depth) for an event emitted now in this context."""
-        _, parent, depth = self._here()
-        return parent, depth
-
-    def _here(self) -> tuple[list[Any] | None, int | None, int]:
-        """(this context's innermost frame, parent span seq, depth) for an event now."""
         frame = FRAME.get()
-        if frame is not None and frame[0] is self:
-            return frame, frame[1], frame[2]
-        return frame, self._implicit_root(), 0
+        if frame is not None and frame.rec is self:
+            return frame.seq, frame.depth
+        return self._implicit_root(), 0
 
     def _implicit_root(self) -> int | None:
         """The root span's seq. A recorder used directly (SPEC §9) without
         ``record_workflow_start`` starts its run at its first event, so every
         recording begins with ``workflow_start`` and nests under it."""
-        if (self._root is None and self.enabled and not self._closed
-                and not self._workflow_ended):
+        if self._root is None and not self._closed and not self._workflow_ended:
             self._begin_workflow()
         return self._root
 
     def node_start(self, node_id: str, inputs: Any = None, node_type: str | None = None, *,
-                   attempt: int | None = None, has_inputs: bool = True) -> tuple[int, Any]:
-        """Write ``node_start`` and enter its span; returns a handle for `node_end`."""
-        outer = FRAME.get()  # `_here()` inlined: every @node call passes here
-        if outer is not None and outer[0] is self:
-            parent, depth = outer[1], outer[2]
+                   attempt: int | None = None, has_inputs: bool = True) -> NodeSpan:
+        """Write ``node_start`` and enter its span; returns the span, for `node_end`."""
+        outer = FRAME.get()
+        if outer is not None and outer.rec is self:
+            parent, depth = outer.seq, outer.depth
         else:
-            parent, depth = (self._root if self._root is not None
-                             else self._implicit_root()), 0
+            parent, depth = self._implicit_root(), 0
         data: dict[str, Any] | None = None
+        recorded: Any = None
         if has_inputs and self._record_inputs:
-            data = {"inputs": self._payload(inputs, "inputs")}
+            recorded = self._payload(inputs, "inputs")
+            if type(recorded) is dict:
+                # Passed through unmasked (flat, readable): a copy, so the caller changing
+                # it before the node ends cannot change what makes a later call a retry.
+                recorded = dict(recorded)
+            data = {"inputs": recorded}
         if node_type is not None:
             data = data or {}
             data["node_type"] = node_type
@@ -639,29 +317,30 @@ class ExecutionRecorder(PublishedRecorderAPI):
             if self._failures:
                 # A retry: the same node under the same parent, called again with the
                 # inputs of an execution that failed (concurrent retries interleave).
-                attempt += self._failures.get((parent, node_id, _inputs_key(data)), 0)
+                attempt += self._failures.get((parent, node_id, encode_value(recorded)), 0)
         seq = self._emit("node_start", node_id, None, parent, depth, attempt, data)
-        frame = [self, seq, depth, outer, True]
-        FRAME.set(frame)
-        return seq, (frame, parent, depth, attempt, node_id, data)
+        span = NodeSpan(self, seq, depth, outer, True, parent, node_id, attempt, None, recorded)
+        FRAME.set(span)
+        return span
 
-    def node_end(self, handle: tuple[int, Any], outputs: Any = None,
+    def node_end(self, span: NodeSpan, outputs: Any = None,
                  exc: BaseException | None = None, *, has_outputs: bool = True,
                  error: dict[str, Any] | None = None,
                  extra: dict[str, Any] | None = None) -> int:
         """Leave the span and write ``node_complete`` or ``node_error``."""
-        seq, (frame, parent, depth, attempt, node_id, start_data) = handle
-        _leave(frame)
+        leave(span)
+        seq, parent, depth, attempt, node_id = (span.seq, span.parent, span.depth,
+                                                span.attempt, span.node)
+        data: dict[str, Any] | None = None
         if exc is None and error is None:
             if self._failures:
-                self._failures.pop((parent, node_id, _inputs_key(start_data)), None)
-            data: dict[str, Any] | None = None
+                self._failures.pop((parent, node_id, encode_value(span.inputs)), None)
             if has_outputs and self._record_outputs:
                 data = {"outputs": self._payload(outputs, "outputs")}
             if extra:
                 data = {**(data or {}), **extra}
             return self._emit("node_complete", node_id, seq, parent, depth, attempt, data)
-        self._failures[(parent, node_id, _inputs_key(start_data))] = attempt
+        self._failures[(parent, node_id, encode_value(span.inputs))] = attempt
         if exc is not None:
             error = error_payload(exc)
         data = {"error": self._payload(error, "error")}
@@ -669,36 +348,55 @@ class ExecutionRecorder(PublishedRecorderAPI):
             data.update(extra)
         return self._emit("node_error", node_id, seq, parent, depth, attempt, data, urgent=True)
 
+    def call_node(self, site: NodeSite, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run one ``@node`` call on the general path: `node_start`, the call, `node_end`."""
+        span = self.node_start(site.node_id, site.bind(args, kwargs), site.node_type)
+        try:
+            result = site.fn(*args, **kwargs)
+        except BaseException as exc:
+            self.node_end(span, exc=exc)
+            raise
+        self.node_end(span, result)
+        return result
+
+    async def acall_node(self, site: NodeSite, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+        """`call_node` for an async ``@node``."""
+        span = self.node_start(site.node_id, site.bind(args, kwargs), site.node_type)
+        try:
+            result = await site.fn(*args, **kwargs)
+        except BaseException as exc:
+            self.node_end(span, exc=exc)
+            raise
+        self.node_end(span, result)
+        return result
+
+    #: A stream ``@node``'s call, first iterated: its generator, and what records it.
+    open_stream = open_recorded_stream
+
     def _failure_data(self, exc: BaseException) -> dict[str, Any]:
         """``status`` and masked ``error`` for the end event of a span whose body raised."""
         return {"status": status_for_exception(exc),
                 "error": self._payload(error_payload(exc), "error")}
 
     def span_start(self, start_kind: str, node: str, data: Any, *,
-                   depth_step: int = 0) -> tuple[int, Any]:
-        """Write a span's start event and enter it; returns a handle for `span_end`."""
-        outer, parent, depth = self._here()
-        depth += depth_step
+                   depth_step: int = 0) -> Span:
+        """Write a span's start event and enter it; returns the span, for `span_end`."""
+        outer = FRAME.get()
+        if outer is not None and outer.rec is self:
+            parent, depth = outer.seq, outer.depth + depth_step
+        else:
+            parent, depth = self._implicit_root(), depth_step
         self._max_depth = max(self._max_depth, depth)
         seq = self._emit(start_kind, node, None, parent, depth, None, data)
-        frame = [self, seq, depth, outer, True]
-        FRAME.set(frame)
-        return seq, (frame, parent, depth, node)
+        span = Span(self, seq, depth, outer, True, parent, node)
+        FRAME.set(span)
+        return span
 
-    def span_end(self, handle: tuple[int, Any], end_kind: str, data: Any = None) -> int:
+    def span_end(self, span: Span, end_kind: str, data: Any = None) -> int:
         """Leave the span and write its end event (``span`` = the start's seq)."""
-        seq, (frame, parent, depth, node) = handle
-        _leave(frame)
-        return self._emit(end_kind, node, seq, parent, depth, None, data)
-
-    @contextmanager
-    def _span(self, start_kind: str, end_kind: str, node: str, data: Any,
-              end_data: Callable[[], Any] | None = None, *, depth_step: int = 0) -> Iterator[int]:
-        handle = self.span_start(start_kind, node, data, depth_step=depth_step)
-        try:
-            yield handle[0]
-        finally:
-            self.span_end(handle, end_kind, end_data() if end_data is not None else None)
+        leave(span)
+        return self._emit(end_kind, span.node, span.seq, span.parent, span.depth, None, data)
 
     def team(self, team_id: str, formation: str | None = None,
              members: list[str] | tuple[str, ...] = (), context: Any = None) -> TeamRecorder:
@@ -708,9 +406,12 @@ class ExecutionRecorder(PublishedRecorderAPI):
     @contextmanager
     def recursion(self, operation_type: str, identifier: str) -> Iterator[int]:
         """Context manager around one level of recursion; depth is tracked per context."""
-        with self._span("recursion_enter", "recursion_exit", str(identifier),
-                        {"operation": operation_type}, depth_step=1) as seq:
-            yield seq
+        span = self.span_start("recursion_enter", str(identifier),
+                               {"operation": operation_type}, depth_step=1)
+        try:
+            yield span.seq
+        finally:
+            self.span_end(span, "recursion_exit")
 
     # --- state, checkpoints, custom events -----------------------------------------------
     def snapshot(self, state: Any, node_id: str | None = None,
@@ -721,42 +422,11 @@ class ExecutionRecorder(PublishedRecorderAPI):
         reach the recording. Returns the event's seq (None when state
         recording is off or the recording has ended).
         """
-        if not self._record_state or not self.enabled or self._closed:
+        if not self._record_state or self._closed:
             return None
-        masked = self._payload(state, "state")
-        raw = bytes(masked) if isinstance(masked, msgspec.Raw) else _json.encode(masked)
-        copy = _json_plain.decode(raw)
-        parent, depth = self._enclosing()
-        data = {"execution_stack": list(execution_stack)} if execution_stack else None
-        writer = self._writer
-        if writer is None:
+        if self._writer is None:
             self._open()
-            writer = self._writer
-            assert writer is not None
-        # The patch base and the seq must agree, so the diff is taken under the lock.
-        with self._state_lock:
-            last = self._last_state
-            # _states_since_key counts state events since the last keyframe, itself
-            # included, so keyframes land on state events 0, N, 2N, ...
-            keyframe = (last is None or self._states_since_key >= self.options.keyframe_every
-                        or len(raw) > self._max_payload)
-            ops: list[Any] | None = None
-            if not keyframe:
-                ops = make_patch(last, copy)
-                if ops and len(_json.encode(ops)) >= len(raw):
-                    keyframe = True
-            if keyframe:
-                seq = self._emit("state", node_id, None, parent, depth, None, data,
-                                 msgspec.Raw(raw))
-                self._keyframes.append(seq)
-                self._states_since_key = 1
-            else:
-                seq = self._emit("state", node_id, None, parent, depth, None, data,
-                                 None, ops or [])
-                self._states_since_key += 1
-            if len(raw) <= self._max_payload:
-                self._last_state = copy
-        return seq
+        return self._states.record(self, state, node_id, execution_stack)
 
     def checkpoint(self, name: str, data: Any = None) -> int:
         """A named checkpoint (kind ``checkpoint``, ``data.name`` = name, ``data.value`` = data)."""
@@ -767,11 +437,9 @@ class ExecutionRecorder(PublishedRecorderAPI):
         return self._named("custom", name, data)
 
     def _named(self, kind: str, name: str, value: Any) -> int:
-        if not self.enabled:
-            return -1
         frame = FRAME.get()
-        if frame is not None and frame[0] is self:
-            parent, depth = frame[1], frame[2]
+        if frame is not None and frame.rec is self:
+            parent, depth = frame.seq, frame.depth
         else:
             parent, depth = (self._root if self._root is not None
                              else self._implicit_root()), 0
@@ -780,139 +448,10 @@ class ExecutionRecorder(PublishedRecorderAPI):
         return self._emit(kind, None, None, parent, depth, None,
                           {"name": name, "value": self._payload(value, "data")})
 
-    # --- context manager protocol (used by record_workflow) -----------------------------------
-    def __enter__(self) -> ExecutionRecorder:
-        """``with ExecutionRecorder("etl") as rec:`` — the run ends with the block."""
-        return self
-
-    def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
-        if self._managed or self._closed:
-            return  # record_workflow ends its own recorder
-        if exc is not None and self.enabled and not self._workflow_ended:
-            self._implicit_root()
-            self._end_workflow(status_for_exception(exc), exc=exc)
-        self.finalize()
+    def root_frame(self) -> Frame:
+        """The frame of this run's root span, for the context it runs in."""
+        return Frame(self, self._root, 0, None, True)
 
     def __repr__(self) -> str:
-        return (f"<ExecutionRecorder {self.workflow_name!r} id={self.recording_id} "
+        return (f"<{type(self).__name__} {self.workflow_name!r} id={self.recording_id} "
                 f"events={self._seq}{' closed' if self._closed else ''}>")
-
-
-class TeamRecorder:
-    """A team run: ``with rec.team("research", members=[...]) as team:``."""
-
-    def __init__(self, rec: ExecutionRecorder, team_id: str, formation: str | None,
-                 members: list[str], context: Any) -> None:
-        self.rec = rec
-        self.team_id = team_id
-        self.formation = formation
-        self.members = members
-        self.context = context
-        self.output: Any = None
-        self.success = True
-        self._cm: Any = None
-        self.seq: int | None = None
-
-    def __enter__(self) -> TeamRecorder:
-        rec = self.rec
-        data: dict[str, Any] = {"member_count": len(self.members)}
-        if self.formation is not None:
-            data["formation"] = self.formation
-        if self.members:
-            data["members"] = list(self.members)
-        if self.context is not None:
-            data["context"] = rec._payload(self.context, "data")
-        self._cm = rec._span("team_start", "team_complete", self.team_id, data, self._end_data)
-        self.seq = self._cm.__enter__()
-        return self
-
-    def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
-        if ev is not None:
-            self.success = False
-            self._outcome = self.rec._failure_data(ev)
-        self._cm.__exit__(et, ev, tb)
-
-    async def __aenter__(self) -> TeamRecorder:
-        return self.__enter__()
-
-    async def __aexit__(self, et: Any, ev: Any, tb: Any) -> None:
-        self.__exit__(et, ev, tb)
-
-    def _end_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"success": self.success}
-        if self.output is not None and self.rec._record_outputs:
-            data["outputs"] = self.rec._payload(self.output, "outputs")
-        outcome = getattr(self, "_outcome", None)
-        if outcome is not None:
-            data.update(outcome)
-        return data
-
-    @contextmanager
-    def member(self, name: str, role: str | None = None) -> Iterator[int]:
-        """Context manager around one member's turn in the team."""
-        data: dict[str, Any] = {"team": self.team_id}
-        if role is not None:
-            data["role"] = role
-        rec = self.rec
-        handle = rec.span_start("team_member_start", name, data)
-        outcome: dict[str, Any] | None = None
-        try:
-            yield handle[0]
-        except BaseException as exc:
-            outcome = rec._failure_data(exc)
-            raise
-        finally:
-            rec.span_end(handle, "team_member_complete", outcome)
-
-    def message(self, from_member: str, to_member: str, message: Any) -> int:
-        """A message one member sent another."""
-        rec = self.rec
-        parent, depth = rec._enclosing()
-        data = {"from": from_member, "to": to_member,
-                "message": rec._payload(message, "data")}
-        return rec._emit("team_message", self.team_id, None, parent, depth, None, data)
-
-
-def _leave(frame: list[Any]) -> None:
-    """Leave a span: mark its frame closed; if it is this context's innermost, step out.
-
-    Stepping out goes to the nearest enclosing span that is still open, so spans
-    closed out of order (the published ``record_*`` calls allow it: start A, start
-    B, complete A) never leave later events nested in a span that has ended. A
-    span closed from another context only gets marked; its own context steps
-    past it when its inner spans end.
-    """
-    frame[4] = False
-    if FRAME.get() is frame:
-        outer = frame[3]
-        while outer is not None and not outer[4]:
-            outer = outer[3]
-        FRAME.set(outer)
-
-
-def _inputs_key(start_data: dict[str, Any] | None) -> bytes:
-    """A node execution's recorded inputs, encoded: what makes a later call its retry."""
-    return _encode(start_data.get("inputs") if start_data else None)
-
-
-def _encode(value: Any) -> bytes:
-    if isinstance(value, msgspec.Raw):
-        return bytes(value)
-    try:
-        return _json.encode(value)
-    except Exception:
-        return _json.encode(to_builtins(value, _enc_hook))
-
-
-def _plain_value(value: Any) -> Any:
-    """A recorded payload (`msgspec.Raw` or a scalar) as plain Python values."""
-    return _json_plain.decode(value) if isinstance(value, msgspec.Raw) else value
-
-
-def _short_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not error:
-        return None
-    return {k: error[k] for k in ("type", "module", "message") if k in error}
-
-
-

@@ -14,16 +14,13 @@ from typing import Any, Literal
 
 import msgspec
 
-from storage import Footer, Store, open_store
+from storage import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, Footer, Store, open_store
 
 from ._context import ACTIVE, CURRENT, FRAME
-from ._payload import Redactor
-from ._recorder import (
-    DEFAULT_MAX_PAYLOAD,
-    ExecutionRecorder,
-    RecorderOptions,
-    status_for_exception,
-)
+from ._options import DEFAULT_KEYFRAME_EVERY, DEFAULT_MAX_PAYLOAD, RecorderOptions, check_options
+from ._published import ExecutionRecorder
+from ._recorder import status_for_exception
+from ._sampled import SampledOutRecorder
 
 __all__ = [
     "WorkflowRecording",
@@ -44,29 +41,45 @@ class WorkflowRecording:
         self.sample_rate = sample_rate
         self.recorder: ExecutionRecorder | None = None
         self._tokens: tuple[Any, Any] | None = None
+        self._joined = False
 
     def __enter__(self) -> ExecutionRecorder:
-        # Each entry is its own run: its own copy of the options, its own sampling draw.
+        outer = CURRENT.get()
+        if outer is not None and outer.absorbs_runs:
+            # Under re-execution, a workflow that records itself joins the re-execution:
+            # one recording, and its @node calls answered from the original.
+            self.recorder, self._joined = outer, True
+            return outer
+        # Each entry is its own run: its own copy of the options, its own sampling draw,
+        # which chooses the recorder once (a sampled-out run's does nothing).
         opts = msgspec.structs.replace(self.options)
+        rec: ExecutionRecorder
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:
-            opts.enabled = False
-        store_error: BaseException | None = None
-        if opts.enabled and (opts.path is None or opts.store is not None):
-            try:
-                opts.store = open_store(opts.store)  # $FLOWTAPE_STORE is read now, not at import
-            except Exception as exc:  # OSError, StoreError, a driver's own error...
-                store_error = exc  # reported (once) when the recording opens its file
-        rec = ExecutionRecorder(self.name, options=opts)
-        rec._store_error = store_error
+            rec = SampledOutRecorder(self.name, options=opts)
+        else:
+            store_error: BaseException | None = None
+            if opts.path is None or opts.store is not None:
+                try:
+                    opts.store = open_store(opts.store)  # $FLOWTAPE_STORE is read now
+                except Exception as exc:  # OSError, StoreError, a driver's own error...
+                    store_error = exc  # reported (once) when the recording opens its file
+            rec = self._new_recorder(opts)
+            rec._placement.store_error = store_error
         rec._managed = True
         self.recorder = rec
-        if rec.enabled:
-            rec._begin_workflow()
-        self._tokens = (CURRENT.set(rec), FRAME.set([rec, rec._root, 0, None, True]))
+        rec._begin_workflow()
+        self._tokens = (CURRENT.set(rec), FRAME.set(rec.root_frame()))
         ACTIVE.append(rec)
         return rec
 
+    def _new_recorder(self, options: RecorderOptions) -> ExecutionRecorder:
+        """The recorder of one run (re-execution makes one that serves recorded calls)."""
+        return ExecutionRecorder(self.name, options=options)
+
     def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        if self._joined:
+            self._joined = False
+            return False
         rec = self.recorder
         assert rec is not None and self._tokens is not None
         for var, token in zip((CURRENT, FRAME), self._tokens, strict=True):
@@ -76,8 +89,6 @@ class WorkflowRecording:
                 var.set(None)  # type: ignore[attr-defined]
         if rec in ACTIVE:
             ACTIVE.remove(rec)
-        if not rec.enabled:
-            return False
         status = status_for_exception(exc)
         outputs: Any = None
         error: Any = None
@@ -122,9 +133,9 @@ def record_workflow(
     entry: str | None = None,
     strict: bool = False,
     meta: dict[str, Any] | None = None,
-    keyframe_every: int = 64,
-    flush_every: int = 256,
-    flush_interval: float = 0.25,
+    keyframe_every: int = DEFAULT_KEYFRAME_EVERY,
+    flush_every: int = DEFAULT_FLUSH_EVERY,
+    flush_interval: float = DEFAULT_FLUSH_INTERVAL,
 ) -> WorkflowRecording:
     """Record the workflow run inside ``with`` / ``async with``.
 
@@ -151,18 +162,13 @@ def record_workflow(
     `DEFAULT_REDACT_PATTERNS`: ``sk-…``, GitHub, AWS, Slack tokens, JWTs,
     ``Bearer …``; ``()`` for none) are masked inside any string.
 
-    Raises ValueError for a bad option; I/O trouble while recording is
-    logged and never raised (unless ``strict``).
+    Raises `RecorderError` (a ValueError) for a bad option, before anything
+    is recorded; I/O trouble while recording is logged and never raised
+    (unless ``strict``).
     """
-    if codec not in ("zstd", "gzip", "none"):
-        raise ValueError(f"unknown codec {codec!r}; choose one of gzip, none, zstd")
-    if not 0.0 <= sample_rate <= 1.0:
-        raise ValueError(f"sample_rate must be between 0 and 1, not {sample_rate!r}")
-    if keep not in ("always", "failure") and not callable(keep):
-        raise ValueError(
-            f"keep must be 'always', 'failure' or a callable taking the footer, not {keep!r}")
-    if max_payload_bytes < 64:
-        raise ValueError(f"max_payload_bytes must be at least 64, not {max_payload_bytes!r}")
+    check_options(codec=codec, sample_rate=sample_rate, keep=keep,
+                  max_payload_bytes=max_payload_bytes, redact=redact,
+                  redact_patterns=redact_patterns)
     if isinstance(tags, str):
         tags = [tags]
     options = RecorderOptions(
@@ -173,7 +179,6 @@ def record_workflow(
         flush_every=flush_every, flush_interval=flush_interval, strict=strict, keep=keep,
         inputs=inputs, entry=entry, meta=dict(meta or {}),
     )
-    Redactor.from_option(redact, redact_patterns)  # check both now, where the caller sees it
     return WorkflowRecording(name, options, sample_rate)
 
 

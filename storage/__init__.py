@@ -32,6 +32,7 @@ from .analysis import (
     iter_snapshots,
     make_patch,
 )
+from .dataset import dataset
 from .errors import (
     AmbiguousIdError,
     CorruptRecordingError,
@@ -184,3 +185,5 @@ __all__ += [
     "iter_snapshots",
     "make_patch",
 ]
+# storage.dataset: recordings as Arrow record batches, for the engines teams run.
+__all__ += ["dataset"]

@@ -30,6 +30,9 @@ STORAGE_RULES = {
     "storage.format": ("storage.errors", "storage._words"),
     "storage.stores": ("storage.errors", "storage._words", "storage.format"),
     "storage.analysis": ("storage.errors", "storage._words", "storage.format"),
+    # Arrow batches of a store's recordings: the one module that joins stores and analysis.
+    "storage.dataset": ("storage.errors", "storage._words", "storage.format", "storage.stores",
+                        "storage.analysis"),
 }
 ENGINE = ("replayer._replayer", "replayer._queries", "replayer._diff", "replayer._text",
           "replayer._dates", "replayer.errors")

@@ -211,6 +211,52 @@ def test_threads_and_tasks_together(store: Path, read: Read) -> None:
     assert len(r.of_kind("custom")) == 250
 
 
+@node
+async def ainner(k: int, j: int) -> str:
+    await asyncio.sleep(0)
+    task = asyncio.current_task()
+    assert task is not None
+    return task.get_name()
+
+
+@node
+async def aouter(k: int) -> str:
+    for j in range(3):
+        await ainner(k, j)
+    task = asyncio.current_task()
+    assert task is not None
+    return task.get_name()
+
+
+def test_nodes_in_8_threads_and_200_tasks_at_once(store: Path, read: Read) -> None:
+    """Sync @node calls in 8 threads and async ones in 200 tasks, all at once: dense seq,
+    every node inside the one that called it, one lane per thread or task."""
+    async def main() -> Any:
+        async with record_workflow("crowd", store=store, flush_every=5) as rec:
+            loop = asyncio.get_running_loop()
+            with ThreadPoolExecutor(8) as pool:
+                thread_jobs = [loop.run_in_executor(pool, contextvars.copy_context().run,
+                                                    outer, i) for i in range(40)]
+                await asyncio.gather(*thread_jobs, *(aouter(k) for k in range(200)))
+        return rec
+
+    r = read(asyncio.run(main()))
+    check_dense_and_whole(r.events, r.footer)
+    check_nesting(r.events, lambda e: 0)
+    starts = {e.seq: e for e in r.of_kind("node_start")}
+    assert len(starts) == 40 * 4 + 200 * 4
+    for e in r.of_kind("node_start"):
+        if e.node == "ainner":
+            parent = starts[e.parent]
+            assert parent.node == "aouter"
+            assert parent.data["inputs"]["k"] == e.data["inputs"]["k"]
+            assert parent.lane == e.lane
+    for e in r.of_kind("node_complete"):
+        if e.node in ("aouter", "ainner"):
+            assert e.data["outputs"] == e.lane == starts[e.span].lane
+    assert len({e.lane for e in r.of_kind("node_start") if e.node == "aouter"}) == 200
+
+
 # --- the bytes on disk, decoded without flowtape -------------------------------------------------
 def _decode_raw(path: str, codec: str) -> list[dict[str, Any]]:
     data = Path(path).read_bytes()

@@ -37,11 +37,11 @@ FLUSH_INTERVAL = 0.25
 #: a loaded CI machine (the flush itself is due exactly FLUSH_INTERVAL after the event).
 SLACK = 0.15
 
-#: The recording child. argv: mode, path. Prints "E <seq> <time>" after each event and
-#: "S <seconds>" before each long pause, flushing stdout every line. Before a pause it
-#: records an error (error events are flushed at once) and then one event, which so
-#: sits alone in the buffer: only the background flush can write it, FLUSH_INTERVAL
-#: after it happened.
+#: The recording child. argv: mode, path. Prints "E <seq> <time>" after each event (after each
+#: step's node_complete in "busy-nodes") and "S <seconds>" before each long pause, flushing
+#: stdout every line. Before a pause it records an error (error events are flushed at once)
+#: and then one event, which so sits alone in the buffer: only the background flush can
+#: write it, FLUSH_INTERVAL after it happened.
 CHILD = r"""
 import sys, time
 from recorder import node, record_workflow
@@ -65,6 +65,10 @@ def emit(i):
     seq = rec.event("tick", {"i": i})
     say(f"E {seq} {time.monotonic()}\n"); sys.stdout.flush()
 
+@node
+def work(i):
+    return spin(0.005)
+
 with record_workflow("crash", path=path) as rec:
     say(f"E 0 {time.monotonic()}\n"); sys.stdout.flush()
     i = 0
@@ -73,6 +77,9 @@ with record_workflow("crash", path=path) as rec:
         if mode == "busy":                # an event every ~5 ms of CPU work
             spin(0.005)
             emit(i)
+        elif mode == "busy-nodes":        # a @node step (two events) every ~5 ms
+            work(i)
+            say(f"E {rec.metadata.event_count - 1} {time.monotonic()}\n"); sys.stdout.flush()
         elif i % 6:                       # a burst of events ...
             time.sleep(0.02) if mode == "idle" else spin(0.002)
             emit(i)
@@ -161,10 +168,12 @@ def _check_after_kill(path: Path, emitted: dict[int, float], killed_at: float) -
         f"{len(seqs)} of {len(emitted)} events readable")
 
 
-def test_busy_workflow_killed_mid_stream(tmp_path: Path) -> None:
-    """A CPU-busy workflow emitting steadily loses only its last flush interval to SIGKILL."""
-    path = tmp_path / "busy.jsonl.zst"
-    child = Child("busy", path)
+@pytest.mark.parametrize("mode", ["busy", "busy-nodes"])
+def test_busy_workflow_killed_mid_stream(tmp_path: Path, mode: str) -> None:
+    """A CPU-busy workflow emitting steadily (events, or @node steps) loses only its last
+    flush interval to SIGKILL."""
+    path = tmp_path / f"{mode}.jsonl.zst"
+    child = Child(mode, path)
     try:
         deadline = time.monotonic() + 15
         child.next_line(deadline)

@@ -25,11 +25,16 @@ RECORDER_ALL = [
     "DEFAULT_REDACT_KEYS",
     "DEFAULT_REDACT_PATTERNS",
     "REDACTED",
+    "Divergence",
     "ExecutionRecorder",
+    "RecordedNodeError",
     "RecorderError",
     "RecorderOptions",
     "RecordingMetadata",
     "RecordingWriteError",
+    "ReexecReport",
+    "Reexecution",
+    "ReplayDivergenceError",
     "StateSnapshot",
     "TeamRecorder",
     "WorkflowRecording",
@@ -38,6 +43,7 @@ RECORDER_ALL = [
     "get_current_recorder",
     "node",
     "record_workflow",
+    "reexecute",
 ]
 
 STORAGE_ALL = [
@@ -122,6 +128,8 @@ STORAGE_ALL = [
     "iter_event_views",
     "iter_snapshots",
     "make_patch",
+    # storage.dataset
+    "dataset",
 ]
 
 

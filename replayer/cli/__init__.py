@@ -47,6 +47,7 @@ COMMAND_MODULES: list[str] = [
     "replayer.cli.inspect",
     "replayer.cli.replay",
     "replayer.cli.compare",
+    "replayer.cli.rerun",
     "replayer.cli.export",
     "replayer.cli.serve",
     "replayer.cli.verify",

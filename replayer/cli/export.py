@@ -25,28 +25,32 @@ from rich.console import Console
 from rich.text import Text
 
 from .._replayer import Replayer
-from ..export import STREAMS, format_for_file, write_export
+from ..export import STORE_FORMATS, STREAMS, format_for_file
 from ..export.graphviz import GRAPHVIZ_FORMATS, render_graphviz
+from ._export_runs import add_options, check_one_recording, run_otlp_push, run_parquet, writer
 
 NAME = "export"
 HELP = "write a recording as dot, chrome, mermaid, json, summary, markdown or html"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", metavar="ID",
-                        help="a recording id, unique id prefix, `latest`, or a file")
+    parser.add_argument("id", metavar="ID", nargs="?",
+                        help="a recording id, unique id prefix, `latest`, or a file (optional "
+                        "for parquet, which exports what the query filters select)")
     parser.add_argument(
-        "--format", "-f", choices=list(STREAMS), default=None,
+        "--format", "-f", choices=[*STREAMS, *STORE_FORMATS], default=None,
         help="dot (Graphviz), chrome (trace JSON for Perfetto / chrome://tracing), mermaid "
         "(flowchart), json (the whole recording), summary (text), markdown (failure "
-        "report) or html (a self-contained page for a browser); default: from the -o "
-        "suffix, else summary")
+        "report), html (a self-contained page for a browser), otlp (OpenTelemetry spans, "
+        "OTLP/JSON) or parquet (a store as Parquet tables, to a directory or URL); default: "
+        "from the -o suffix, else summary")
     parser.add_argument("--output", "-o", metavar="FILE", default=None,
                         help="write to FILE instead of stdout (`-` for stdout); without "
                         "--format its suffix says the format: .dot/.gv, .json, .mmd, .md, "
                         ".txt, .html, or .svg/.png drawn by Graphviz")
     parser.add_argument("--recover", action="store_true",
                         help="skip damaged frames instead of stopping at the first")
+    add_options(parser)
 
 
 def _quiet(stream: IO[str]) -> None:
@@ -89,7 +93,16 @@ def _replace(path: str, shown_as: str, write: Callable[[int, str], None]) -> Non
 
 def run(args: argparse.Namespace, console: Console) -> int:
     fmt = _format_for(args)
+    if fmt in STORE_FORMATS:
+        return run_parquet(args, console)
+    check_one_recording(args, fmt)
+    write_export = writer(args)
     with Replayer.open(args.id, args.store, recover=bool(getattr(args, "recover", False))) as r:
+        if fmt == "otlp" and args.endpoint:
+            if args.output:
+                raise ValueError("--endpoint sends the spans; -o writes them to a file: give "
+                                 "one of the two")
+            return run_otlp_push(r, args, console)
         if not args.output or args.output == "-":
             try:
                 write_export(r, fmt, console.file)

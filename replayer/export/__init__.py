@@ -39,10 +39,11 @@ from .html import iter_html
 from .json import iter_json
 from .markdown import iter_markdown
 from .mermaid import iter_mermaid
+from .otlp import iter_otlp
 from .summary import iter_summary
 
-__all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STREAMS", "export", "format_for_file", "iter_export",
-           "write_export"]
+__all__ = ["EXPORTERS", "FORMAT_SUFFIXES", "STORE_FORMATS", "STREAMS", "export",
+           "format_for_file", "iter_export", "write_export"]
 
 #: Each format's text, in pieces.
 STREAMS: dict[str, Callable[[Replayer], Iterator[str]]] = {
@@ -53,7 +54,11 @@ STREAMS: dict[str, Callable[[Replayer], Iterator[str]]] = {
     "summary": iter_summary,
     "markdown": iter_markdown,
     "html": iter_html,
+    "otlp": iter_otlp,
 }
+
+#: Formats that export a store (or a query over it), not one recording's text.
+STORE_FORMATS = ("parquet",)
 
 
 def _joined(stream: Callable[[Replayer], Iterator[str]]) -> Callable[[Replayer], str]:

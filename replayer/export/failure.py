@@ -45,7 +45,7 @@ def path_to(span: Span | None, by_seq: dict[int, Span]) -> list[Span]:
 
 
 _CAN_FAIL = ("workflow", "node", "team", "member")  # recursion levels always complete
-#: The statuses of a span that an error ended (storage.outcomes.end_status).
+#: The statuses of a span that an error ended (storage.analysis.outcomes.end_status).
 _ENDED_BADLY = ("failed", "cancelled", "timed_out")
 
 

@@ -6,7 +6,7 @@ custom events. `walk` reads all of it in one pass over slim event views
 (only the few kinds that need it have their payload decoded), so exporting
 a big recording never holds its decoded events; the text reports, which need
 totals and the spans around an error rather than every span, keep only
-those. Each span's status follows `storage.outcomes.end_status` (a member or
+those. Each span's status follows `storage.analysis.outcomes.end_status` (a member or
 team says how it ended in its end event; a cancelled run is ``cancelled``),
 and a span that never ended is ``running`` only while the recording's writer
 lives, ``incomplete`` after. The spans as a tree, and which member executions

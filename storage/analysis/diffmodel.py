@@ -103,7 +103,7 @@ class DivergenceSide(msgspec.Struct, frozen=True, gc=False):
     seq: int
     """Its span's start ``seq``."""
     status: str
-    """How the execution ended (`storage.outcomes.end_status`): ``completed``, ``failed``,
+    """How the execution ended (`storage.analysis.outcomes.end_status`): ``completed``, ``failed``,
     ``cancelled``, ``timed_out``; never ended: ``running`` while the recording is being
     written, ``incomplete`` once its writer is gone."""
 

@@ -2,7 +2,7 @@
 
 A side is read once as slim event views (payloads stay undecoded bytes);
 spans are built from them and given the status their end events say
-(`settle_statuses`, the rule of `storage.outcomes`). `inputs_of`, `part` and
+(`settle_statuses`, the rule of `storage.analysis.outcomes`). `inputs_of`, `part` and
 `error_of` pick out of decoded payloads what docs/diff.md says is compared;
 `changes_of` turns value differences into `Change` values that name an
 unknown (truncated) side. The engine that pairs two sides is `storage.analysis.diff`.
@@ -99,9 +99,9 @@ class Side:
 
 
 def settle_statuses(spans: list[Span], views: list[EventView], *, running: bool) -> None:
-    """Give each span the status its end event says (`storage.outcomes.end_status`: a member
-    or team that failed, a cancelled run), and one that never ended ``incomplete`` unless
-    the recording is still being written."""
+    """Give each span the status its end event says (`outcomes.end_status`: a member or
+    team that failed, a cancelled run), and one that never ended ``incomplete`` unless the
+    recording is still being written."""
     ends = {v.seq: v for v in views if v.kind in OUTCOME_KINDS}
     for s in spans:
         if s.end_seq is None:

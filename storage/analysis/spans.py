@@ -80,7 +80,7 @@ _OUTCOME_KINDS = OUTCOME_KINDS | {"node_error"}
 def end_outcome(view: EventView) -> tuple[str, dict[str, Any] | None]:
     """The status and error (``data.error``, or None) of the span ``view`` ends.
 
-    The status follows `storage.outcomes.end_status`, the one rule every reader
+    The status follows `storage.analysis.outcomes.end_status`, the one rule every reader
     uses (docs/format.md §Spans); only the few keys it needs are decoded.
     """
     outcome = _Outcome()

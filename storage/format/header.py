@@ -9,6 +9,8 @@ nothing in the file can be read without it.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 
 from ..errors import CorruptRecordingError, NotARecordingError, UnsupportedVersionError
@@ -16,7 +18,7 @@ from .codec import Codec, FrameError, TruncatedFrame
 from .events import FORMAT_NAME, FORMAT_VERSION, Header
 from .frames import BAD_JSON
 
-__all__ = ["header_from_content", "header_from_frame", "parse_header"]
+__all__ = ["header_from_content", "header_from_frame", "parse_header", "parse_started_at"]
 
 _any_decoder = msgspec.json.Decoder()
 
@@ -69,3 +71,9 @@ def parse_header(path: str, line: bytes) -> Header:
     except msgspec.ValidationError as exc:
         raise CorruptRecordingError(path, f"the header is malformed ({exc})",
                                     frame=0, offset=0) from None
+
+
+def parse_started_at(text: str) -> dt.datetime:
+    """The header's RFC 3339 ``started_at`` as an aware datetime."""
+    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)

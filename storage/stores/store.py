@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import msgspec
 
 from ..format.events import Header
+from ..format.header import parse_started_at
 
 if TYPE_CHECKING:
     from ..format.reader import LogReader
@@ -178,12 +179,6 @@ class RecordingQuery(msgspec.Struct, kw_only=True):
 def aware(when: dt.datetime) -> dt.datetime:
     """``when`` with a time zone: naive datetimes mean local time (SPEC §7)."""
     return when.astimezone() if when.tzinfo is None else when
-
-
-def parse_started_at(text: str) -> dt.datetime:
-    """The header's RFC 3339 ``started_at`` as an aware datetime."""
-    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 @runtime_checkable

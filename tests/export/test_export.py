@@ -51,7 +51,7 @@ SECRET = "hunter2-do-not-print"
 #: Quotes, a backslash, newlines, rich markup, HTML, a Markdown fence, a pipe, unicode.
 HOSTILE = 'say "hi" <script>x</script>\nline 2 \\ [bold]x[/bold] ``` | é ☃ {x} #1;'
 WEIRD_NODE = 'we"ird\nnode [b] <i> \\ ✓'
-FORMATS = {"dot", "chrome", "mermaid", "json", "summary", "markdown", "html"}
+FORMATS = {"dot", "chrome", "mermaid", "json", "summary", "markdown", "html", "otlp"}
 
 
 @node("fetch", node_type="tool")
