@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from storage import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL
+from storage import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL, DEFAULT_KEYFRAME_EVERY
 
 from ._payload import Redactor
 from .errors import RecorderError
@@ -30,7 +30,6 @@ DEFAULT_MAX_PAYLOAD = 1 << 20
 #: A quarter of the largest frame (16 MiB, SPEC §3): a line with a few payloads still fits.
 MAX_PAYLOAD_CAP = 4 << 20
 #: A state keyframe every this many state events (SPEC §4); patches in between.
-DEFAULT_KEYFRAME_EVERY = 64
 CODECS = ("gzip", "none", "zstd")
 
 

@@ -14,9 +14,12 @@
      ├── StoreError
      │    └── MissingExtraError     (also ImportError)
      ├── PatchError                 (also ValueError)
-     ├── LineTooLong                (internal, in storage.format.writer: the recorder
-     │                               truncates the payload and goes on)
-     ├── recorder.RecorderError     (recorder/errors.py)
+     ├── LineTooLong                (internal: the writer's signal that an encoded line is
+     │                               over the limit; the recorder truncates and goes on)
+     ├── recorder.RecorderError     (also ValueError: a bad option; recorder/errors.py)
+     ├── recorder.ReplayDivergenceError (also LookupError: re-execution met a call
+     │                               the recording cannot answer)
+     ├── recorder.RecordedNodeError (a recorded node error whose class cannot be rebuilt)
      └── replayer.ReplayerError     (replayer/errors.py)
           ├── EventNotFoundError    (also IndexError, KeyError)
           └── StateUnknownError
@@ -38,6 +41,7 @@ __all__ = [
     "CorruptRecordingError",
     "FlowtapeError",
     "InvalidIdError",
+    "LineTooLong",
     "MissingExtraError",
     "NotARecordingError",
     "PatchError",
@@ -181,3 +185,14 @@ class PatchError(FlowtapeError, ValueError):
 
     Also a ValueError, the builtin a caller would catch for a bad argument.
     """
+
+
+class LineTooLong(FlowtapeError):
+    """Raised by `LogWriter.append` when an encoded line exceeds ``max_line``; nothing was kept.
+
+    The recorder catches it and records the oversized payloads truncated.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        super().__init__(f"an encoded event line of {size} bytes is over the limit")

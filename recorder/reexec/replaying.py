@@ -37,18 +37,10 @@ if TYPE_CHECKING:
     from .._node import NodeSite
     from .._options import RecorderOptions
 
-__all__ = ["ReexecHeader", "ReplayingRecorder"]
+__all__ = ["ReplayingRecorder"]
 
 _SPAN_KINDS = {"team_start": "team", "team_member_start": "member",
                "recursion_enter": "recursion"}
-
-
-class ReexecHeader(Header, kw_only=True, gc=False):
-    """A fork's header: the header line plus ``fork_seq`` (SPEC §12)."""
-
-    fork_seq: int | None = None
-    """The recorded event from which the fork may differ (``live_from``, or the first
-    overridden execution)."""
 
 
 class ReplayingRecorder(ExecutionRecorder):
@@ -69,10 +61,8 @@ class ReplayingRecorder(ExecutionRecorder):
 
     def _header(self) -> Header:
         header = super()._header()
-        fork = self._session.fork_seq
-        if fork is None:
-            return header
-        return ReexecHeader(**msgspec.structs.asdict(header), fork_seq=fork)
+        header.fork_seq = self._session.fork_seq
+        return header
 
     def _begin_workflow(self) -> None:
         super()._begin_workflow()

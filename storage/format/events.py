@@ -109,6 +109,9 @@ class Header(msgspec.Struct, kw_only=True, gc=False):
     inputs: Any = None
     entry: str | None = None
     replay_of: str | None = None
+    """The id of the recording this one re-executes (SPEC §12)."""
+    fork_seq: int | None = None
+    """For a forked re-execution: the original's event from which this run may differ."""
 
 
 class Event(msgspec.Struct, omit_defaults=True, gc=False):

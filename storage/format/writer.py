@@ -34,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import FlowtapeError, RecordingWriteError
+from ..errors import LineTooLong, RecordingWriteError
 from .codec import MAX_FRAME_CONTENT, Codec, codec_for_name
 from .events import Event, Footer, Header, SeekIndex
 
@@ -48,17 +48,6 @@ __all__ = [
 DEFAULT_FLUSH_EVERY = 256
 DEFAULT_FLUSH_INTERVAL = 0.25
 _MAX_LINE = MAX_FRAME_CONTENT - 1  # a line and its newline fit in one frame
-
-
-class LineTooLong(FlowtapeError):
-    """Raised by `LogWriter.append` when an encoded line exceeds ``max_line``; nothing was kept.
-
-    The recorder catches it and records the oversized payloads truncated.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        super().__init__(f"an encoded event line of {size} bytes is over the limit")
 
 
 class LogWriter:
