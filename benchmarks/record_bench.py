@@ -60,8 +60,6 @@ from rich.table import Table
 from recorder import get_current_recorder, node, record_workflow
 from storage import Event, Header, LogWriter, new_recording_id
 
-BUDGET_NS_PER_EVENT = 3_000
-BUDGET_RATIO = 20.0
 BUDGET_BYTES_PER_EVENT = 15.0
 BUDGET_NOOP_NS = 500.0
 BUDGET_STEP_RATIO = 2.0
@@ -493,15 +491,12 @@ def _report(console: Console, r: dict[str, list[Measurement]], overheads: list[f
          f"bytes per small event on disk (zstd), @node pair at {label}: "
          f"{nodes.bytes_per_event:.2f}, rec.event {ev.bytes_per_event:.2f} "
          f"(budget ≤ {BUDGET_BYTES_PER_EVENT:g})"),
-        (ev.cpu_per_event <= BUDGET_NS_PER_EVENT,
-         f"record a small event, rec.event at {label}: {ev.cpu_per_event / 1000:.2f} µs/event "
-         f"CPU (budget ≤ {BUDGET_NS_PER_EVENT / 1000:g} µs)"),
-        (naive >= BUDGET_RATIO,
-         f"faster than the naive baseline, rec.event at {label}: {naive:.1f}x "
-         f"(budget ≥ {BUDGET_RATIO:g}x)"),
     ]
     for ok, text in lines:
         console.print(f"{_verdict(ok)}  {text}")
+    # No budget of its own since SPEC §10 budgets the step; shown for comparison.
+    console.print(f"(for reference) rec.event at {label}: {ev.cpu_per_event / 1000:.2f} µs/event "
+                  f"CPU, {naive:.1f}x faster than the naive baseline (json + gzip)")
 
 
 if __name__ == "__main__":
