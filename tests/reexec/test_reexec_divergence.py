@@ -104,6 +104,26 @@ def test_a_changed_input_raises_inputs_changed_with_the_path(tmp_path: Path) -> 
     assert RAN["search"] == 0
 
 
+def test_the_three_nearest_recorded_executions_come_with_the_divergence(tmp_path: Path) -> None:
+    """Of five recorded searches, the divergence names three: the one the recording has at
+    this place first, then the others of the same node, closest inputs first (§12)."""
+    original = record(tmp_path, lambda: (search("cats"), search("dogs", 3), search("cats", 9),
+                                         search("owls", 4), search("eels", 5)))
+    err = raised(tmp_path, original, lambda: search("cats", 3))
+    d = err.divergence
+    assert d.kind == "inputs_changed" and d.recorded_seq == 1
+    assert [(c.seq, c.differs) for c in d.candidates] == [
+        (1, ["inputs.limit"]),                     # what the recording has here
+        (3, ["inputs.query"]),                     # one input differs
+        (5, ["inputs.limit"]),                     # one input differs, later
+    ]
+    assert len(d.candidates) == 3
+    assert all(c.node == "search" for c in d.candidates)
+    listed = str(err).split("nearest recorded executions:\n")[1].splitlines()[:4]
+    assert [line.split()[:2] for line in listed[:3]] == [["seq", "1"], ["seq", "3"], ["seq", "5"]]
+    assert not listed[3].lstrip().startswith("seq")
+
+
 def test_an_extra_call_raises_unexpected_call(tmp_path: Path) -> None:
     """A call the recording never made diverges at that call, after the matching ones ran."""
     original = record(tmp_path, lambda: fetch("a"))
