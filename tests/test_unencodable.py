@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from recorder import node, record_workflow
+from storage import diff_recordings
 
 BAD = "report-\udcff.txt"
 ESCAPED = "report-\\udcff.txt"
@@ -58,6 +59,28 @@ def test_numpy_values_and_number_subclasses_are_numbers(store: Path, read: Any) 
     assert value_of(r, "custom") == {"f": 0.5, "i": 7, "b": True, "a": [[0, 1], [2, 3]],
                                      "lvl": 3, "r": 0.25}
     assert r.of_kind("state")[0].state == {"scores": [0.5, 0.25]}
+
+
+SCALE = {"now": 1.0}
+
+
+@node
+def embed(text: str) -> Any:
+    return np.array([0.5, 0.25], dtype=np.float32) * SCALE["now"]
+
+
+def test_numeric_tolerance_applies_to_numpy_values(tmp_path: Path) -> None:
+    """numpy outputs are compared as numbers, so `numeric_tolerance` covers them (issue 9.14)."""
+    paths = []
+    for name, scale in (("a", 1.0), ("b", 1.001)):  # the same call, outputs 0.1 % apart
+        SCALE["now"] = scale
+        with record_workflow("embed", store=str(tmp_path / name)) as rec:
+            embed("doc")
+        paths.append(rec.path)
+    assert diff_recordings(*paths).regression
+    assert diff_recordings(*paths, relative_tolerance=0.01).identical
+    assert diff_recordings(*paths, numeric_tolerance=0.001).identical
+    assert diff_recordings(*paths, numeric_tolerance=0.0001).regression
 
 
 # --- lone surrogates ------------------------------------------------------------------------------
