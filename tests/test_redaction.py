@@ -12,11 +12,13 @@ subprocess.
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import contextlib
 import dataclasses
 import gzip
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from typing import Any, NamedTuple
 
 import attrs
 import msgspec
+import pyarrow.parquet as pq
 import pydantic
 import pytest
 import zstandard
@@ -40,6 +43,11 @@ from recorder import (
 ROOT = Path(__file__).resolve().parent.parent
 FLOWTAPE = str(Path(sys.executable).with_name("flowtape"))
 EXPORT_FORMATS = ("markdown", "json", "dot", "mermaid", "chrome", "summary")
+#: Formats written with -o, with their extra options (otlp keeps payloads only on ask); parquet
+#: writes a directory of tables.
+FILE_FORMATS = {"html": (), "otlp": ("--include-payloads",), "parquet": ()}
+_DATA_BLOCK = re.compile(rb'<script type="application/x-flowtape-gzip" data-part="(\w+)">'
+                         rb"([A-Za-z0-9+/=]*)</script>")
 
 
 def decompressed(path: str | os.PathLike[str]) -> bytes:
@@ -47,6 +55,35 @@ def decompressed(path: str | os.PathLike[str]) -> bytes:
     with open(path, "rb") as f:
         reader = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
         return reader.read()
+
+
+def report_text(page: bytes) -> bytes:
+    """An html report as text to grep: the page itself, then each embedded part decompressed.
+
+    A part is one gzip stream cut into base64 data blocks (replayer/viewer/_report.py);
+    the blocks of a part are joined before decompressing.
+    """
+    parts: dict[bytes, bytes] = {}
+    for name, chunk in _DATA_BLOCK.findall(page):
+        parts[name] = parts.get(name, b"") + base64.b64decode(chunk)
+    assert set(parts) == {b"outline", b"doc"}, sorted(parts)
+    return page + b"".join(gzip.decompress(raw) for raw in parts.values())
+
+
+def parquet_text(out: Path) -> bytes:
+    """Every cell of every Parquet table under ``out`` (its files are compressed), and the
+    manifest, as text to grep."""
+    files = sorted(out.rglob("*.parquet"))
+    assert {f.relative_to(out).parts[0] for f in files} == {"events", "spans"}, files
+    rows = [str(pq.read_table(f).to_pylist()) for f in files]
+    return "\n".join([*rows, (out / "_flowtape_export.json").read_text()]).encode()
+
+
+def exported(fmt: str, out: Path) -> bytes:
+    """What ``flowtape export --format fmt -o out`` wrote, as text to grep."""
+    if fmt == "html":
+        return report_text(out.read_bytes())
+    return parquet_text(out) if fmt == "parquet" else out.read_bytes()
 
 
 def custom_value(rec_path: str | None, read: Any, name: str = "e") -> Any:
@@ -120,6 +157,13 @@ def test_planted_secrets_reach_no_file_catalog_or_export(store: Path) -> None:
                               check=False)
         assert proc.returncode == 0, proc.stderr.decode()
         places[f"export {fmt}"] = proc.stdout + proc.stderr
+    for fmt, options in FILE_FORMATS.items():
+        out = store.parent / f"leaky.{fmt}"
+        proc = subprocess.run([FLOWTAPE, "--store", str(store), "export", rec.recording_id,
+                               "--format", fmt, *options, "-o", str(out)],
+                              capture_output=True, env=env, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr.decode()
+        places[f"export {fmt}"] = exported(fmt, out) + proc.stdout + proc.stderr
     leaks = [(where, s) for where, blob in places.items() for s in secrets
              if s.encode() in blob]
     assert not leaks, leaks
@@ -127,6 +171,10 @@ def test_planted_secrets_reach_no_file_catalog_or_export(store: Path) -> None:
     assert REDACTED.encode() in places["recording"]
     assert b"scrubbed" in places["recording"]
     assert f"final scrubbed after {REDACTED}".encode() in places["export markdown"]
+    # These files hold the payloads (masked), so the grep above looked at them.
+    for fmt in FILE_FORMATS:
+        assert REDACTED.encode() in places[f"export {fmt}"], fmt
+        assert b"scrubbed" in places[f"export {fmt}"], fmt
 
 
 def test_the_footer_error_is_built_from_the_masked_payload(store: Path, read: Any) -> None:
