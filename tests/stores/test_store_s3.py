@@ -1,7 +1,7 @@
 """The object store against a real S3-compatible server (moto) on 127.0.0.1.
 
-The server runs in a child process for this module only; it stops when the
-tests close its stdin, or by itself after ``SERVER_LIFETIME_S``. The store
+The server (`s3_server.moto_server`) runs in a child process for this module
+only; it stops when the tests close its stdin, or by itself after five minutes. The store
 talks to it through s3fs exactly as it would to S3: the endpoint and
 credentials come from the standard AWS environment variables.
 """
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from s3_server import moto_server, s3_environment
 from store_recordings import (
     MALFORMED,
     kill,
@@ -44,64 +42,25 @@ from storage import (
 # One server per test worker: keep this module's tests on one (make test uses loadgroup).
 pytestmark = pytest.mark.xdist_group("s3")
 
-SERVER_LIFETIME_S = 300
 BUCKET = "flowtape-test"
-
-SERVER = """
-    import sys, threading
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    print(server.get_host_and_port()[1], flush=True)
-    closed = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), closed.set()), daemon=True).start()
-    closed.wait(float(sys.argv[1]))  # the tests closed stdin (or died), or time is up
-    server.stop()
-"""
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """A moto S3 server on 127.0.0.1 for this module's tests: its URL."""
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SERVER),
-                             str(SERVER_LIFETIME_S)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
-        port = int(proc.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
-        proc.stdout.close()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
-def s3(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-       request: pytest.FixtureRequest) -> str:
+def s3(endpoint: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """An empty s3:// prefix (its own per test) with the environment pointing at the server."""
-    env = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "FLOWTAPE_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    url = f"s3://{BUCKET}/{request.node.name}"
-    fs = open_store(url).fs  # type: ignore[attr-defined]
-    if not fs.exists(BUCKET):
-        fs.mkdir(BUCKET)
-    return url
+    with s3_environment(endpoint, tmp_path):
+        url = f"s3://{BUCKET}/{request.node.name}"
+        fs = open_store(url).fs  # type: ignore[attr-defined]
+        if not fs.exists(BUCKET):
+            fs.mkdir(BUCKET)
+        yield url
 
 
 @node
