@@ -14,40 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from viewer_browser import Watched, launch_browser, watch
+from viewer_browser import Watched, launch_browser, watch, write_report
 from viewer_recordings import (
     HOSTILE_IMG,
     HOSTILE_NODE,
     HOSTILE_SCRIPT,
     HOSTILE_URL,
     killed_mid_run,
-    record_example,
     record_hostile,
     record_idle,
     record_loop,
 )
 
 from replayer import Replayer
-from replayer.viewer import write_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 _browser = pytest.fixture(scope="module", name="browser")(launch_browser)
-
-
-def _report(recording: Path, out: Path, **options: Any) -> Path:
-    with Replayer.open(recording) as r, out.open("w", encoding="utf-8") as f:
-        write_html(r, f, **options)
-    return out
-
-
-@pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return record_example(tmp_path_factory.mktemp("store"))
-
-
-@pytest.fixture(scope="module")
-def example_html(example: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _report(example, tmp_path_factory.mktemp("html") / "run.html")
 
 
 def test_report_loads_with_no_error_and_no_request(browser: Any, example_html: Path) -> None:
@@ -156,7 +138,7 @@ def test_markup_in_payloads_is_shown_as_text_and_runs_nothing(browser: Any,
                                                               tmp_path: Path) -> None:
     """<script>, <img onerror> and javascript: URLs in names and payloads are only text."""
     path = record_hostile(tmp_path)
-    html = _report(path, tmp_path / "hostile.html")
+    html = write_report(path, tmp_path / "hostile.html")
     w = watch(browser, html.as_uri())
     with Replayer.open(path) as r:
         done = next(e.seq for e in r.iter_events() if e.kind == "node_complete")
@@ -183,7 +165,7 @@ def test_markup_in_payloads_is_shown_as_text_and_runs_nothing(browser: Any,
 def test_capped_report_says_what_it_left_out(browser: Any, tmp_path: Path) -> None:
     """A report cut to a window of events says so, draws every span, and opens at the error."""
     path = record_loop(tmp_path, 300, fail_at=200)
-    html = _report(path, tmp_path / "capped.html", max_events=100)
+    html = write_report(path, tmp_path / "capped.html", max_events=100)
     w = watch(browser, html.as_uri())
     with Replayer.open(path) as r:
         total, spans = len(r), len(r.spans())
@@ -204,7 +186,7 @@ def test_timeline_zooms_collapses_idle_gaps_and_picks_spans(browser: Any,
                                                             tmp_path: Path) -> None:
     """g collapses an idle stretch, + and - zoom, 0 fits, and a click on a bar goes there."""
     path = record_idle(tmp_path)
-    w = watch(browser, _report(path, tmp_path / "idle.html").as_uri())
+    w = watch(browser, write_report(path, tmp_path / "idle.html").as_uri())
 
     def box(node: str) -> dict[str, float]:
         bar = w.page.locator("svg.timeline rect.bar",
@@ -271,7 +253,7 @@ def test_report_of_a_run_killed_mid_way(browser: Any, tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
     path = killed_mid_run(store, tmp_path)
-    w = watch(browser, _report(path, tmp_path / "killed.html").as_uri())
+    w = watch(browser, write_report(path, tmp_path / "killed.html").as_uri())
     assert w.text(".top .badge") == "incomplete"
     assert w.page.locator("svg.timeline rect.bar.kind-workflow.status-running").count() == 1
     w.page.keyboard.press("End")

@@ -24,7 +24,6 @@ from viewer_recordings import (
     HOSTILE_NODE,
     HOSTILE_SCRIPT,
     HOSTILE_URL,
-    record_example,
     record_hostile,
     record_loop,
     write_outcomes,
@@ -59,11 +58,6 @@ def _chunks(html: str, part: str) -> list[str]:
 def _part(html: str, part: str) -> str:
     raw = b"".join(base64.b64decode(c) for c in _chunks(html, part))
     return gzip.decompress(raw).decode()
-
-
-@pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return record_example(tmp_path_factory.mktemp("example"))
 
 
 def test_report_is_one_file_whose_policy_forbids_the_network(example: Path) -> None:

@@ -8,7 +8,8 @@ profile, no background networking, no component updates, no sync. A missing
 Chromium or Playwright skips the tests, or fails them under
 ``FLOWTAPE_REQUIRE_TOOLS=1`` (tests/_tools.py). `Watched` is a page that
 keeps what the tests check: console errors, uncaught exceptions, every
-request the page made, dialogs, and pages it tried to open.
+request the page made, dialogs, and pages it tried to open. `write_report`
+writes the HTML report of a recording, the file the report tests open.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from typing import Any
 
 import pytest
 from _tools import require_tool
+
+from replayer import Replayer
+from replayer.viewer import write_html
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,6 +40,13 @@ def _playwright() -> Any:
             pytest.fail(f"{reason}, and FLOWTAPE_REQUIRE_TOOLS=1 requires it", pytrace=False)
         pytest.skip(reason)
     return sync_playwright
+
+
+def write_report(recording: Path, out: Path, **options: Any) -> Path:
+    """The HTML report of ``recording`` written to ``out`` (`write_html`'s ``options``)."""
+    with Replayer.open(recording) as r, out.open("w", encoding="utf-8") as f:
+        write_html(r, f, **options)
+    return out
 
 
 def launch_browser() -> Iterator[Any]:
