@@ -147,14 +147,20 @@ def _checkout(cart: dict[str, Any]) -> None:
         raise RuntimeError("checkout failed for cart 7") from exc
 
 
+#: Paths the shop's last state event changes: more than the Changed pane lists at first.
+STOCK = 250
+
+
 def _record_shop(store: Path) -> Path:
-    """Two states that differ in a nested value, an added item and a removed key, then a
-    node that fails with a cause."""
+    """Two states that differ in a nested value, an added item and a removed key; a node
+    that fails with a cause; then a state event that changes `STOCK` paths at once."""
+    cart = {"items": ["apple", "pear"], "total": 3}
     with record_workflow("shop", store=str(store)) as rec:
         rec.snapshot({"cart": {"items": ["apple"], "total": 1}, "user": "ann"})
-        rec.snapshot({"cart": {"items": ["apple", "pear"], "total": 3}})
+        rec.snapshot({"cart": cart, "stock": {f"s{i:03}": i for i in range(STOCK)}})
         with contextlib.suppress(RuntimeError):
             _checkout({})
+        rec.snapshot({"cart": cart, "stock": {f"s{i:03}": i + 1 for i in range(STOCK)}})
         path = rec.path
     assert path is not None
     return Path(path)
@@ -171,14 +177,17 @@ def test_the_inspector_shows_what_changed_and_the_error_with_its_traceback(
     path = _record_shop(tmp_path)
     with Replayer.open(path) as r:
         events = list(r.iter_events())
-    first, second = (e.seq for e in events if e.kind == "state")
+    first, second, stocked = (e.seq for e in events if e.kind == "state")
     error = next(e for e in events if e.kind == "node_error")
     html = write_report(path, tmp_path / "shop.html")
 
     w = watch(browser, html.as_uri() + f"#seq={second}")
     changes = _section(w, "Changed").locator("li").all_inner_texts()
-    assert changes == ["cart.items[1]: (not set) → pear", "cart.total: 1 → 3",
-                       "user: ann → (not set)"]
+    assert changes[:3] == ["cart.items[1]: (not set) → pear", "cart.total: 1 → 3",
+                           "user: ann → (not set)"]
+    # stock is new: the whole object is one change, its value cut short
+    assert changes[3].startswith('stock: (not set) → {"s000":0,"s001":1,')
+    assert changes[3].endswith("…") and len(changes) == 4
     _section(w, "Changed").locator("button.j-key", has_text="cart.total").click()
     assert f"last set at seq {second}" in w.text(".why-answer")
     w.page.keyboard.press("S")
@@ -202,6 +211,16 @@ def test_the_inspector_shows_what_changed_and_the_error_with_its_traceback(
     assert 'raise RuntimeError("checkout failed for cart 7") from exc' in traceback
     data = w.text("section.insp:has(h3:text-is('Data'))")
     assert '"(above)"' in data and "Traceback" not in data
+
+    w.page.keyboard.press("j")  # a change of many paths lists them all, the rest on a click
+    w.page.keyboard.type(str(stocked))
+    w.page.keyboard.press("Enter")
+    w.wait_seq(stocked)
+    changed = _section(w, "Changed")
+    assert changed.locator("li").count() < STOCK
+    changed.locator("button.more").click(timeout=10_000)
+    shown = changed.locator("li").all_inner_texts()
+    assert shown == [f"stock.s{i:03}: {i} → {i + 1}" for i in range(STOCK)]
     assert w.errors == []
 
 
@@ -212,8 +231,8 @@ def test_dragging_or_shift_wheel_pans_the_timeline_and_0_fits_it(browser: Any,
     w = watch(browser, example_html.as_uri() + "#seq=0")
     view = "() => [flowtape.timeline.v0, flowtape.timeline.v1]"
 
-    def first_bar() -> int:  # the earliest bar that begins inside the view
-        return min((b for b in _bars(w) if b["x"] > GUTTER + 1), key=lambda b: b["x"])["start"]
+    def in_view() -> dict[int, float]:  # the bars that begin inside the view: their x
+        return {b["start"]: b["x"] for b in _bars(w) if b["x"] > GUTTER + 1}
 
     def axis_start() -> str:
         return str(w.page.locator("svg.tl-axis text.tick-label").first.text_content())
@@ -223,8 +242,7 @@ def test_dragging_or_shift_wheel_pans_the_timeline_and_0_fits_it(browser: Any,
     for _ in range(6):
         w.page.keyboard.press("+")
     v0, v1 = w.page.evaluate(view)
-    axis, bar = axis_start(), first_bar()
-    width = float(w.page.evaluate("flowtape.timeline.w"))
+    axis, bars = axis_start(), in_view()
 
     box = w.page.locator("svg.timeline").bounding_box()
     assert box is not None
@@ -234,9 +252,12 @@ def test_dragging_or_shift_wheel_pans_the_timeline_and_0_fits_it(browser: Any,
     w.page.mouse.move(box["x"] + 600, y, steps=10)
     w.page.mouse.up()
     d0, d1 = w.page.evaluate(view)
-    moved = 300 / (width - GUTTER) * (v1 - v0)
-    assert d0 == pytest.approx(v0 + moved, rel=0.02) and d1 - d0 == pytest.approx(v1 - v0)
-    assert axis_start() != axis and first_bar() > bar
+    assert d0 > v0 and d1 - d0 == pytest.approx(v1 - v0)
+    assert axis_start() != axis
+    dragged = in_view()
+    assert dragged.keys() != bars.keys()  # some bars went out on the left, others came in
+    # ... and the bars in view before and after moved as far as the pointer did
+    assert all(x == pytest.approx(bars[s] - 300, abs=0.5) for s, x in dragged.items() if s in bars)
     assert w.seq() == 0  # a drag is not a click on a bar
 
     w.page.mouse.move(box["x"] + 700, y)
@@ -246,10 +267,27 @@ def test_dragging_or_shift_wheel_pans_the_timeline_and_0_fits_it(browser: Any,
     w.page.wait_for_function(f"() => flowtape.timeline.v0 > {d0}", timeout=10_000)
     s0, s1 = w.page.evaluate(view)
     assert s1 - s0 == pytest.approx(v1 - v0)  # panned, not zoomed
-    assert first_bar() >= bar
+    w.page.mouse.wheel(200, 0)  # a sideways swipe (a trackpad's, a tilting wheel's) pans too
+    w.page.wait_for_function(f"() => flowtape.timeline.v0 > {s0}", timeout=10_000)
+    h0, h1 = w.page.evaluate(view)
+    assert h1 - h0 == pytest.approx(v1 - v0)
 
     w.page.keyboard.press("0")
     assert w.page.evaluate(view) == fitted_view
     assert axis_start() == "0 ns"
     assert _bars(w) == fitted_bars
+
+    # The wheel zooms around the pointer (at a whole pixel, as mouse events have it): the
+    # moment under it stays there, so a bar near it keeps its distance times the zoom.
+    mid = min(fitted_bars, key=lambda b: abs(b["x"] - box["width"] / 2))
+    pointer = round(box["x"] + mid["x"])
+    w.page.mouse.move(pointer, y)
+    for _ in range(5):
+        w.page.mouse.wheel(0, -100)
+    w.page.wait_for_function(f"() => flowtape.timeline.v1 - flowtape.timeline.v0"
+                             f" < {fitted_view[1]} / 3", timeout=10_000)
+    z0, z1 = w.page.evaluate(view)
+    at = pointer - box["x"]
+    zoom = (fitted_view[1] - fitted_view[0]) / (z1 - z0)
+    assert in_view()[mid["start"]] == pytest.approx(at + (mid["x"] - at) * zoom, abs=0.1)
     assert w.errors == []

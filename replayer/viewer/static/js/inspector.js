@@ -141,12 +141,20 @@ export class Inspector {
     else if (!changes.length) {
       list.append(el("li", { class: "empty" }, `seq ${e.seq} did not change the state`));
     }
-    for (const c of changes.slice(0, 200)) {
-      const path = el("button", { class: "j-key why", on: { click: () => this.app.why(c.parts) } },
-        formatPath(c.parts) || "state");
-      list.append(el("li", {}, path, ": ", el("span", { class: "was" }, shown(c.a)), " → ",
-        el("span", { class: "now" }, shown(c.b))));
-    }
+    const add = (from) => {  // a screenful at a time, the rest behind a button
+      for (const c of changes.slice(from, from + MAX_CHILDREN)) {
+        const path = el("button", { class: "j-key why", on: { click: () => this.app.why(c.parts) } },
+          formatPath(c.parts) || "state");
+        list.append(el("li", {}, path, ": ", el("span", { class: "was" }, shown(c.a)), " → ",
+          el("span", { class: "now" }, shown(c.b))));
+      }
+      if (from + MAX_CHILDREN >= changes.length) return;
+      const more = el("li", {}, el("button", {
+        class: "more", on: { click: () => { more.remove(); add(from + MAX_CHILDREN); } },
+      }, `${changes.length - from - MAX_CHILDREN} more`));
+      list.append(more);
+    };
+    add(0);
     this.root.append(section("Changed", list),
       section("State after", jsonTree(state, { onKey: (parts) => this.app.why(parts) })));
   }

@@ -1,14 +1,15 @@
 // The timeline: one band per lane (thread or asyncio task), spans as bars coloured by
 // status, nested spans one row lower, retries labelled with their attempt, team messages
 // as arrows from the sender's bar to the receiver's. Zoom with the wheel or + / -, pan
-// by dragging, 0 fits; g collapses idle gaps (stretches where nothing starts or ends).
+// by dragging, Shift+wheel or a sideways swipe, 0 fits; g collapses idle gaps (stretches
+// where nothing starts or ends).
 // Only what is in view is drawn, and bars thinner than a pixel merge into one, so the
 // number of SVG elements follows the screen, not the recording.
 
 import { svg, el, clear } from "./dom.js";
 import { fmtNs } from "./format.js";
 
-const ROW = 20, GUTTER = 140, AXIS = 22, MIN_BAR = 2, MAX_ARROWS = 4000;
+const ROW = 20, GUTTER = 140, RIGHT = 8, AXIS = 22, MIN_BAR = 2, MAX_ARROWS = 4000;
 const RANK = { completed: 1, running: 2, incomplete: 2, cancelled: 3, timed_out: 3, failed: 4 };
 
 export class Timeline {
@@ -25,7 +26,9 @@ export class Timeline {
     this.fit();
     this.svg.addEventListener("wheel", (ev) => {
       ev.preventDefault();
-      if (ev.shiftKey) this.pan(ev.deltaY || ev.deltaX);
+      // Shift+wheel pans, and so does a sideways swipe (a trackpad's, a tilting wheel's).
+      const sideways = Math.abs(ev.deltaX) > Math.abs(ev.deltaY);
+      if (ev.shiftKey || sideways) this.pan(sideways ? ev.deltaX : ev.deltaY);
       else this.zoom(ev.deltaY < 0 ? 1.25 : 0.8, ev.clientX - this.svg.getBoundingClientRect().left);
     }, { passive: false });
     this.svg.addEventListener("pointerdown", (ev) => this.drag(ev));
@@ -102,8 +105,12 @@ export class Timeline {
   // Read once per draw: reading layout between DOM writes would force a reflow each time.
   width() { return Math.max(200, this.box.clientWidth); }
 
+  // Pixels the shown time range spans: x, the axis, zoom and pan all scale by it, so a
+  // drag moves the bars as far as the pointer and a zoom keeps the moment under it.
+  plot(w = this.width()) { return w - GUTTER - RIGHT; }
+
   x(t) {
-    return GUTTER + (this.shown(t) - this.v0) / (this.v1 - this.v0) * (this.w - GUTTER - 8);
+    return GUTTER + (this.shown(t) - this.v0) / (this.v1 - this.v0) * this.plot(this.w);
   }
 
   fit() {
@@ -118,9 +125,9 @@ export class Timeline {
     return this.collapse;
   }
 
-  zoom(factor, px = (this.width() + GUTTER) / 2) {
+  zoom(factor, px = GUTTER + this.plot() / 2) {
     const span = this.v1 - this.v0;
-    const at = this.v0 + Math.max(0, px - GUTTER) / (this.width() - GUTTER) * span;
+    const at = this.v0 + Math.max(0, px - GUTTER) / this.plot() * span;
     const next = Math.max(span / factor, 1000);
     this.v0 = at - (at - this.v0) / span * next;
     this.v1 = this.v0 + next;
@@ -128,7 +135,7 @@ export class Timeline {
   }
 
   pan(px) {
-    const d = px / (this.width() - GUTTER) * (this.v1 - this.v0);
+    const d = px / this.plot() * (this.v1 - this.v0);
     this.v0 += d;
     this.v1 += d;
     this.draw();
@@ -166,7 +173,7 @@ export class Timeline {
     this.axis.setAttribute("height", AXIS);
     const ticks = Math.max(2, Math.floor((w - GUTTER) / 110));
     for (let i = 0; i <= ticks; i++) {
-      const x = GUTTER + i * (w - GUTTER - 8) / ticks;
+      const x = GUTTER + i * this.plot(w) / ticks;
       const t = this.real(this.v0 + i * (this.v1 - this.v0) / ticks);
       this.axis.append(svg("line", { class: "tick", x1: x, x2: x, y1: AXIS - 6, y2: AXIS }),
         svg("text", { x: x + 2, y: AXIS - 8, class: "tick-label" }, fmtNs(Math.round(t))));
