@@ -11,7 +11,8 @@ between the keyframe and the target — never the whole recording. The last
 answer is kept, so stepping forward applies only the new patches.
 
 Recordings without state events fall back to folding ``node_complete``
-outputs into a dict keyed by node id (the latest output of each node).
+outputs into a dict keyed by node id (the latest output of each node), from
+checkpoints made as the fold first passes them (`storage.analysis.fold`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..errors import CorruptRecordingError
 from ..format.events import Event
 from ..format.placeholders import TRUNCATED_KEY, is_truncated
 from ..format.reader import LogReader
+from .fold import OutputFold
 from .patch import apply_patch, copy_json, make_patch
 from .paths import MISSING, Part, lookup
 
@@ -106,6 +108,8 @@ class StateTracker:
     def __init__(self, reader: LogReader) -> None:
         self.reader = reader
         self._cache: tuple[int, int, Any] | None = None  # (target seq, base keyframe, state)
+        self._fold: OutputFold | None = None
+        """Without state events: the folded outputs, with checkpoints made as it goes."""
 
     @property
     def has_state_events(self) -> bool:
@@ -241,20 +245,9 @@ class StateTracker:
         return state
 
     def _fold_outputs(self, seq: int) -> dict[str, Any]:
-        cache = self._cache
-        folded: dict[str, Any] = {}
-        start = 0
-        if cache is not None and cache[1] == -1 and cache[0] <= seq:
-            start, folded = cache[0] + 1, cache[2]
-        if start <= seq:
-            for e in self.reader.iter_events(start):
-                if e.seq > seq:
-                    break
-                if e.kind == "node_complete" and e.node is not None and isinstance(e.data, dict) \
-                        and "outputs" in e.data:
-                    folded[e.node] = e.data["outputs"]
-        self._cache = (seq, -1, folded)
-        return folded
+        if self._fold is None:
+            self._fold = OutputFold(self.reader)
+        return self._fold.at(seq)
 
 
 _STATE_KINDS = frozenset({"state"})
