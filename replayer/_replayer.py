@@ -33,6 +33,7 @@ from storage import (
     iter_event_views,
     open_store,
 )
+from storage.analysis import iter_spans
 from storage.analysis.paths import Part
 
 from . import _queries
@@ -240,6 +241,16 @@ class Replayer:
         decoded), so the list is the caller's own; keep it if you need it twice.
         """
         return build_spans(self.event_views())
+
+    def iter_spans(self) -> Iterator[Span]:
+        """Each `Span` as its end event goes by, holding only the open ones: what `spans`
+        gives, in end order, with memory that does not grow with the recording.
+
+        A span never ended (a crash, a cut-off file) comes after the last event, in start
+        order, ``running`` as `spans` shows it. ``children`` is left empty: each span's
+        ``parent`` names its parent, so a caller that wants the tree builds it from those.
+        """
+        return iter_spans(self.event_views())
 
     def event_views(self) -> Iterator[EventView]:
         """Slim views of the readable events, in order: ``seq``, ``kind``, ``node``, the links

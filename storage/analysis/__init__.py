@@ -1,11 +1,12 @@
 """The analysis room: what a recording means — spans, outcomes, state, value paths, the diff.
 
 Spans and how each ended (`spans`, `outcomes`), the state at any event
-(`state`), RFC 6902 patches (`patch`), the grammar of §6 value paths
-(`paths`), path-level value diffs (`valuediff`), sequence alignment
-(`align`) and the diff of two runs (`diff`, with `diffside`, `diffmodel` and
-`difftext`). It lives in `storage` so that the recorder (re-execution, the
-pytest plugin) and the replayer can both use it.
+(`state`, with `fold` for recordings without state events), RFC 6902
+patches (`patch`), the grammar of §6 value paths (`paths`), path-level
+value diffs (`valuediff`), sequence alignment (`align`) and the diff of two
+runs (`diff`, with `diffside`, `diffmodel` and `difftext`). It lives in
+`storage` so that the recorder (re-execution, the pytest plugin) and the
+replayer can both use it.
 
 It imports `storage.errors`, `storage._words` and `storage.format` (to read
 events), and never `storage.stores`.
@@ -25,7 +26,7 @@ from .diffmodel import (
     format_value,
 )
 from .patch import apply_patch, make_patch
-from .spans import EventView, Span, build_spans, iter_event_views
+from .spans import EventView, Span, SpanFold, build_spans, iter_event_views, iter_spans
 from .state import StateSnapshot, StateTracker, UnknownState, iter_snapshots
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "RecordingDiff",
     "RegressionPolicy",
     "Span",
+    "SpanFold",
     "StateChanges",
     "StateSnapshot",
     "StateTracker",
@@ -49,5 +51,6 @@ __all__ = [
     "format_value",
     "iter_event_views",
     "iter_snapshots",
+    "iter_spans",
     "make_patch",
 ]

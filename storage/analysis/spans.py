@@ -8,7 +8,9 @@ cheaply.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,8 +20,8 @@ from ..format.events import END_KINDS, START_KINDS
 from ..format.reader import LogReader
 from .outcomes import OUTCOME_KINDS, end_status
 
-__all__ = ["SPAN_KIND", "EventView", "Span", "build_spans", "end_outcome", "iter_event_views",
-           "view_data"]
+__all__ = ["SPAN_KIND", "EventView", "Span", "SpanFold", "build_spans", "end_outcome",
+           "iter_event_views", "iter_spans", "view_data"]
 
 #: Span kind for each start event kind.
 SPAN_KIND = {
@@ -134,38 +136,91 @@ _ENDS = {"workflow_complete": "workflow", "workflow_error": "workflow",
          "team_member_complete": "member", "recursion_exit": "recursion"}
 
 
-def build_spans(events: Iterable[EventView]) -> list[Span]:
-    """Spans in start order, with children and end times filled in.
+class SpanFold:
+    """Spans from event views in one pass, holding only the spans still open.
 
-    Only sound links are followed, whatever the events say, so the spans form
-    a tree (docs/format.md §Spans): an event whose seq does not increase is
-    left out; a ``parent`` that is not an earlier start leaves the span a
+    `steps` follows the links the same way whoever reads it — `build_spans`
+    keeps every span, `iter_spans` hands each one on at its end, the chrome
+    export reads the starts and ends apart — so all agree span for span.
+    Only sound links are followed, whatever the events say, so the spans
+    form a tree (docs/format.md §Spans): an event whose seq does not increase
+    is left out; a ``parent`` that is not an earlier start leaves the span a
     root; an end is taken only for an earlier start of its kind that has not
     ended yet.
+
+    Besides the open spans it keeps the start seq of every span (8 bytes
+    each), to tell a parent that has ended from a seq that never started one.
     """
+
+    def __init__(self) -> None:
+        self.open: dict[int, Span] = {}
+        """The spans started and not ended yet, by start seq, in start order."""
+        self.starts = array("q")
+        """The start seq of every span so far, rising: a span's index here is its ordinal
+        (its place in start order)."""
+
+    def ordinal(self, start_seq: int) -> int:
+        """The place in start order of the span that started at ``start_seq``."""
+        return bisect.bisect_left(self.starts, start_seq)
+
+    def steps(self, events: Iterable[EventView]) -> Iterator[tuple[bool, Span]]:
+        """``(False, span)`` at each span's start event (not ended yet); ``(True, span)`` at
+        its end event, filled in; then ``(True, span)`` for each span never ended, in start
+        order, with ``status`` ``running``. The span is the same object at both steps."""
+        open_, starts = self.open, self.starts
+        last = -1
+        for e in events:
+            seq, kind = e.seq, e.kind
+            if seq <= last:
+                continue
+            last = seq
+            if kind in START_KINDS:
+                up = e.parent
+                if up is not None and up not in open_:  # an ended span, or none at all
+                    i = bisect.bisect_left(starts, up)
+                    if i == len(starts) or starts[i] != up:
+                        up = None
+                s = Span(kind=SPAN_KIND[kind], node=e.node or "", start_seq=seq, start_ns=e.ts,
+                         parent=up, attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
+                open_[seq] = s
+                starts.append(seq)
+                yield False, s
+            elif kind in END_KINDS and e.span is not None:
+                s = open_.get(e.span)  # type: ignore[assignment]
+                if s is None or s.kind != _ENDS[kind]:
+                    continue
+                del open_[e.span]
+                s.end_seq = seq
+                s.end_ns = e.ts
+                s.duration_ns = e.ts - s.start_ns
+                s.status = end_outcome(e)[0]
+                yield True, s
+        rest = list(open_.values())
+        open_.clear()
+        for s in rest:
+            yield True, s
+
+
+def iter_spans(events: Iterable[EventView]) -> Iterator[Span]:
+    """Each span at its end event — those never ended (a crash, a cut) after the last event,
+    in start order, ``running`` — holding only the open ones (`SpanFold`).
+
+    The spans are those `build_spans` gives, field for field, except ``children``,
+    left empty: a child's ``parent`` names it.
+    """
+    for ended, s in SpanFold().steps(events):
+        if ended:
+            yield s
+
+
+def build_spans(events: Iterable[EventView]) -> list[Span]:
+    """Spans in start order, with children and end times filled in (`SpanFold`)."""
     spans: list[Span] = []
     by_start: dict[int, Span] = {}
-    last = -1
-    for e in events:
-        seq, kind = e.seq, e.kind
-        if seq <= last:
-            continue
-        last = seq
-        if kind in START_KINDS:
-            parent = by_start.get(e.parent) if e.parent is not None else None
-            s = Span(kind=SPAN_KIND[kind], node=e.node or "", start_seq=seq, start_ns=e.ts,
-                     parent=parent.start_seq if parent is not None else None,
-                     attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
+    for ended, s in SpanFold().steps(events):
+        if not ended:
             spans.append(s)
-            by_start[seq] = s
-            if parent is not None:
-                parent.children.append(seq)
-        elif kind in END_KINDS and e.span is not None:
-            s = by_start.get(e.span)  # type: ignore[assignment]
-            if s is None or s.end_seq is not None or s.kind != _ENDS[kind]:
-                continue
-            s.end_seq = seq
-            s.end_ns = e.ts
-            s.duration_ns = e.ts - s.start_ns
-            s.status = end_outcome(e)[0]
+            by_start[s.start_seq] = s
+            if s.parent is not None:
+                by_start[s.parent].children.append(s.start_seq)
     return spans
