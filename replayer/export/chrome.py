@@ -18,13 +18,16 @@ each carries its error, if any, in ``args``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
 
+from storage import Span
+
 from .._replayer import Replayer
-from .scan import ErrorMark, Scan, walk
+from .scan import ErrorMark, Mark, Scan, iter_marks, walk
+from .stream import first_pass, spans_in_start_order
 from .tree import end_ns, link_messages, span_index
 
 __all__ = ["iter_chrome", "to_chrome"]
@@ -80,11 +83,17 @@ class _Lanes:
         return fresh
 
 
-def _trace_events(replayer: Replayer, found: Scan) -> Iterator[dict[str, Any]]:
+def _trace_events(replayer: Replayer, found: Scan, spans: Iterable[Span],
+                  by_seq: dict[int, Span], marks: Iterable[Mark]) -> Iterator[dict[str, Any]]:
+    """The trace events: ``spans`` in start order, then the errors and messages of
+    ``found``, then ``marks``.
+
+    ``by_seq`` holds the spans the instants name: every span, or those `first_pass`
+    kept (only their tracks are remembered as ``spans`` go by).
+    """
     header = replayer.header
     yield {"name": "process_name", "ph": "M", "pid": _PID,
            "args": {"name": f"{header.workflow} ({header.recording_id})"}}
-    spans = found.spans
     errors: dict[int, ErrorMark] = {}
     for e in found.errors:
         if e.span is not None:
@@ -93,7 +102,9 @@ def _trace_events(replayer: Replayer, found: Scan) -> Iterator[dict[str, Any]]:
     tid_of: dict[int, int] = {}
     for s in spans:
         end = end_ns(s, found.last_ts)
-        tid = tid_of[s.start_seq] = lanes.place(s.lane, s.start_ns, end)
+        tid = lanes.place(s.lane, s.start_ns, end)
+        if s.start_seq in by_seq:
+            tid_of[s.start_seq] = tid
         yield from lanes.take()
         args: dict[str, Any] = {"status": s.status, "attempt": s.attempt,
                                 "start_seq": s.start_seq, "end_seq": s.end_seq,
@@ -108,8 +119,6 @@ def _trace_events(replayer: Replayer, found: Scan) -> Iterator[dict[str, Any]]:
             args["error"] = {k: v for k, v in err.error.items() if k in ("type", "message")}
         yield event
 
-    by_seq = span_index(spans)
-
     def tid_near(lane: str | None, span: int | None) -> int:
         """The track of ``span`` when it ran on ``lane``, else the lane's first track."""
         owner = by_seq.get(span) if span is not None else None
@@ -123,7 +132,7 @@ def _trace_events(replayer: Replayer, found: Scan) -> Iterator[dict[str, Any]]:
         yield {"name": f"✗ {e.error.get('type') or 'error'}", "cat": "error", "ph": "i",
                "s": "t", "ts": _us(e.ts), "pid": _PID, "tid": tid, "cname": "terrible",
                "args": {**e.error, "seq": e.seq, "node": e.node}}
-    for link in link_messages(found.messages, spans):
+    for link in link_messages(found.messages, list(by_seq.values())):
         m = link.message
         tid = tid_near(m.lane, link.sender if link.sender is not None else m.parent)
         yield from lanes.take()
@@ -141,7 +150,7 @@ def _trace_events(replayer: Replayer, found: Scan) -> Iterator[dict[str, Any]]:
                "pid": _PID, "tid": tid}
         yield {"name": "message", "cat": "message", "ph": "f", "bp": "e", "id": m.seq,
                "ts": _us(at), "pid": _PID, "tid": tid_of[receiver.start_seq]}
-    for mark in found.marks:
+    for mark in marks:
         tid = tid_near(mark.lane, mark.parent)
         yield from lanes.take()
         args = {"seq": mark.seq}
@@ -155,8 +164,16 @@ def iter_chrome(replayer: Replayer) -> Iterator[str]:
     """The trace document of ``replayer``'s run, in pieces (see the module docstring)."""
     yield '{"traceEvents":[\n'
     sep = ""
-    found = walk(replayer, full=True, marks=True)
-    for event in _trace_events(replayer, found):
+    ends = first_pass(replayer, marks=True)
+    found = ends.found
+    if ends.complete:
+        events = _trace_events(replayer, found, spans_in_start_order(replayer, ends),
+                               ends.kept, iter_marks(replayer) if ends.marks else ())
+    else:  # damage names a span that had ended: hold them all
+        found = walk(replayer, full=True, marks=True)
+        events = _trace_events(replayer, found, found.spans, span_index(found.spans),
+                               found.marks)
+    for event in events:
         yield sep + _enc.encode(event).decode("utf-8")
         sep = ",\n"
     header, summary = replayer.header, replayer.summary

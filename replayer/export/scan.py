@@ -29,11 +29,14 @@ from storage.analysis.spans import SPAN_KIND, view_data
 from .._replayer import Replayer
 from .._text import headline
 
-__all__ = ["ErrorMark", "Mark", "Message", "Scan", "run_status", "walk"]
+__all__ = ["MARK_KINDS", "Collector", "ErrorMark", "Mark", "Message", "Scan", "iter_marks",
+           "mark_of", "run_status", "walk"]
 
 
 #: Kinds whose payload a scan decodes (everything else stays undecoded bytes).
-_MESSAGE, _MARKS = "team_message", ("checkpoint", "custom")
+_MESSAGE = "team_message"
+#: Kinds drawn as marks: checkpoints and custom events.
+MARK_KINDS = ("checkpoint", "custom")
 #: End kinds that may carry an error: always (``*_error``), or when a member or team says so.
 _ERRORS = frozenset({"node_error", "workflow_error", "team_complete", "team_member_complete"})
 
@@ -109,7 +112,7 @@ class Scan(msgspec.Struct, kw_only=True):
     """The slowest finished spans other than the workflow, slowest first."""
 
 
-class _Collector:
+class Collector:
     """Picks messages, errors and marks out of the event views going past."""
 
     def __init__(self, out: Scan, messages: bool, errors: int, marks: bool) -> None:
@@ -144,12 +147,24 @@ class _Collector:
                     seq=v.seq, ts=v.ts, lane=v.lane, parent=v.parent, team=v.node or "",
                     sender=str(d.get("from", "")), receiver=str(d.get("to", "")),
                     message=d.get("message")))
-        elif kind in _MARKS and self.marks:
-            d = view_data(v)
-            d = d if isinstance(d, dict) else {}
-            out.marks.append(Mark(seq=v.seq, ts=v.ts, kind=kind, name=str(d.get("name", kind)),
-                                  lane=v.lane, parent=v.parent, value=d.get("value")))
+        elif kind in MARK_KINDS and self.marks:
+            out.marks.append(mark_of(v))
         return None
+
+
+def mark_of(v: EventView) -> Mark:
+    """The `Mark` a checkpoint or custom event's view makes (its payload decoded)."""
+    d = view_data(v)
+    d = d if isinstance(d, dict) else {}
+    return Mark(seq=v.seq, ts=v.ts, kind=v.kind, name=str(d.get("name", v.kind)), lane=v.lane,
+                parent=v.parent, value=d.get("value"))
+
+
+def iter_marks(replayer: Replayer) -> Iterator[Mark]:
+    """The checkpoints and custom events of ``replayer``, one at a time, in order."""
+    for v in replayer.event_views():
+        if v.kind in MARK_KINDS:
+            yield mark_of(v)
 
 
 def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = True,
@@ -168,7 +183,7 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
     forgotten, so a summary of a 1M-event run stays small.
     """
     out = Scan(status=run_status(replayer))
-    collect = _Collector(out, messages, max_errors, marks)
+    collect = Collector(out, messages, max_errors, marks)
     views = replayer.event_views()
     if full:
         outcomes: dict[int, tuple[int, str]] = {}  # span start -> (end seq, status)

@@ -2,24 +2,35 @@
 
 `golden/make_export_golden.py` made the recordings in ``golden/`` (teams and
 messages, two lanes, recursion, errors, overlapping spans, a loose message,
-a cut-off run with spans left open, and the format's own golden files) and
+a cut-off run with spans left open, instants naming a span already ended, and
+the format's own golden files) and
 wrote each one's exports with the exporters as they were when they held
 every span; the streaming exporters must give the same text.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from recorder import node, record_workflow
 from replayer import Replayer
 from replayer.export import export
+from replayer.export.scan import walk
+from replayer.export.stream import first_pass, spans_in_start_order
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FORMAT_GOLDEN = GOLDEN.parent.parent / "golden"
 RECORDINGS = {p.name.split(".")[0]: p for p in
               [*GOLDEN.glob("*.jsonl.zst"), *FORMAT_GOLDEN.glob("v1-*")]}
+
+
+@node("step")
+def step(i: int) -> int:
+    return i
 
 
 @pytest.mark.parametrize("fmt", ["chrome", "dot", "json"])
@@ -28,3 +39,32 @@ def test_export_is_byte_for_byte_what_it_was(name: str, fmt: str) -> None:
     with Replayer.open(RECORDINGS[name]) as r:
         got = export(r, fmt)
     assert got == (GOLDEN / f"{name}.{fmt}.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(RECORDINGS))
+def test_two_passes_give_the_spans_of_the_full_walk(name: str) -> None:
+    """`spans_in_start_order` hands on, one at a time, the spans `walk(full=True)` holds
+    (statuses, ends of cut runs and all; ``children`` is left empty)."""
+    with Replayer.open(RECORDINGS[name]) as r:
+        ends = first_pass(r, marks=True)
+        got = list(spans_in_start_order(r, ends))
+        want = walk(r, full=True, marks=True).spans
+    assert got == [msgspec.structs.replace(s, children=[]) for s in want]
+    assert ends.complete is (name != "dangling")
+
+
+def test_the_first_pass_keeps_only_what_the_instants_name(tmp_path: Path) -> None:
+    """Over 3 000 steps the first pass keeps no span (none is a team, member or named by
+    an instant) and 17 bytes a span for the ends; the chrome trace still has every span."""
+    path = tmp_path / "steps.jsonl.zst"
+    with record_workflow("steps", path=str(path)) as rec:
+        for i in range(3000):
+            step(i)
+        rec.checkpoint("end", {"i": 1})
+    with Replayer.open(path) as r:
+        ends = first_pass(r, marks=True)
+        assert ends.complete and list(ends.kept) == [0]  # the checkpoint's: the workflow
+        assert len(ends.status) == len(ends.end_seq) == len(ends.end_ns) == 3001
+        assert ends.end_ns.itemsize == ends.end_seq.itemsize == 8
+        trace = json.loads(export(r, "chrome"))["traceEvents"]
+    assert sum(e["ph"] == "X" for e in trace) == 3001
