@@ -6,6 +6,7 @@ Run it::
     .venv/bin/python benchmarks/replay_bench.py --events 200000   # a smaller run
     .venv/bin/python benchmarks/replay_bench.py --rebuild  # make the recording again
     .venv/bin/python benchmarks/replay_bench.py --profile  # where decoding time goes
+    .venv/bin/python benchmarks/replay_bench.py --read-side  # only the replay_read.py cases
 
 The recording is made once with the public recorder (``record_workflow`` and
 ``@node``) and cached under ``benchmarks/.data/`` (ignored by git): 99,999
@@ -31,7 +32,9 @@ files themselves sit in the page cache: dropping that needs root):
   its peak-RSS count (``/proc/self/clear_refs``), so ``ru_maxrss`` at the end
   minus the RSS before opening is what stepping cost, not the interpreter.
   A second process repeats it under ``tracemalloc`` (whose peak counts
-  Python allocations only).
+  Python allocations only);
+* **read side** — ``iter_spans`` and ``export --format chrome`` (time, peak RSS) and
+  the folded state of a recording without state events: see ``replay_read.py``.
 
 The naive baseline, measured in the same run: read the file, decompress it
 whole, ``json.loads`` every line into a dict — the reader anyone would write
@@ -49,7 +52,6 @@ import gc
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -57,6 +59,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import replay_read
+from replay_read import peak_kb, reset_peak_rss, rss_kb
 from rich.console import Console
 from rich.table import Table
 
@@ -100,9 +104,11 @@ def _store(i: int) -> None:
     return None
 
 
-def build(path: Path, events: int) -> float:
-    """Record the workload to ``path`` (``events`` events, at least 1 000); returns seconds."""
-    steps, extra = divmod(events - 2, 10)
+def build(path: Path, events: int, *, stateless: bool = False) -> float:
+    """Record the workload to ``path`` (``events`` events, at least 1 000); returns seconds.
+
+    ``stateless``: without the snapshots (nine events a step), for the folded state."""
+    steps, extra = divmod(events - 2, 9 if stateless else 10)
     start = time.perf_counter()
     with record_workflow("replay-bench", path=str(path), keyframe_every=64,
                          meta={"bench": RECORDING_VERSION}) as rec:
@@ -124,7 +130,8 @@ def build(path: Path, events: int) -> float:
             _store(i)
             state["step"] = i
             state["totals"]["rows"] += got["rows"]
-            rec.snapshot(state)
+            if not stateless:
+                rec.snapshot(state)
             progress("progress", {"step": i, "score": out["score"]})
         for i in range(extra // 2):
             _store(-i)
@@ -133,10 +140,12 @@ def build(path: Path, events: int) -> float:
     return time.perf_counter() - start
 
 
-def ensure_recording(events: int, rebuild: bool, console: Console) -> Path:
+def ensure_recording(events: int, rebuild: bool, console: Console, *,
+                     stateless: bool = False) -> Path:
     """The cached recording of ``events`` events, built when missing, stale or asked."""
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"{RECORDING_VERSION}-{events}.jsonl.zst"
+    kind = "-stateless" if stateless else ""
+    path = DATA / f"{RECORDING_VERSION}{kind}-{events}.jsonl.zst"
     if path.exists() and not rebuild:
         try:
             with Replayer.open(path) as r:
@@ -148,7 +157,7 @@ def ensure_recording(events: int, rebuild: bool, console: Console) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     console.print(f"recording {events:,} events to {path} (once; cached for later runs) …")
-    seconds = build(tmp, events)
+    seconds = build(tmp, events, stateless=stateless)
     os.replace(tmp, path)
     size = path.stat().st_size
     with Replayer.open(path) as r:
@@ -161,25 +170,6 @@ def ensure_recording(events: int, rebuild: bool, console: Console) -> Path:
 
 
 # --- what each child process measures --------------------------------------------------------
-def _maxrss_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
-
-
-def _rss_kb() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-
-
-def _reset_peak_rss() -> bool:
-    """Restart the peak-RSS count at the current RSS (Linux ≥ 4.0: ``clear_refs`` 5)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        return False
-    return True
-
-
 def naive_load(path: str) -> list[dict[str, Any]]:
     """The baseline reader: decompress the whole file, ``json.loads`` each line."""
     import zstandard
@@ -249,13 +239,13 @@ def child_decode(path: str) -> dict[str, Any]:
 
 
 def child_naive(path: str, collect: bool) -> dict[str, Any]:
-    base = _maxrss_kb()
+    base = peak_kb()
     if not collect:
         gc.disable()  # the naive reader at its best: no collections while the list grows
     with _Timer() as t:
         rows = naive_load(path)
     return {"lines": len(rows), "wall_s": t.wall_ms / 1e3, "cpu_s": t.cpu_ms / 1e3,
-            "rss_mb": (_maxrss_kb() - base) / 1024}
+            "rss_mb": (peak_kb() - base) / 1024}
 
 
 def child_step(path: str, use_tracemalloc: bool) -> dict[str, Any]:
@@ -265,8 +255,8 @@ def child_step(path: str, use_tracemalloc: bool) -> dict[str, Any]:
     # The imports may have peaked higher than stepping ever will; restart the peak count
     # so what is measured is the stepping. Without clear_refs the growth is taken from
     # the peak so far, which can hide a growth smaller than the import peak.
-    reset = _reset_peak_rss()
-    base_peak, base_now = _maxrss_kb(), _rss_kb()
+    reset = reset_peak_rss()
+    base_peak, base_now = peak_kb(), rss_kb()
     if use_tracemalloc:
         tracemalloc.start()
     steps = 0
@@ -278,8 +268,8 @@ def child_step(path: str, use_tracemalloc: bool) -> dict[str, Any]:
         assert r.position == len(r)
     out = {"steps": steps, "wall_s": t.wall_ms / 1e3, "cpu_s": t.cpu_ms / 1e3,
            "base_mb": base_now / 1024, "peak_reset": reset,
-           "rss_delta_mb": (_maxrss_kb() - base_peak) / 1024,
-           "rss_now_delta_mb": (_rss_kb() - base_now) / 1024}
+           "rss_delta_mb": (peak_kb() - base_peak) / 1024,
+           "rss_now_delta_mb": (rss_kb() - base_now) / 1024}
     if use_tracemalloc:
         out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
@@ -311,6 +301,8 @@ def child_main(argv: list[str]) -> int:
         out = child_step(path, use_tracemalloc=False)
     elif what == "step-tracemalloc":
         out = child_step(path, use_tracemalloc=True)
+    elif what in replay_read.CASES:
+        out = replay_read.child(what, path, argv[2:])
     else:
         raise SystemExit(f"unknown child {what!r}")
     print(json.dumps(out))
@@ -347,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240601, help="for the state positions")
     parser.add_argument("--profile", action="store_true",
                         help="instead: cProfile a full decode and a span build")
+    parser.add_argument("--read-side", action="store_true",
+                        help="only the read-side cases: iter_spans, chrome, folded state")
     args = parser.parse_args(argv)
     console = Console(highlight=False)
     if not console.is_terminal:
@@ -360,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     console.print(f"load average {load:.2f} on {os.cpu_count()} CPUs; recording {path.name}, "
                   f"{path.stat().st_size / 1e6:.1f} MB")
+    stateless = ensure_recording(n, args.rebuild, console, stateless=True)
+    if args.read_side:
+        return replay_read.alone(_run_child, str(path), str(stateless), args.seed, console)
 
     console.print("naive baseline: decompress + json.loads per line, with and without gc …")
     naive = _run_child("naive", str(path))
@@ -427,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     row("  tracemalloc peak", f"{traced['tracemalloc_peak_mb']:.1f} MB")
     row("  stepping rate", f"{step['steps'] / step['cpu_s'] / 1000:,.0f}k ev/s",
         f"{step['steps'] / step['wall_s'] / 1000:,.0f}k ev/s")
+    console.print("iter_spans, spans(), export --format chrome, state without state events …")
+    checks = replay_read.report(_run_child, str(path), str(stateless), args.seed, row)
     console.print(table)
     console.print(
         f"The memory figures leave out the interpreter and imports ({step['base_mb']:.0f} MB "
@@ -437,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         "The decode ratio is against the faster naive run.")
 
     checks = [
+        *checks,
         (f"open + read event {target:,}: {open_cpu:.1f} ms (median of fresh processes)",
          open_cpu <= BUDGET_OPEN_MS),
         (f"get_state_at_event: max {max(fresh_cpu):.2f} ms, mean {mean_cpu:.2f} ms",
