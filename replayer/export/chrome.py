@@ -14,6 +14,10 @@ as an arrow. Every span's ``args.status`` says how it ended (completed, failed,
 cancelled, timed_out; running or incomplete without an end); failed spans carry
 ``cname: "terrible"``, timed-out ones ``"bad"``, cancelled ones ``"grey"``, and
 each carries its error, if any, in ``args``.
+
+The spans are drawn in start order, one at a time, by two passes over the
+event views (`replayer.export.stream`): memory holds the open spans, 17
+bytes a span for how each ended, and the errors and messages — not the spans.
 """
 
 from __future__ import annotations

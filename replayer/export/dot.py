@@ -10,18 +10,26 @@ ones carry team messages between members. Each team is a ``cluster_`` subgraph
 holding its members and everything they ran. Every label is a quoted DOT
 string with quotes, backslashes, newlines and control characters escaped, so
 no payload or node name can break the file.
+
+The tree is drawn depth first and its edges family by family, so the whole
+tree is needed at once: it is held in flat columns (`SpanColumns`, about
+100 bytes a span with the first pass's `SpanEnds`), each `Span` made only
+as it is drawn — not a list of spans with a dict and children lists.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 from storage import Span
 
 from .._replayer import Replayer
 from .._text import fmt_ns, plural, preview
+from .columns import SpanColumns
 from .scan import walk
+from .stream import first_pass
 from .text import STATUS_MARKS, cut, span_title, span_when, status_words
 from .tree import Link, SpanTree, link_messages, nested, span_tree
 
@@ -90,14 +98,25 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
 
     ``graph_name`` names the digraph (default: the workflow's name).
     """
-    found = walk(replayer, full=True)
-    spans = found.spans
-    tree = span_tree(spans)
+    columns = SpanColumns()
+    ends = first_pass(replayer, marks=False, columns=columns.add)
+    found = ends.found
+    if ends.complete:
+        columns.link()
+        steps: Iterable[tuple[str, Span | None, int]] = columns.nested(ends)
+        families: Callable[[], Iterable[tuple[int, Iterable[tuple[int, str | None]]]]] = \
+            columns.families
+        links = link_messages(found.messages, list(ends.kept.values()))
+    else:  # damage names a span that had ended: hold them all
+        del columns
+        found = walk(replayer, full=True)
+        tree = span_tree(found.spans)
+        steps, families = nested(tree), partial(_families, tree)
+        links = link_messages(found.messages, found.spans)
     errors: dict[int, str] = {}
     for e in found.errors:
         if e.span is not None:
             errors.setdefault(e.span, e.headline)
-    links = link_messages(found.messages, spans)
     # Message ends with no member execution of that name get a small stand-in node.
     stand_ins: dict[tuple[int | None, str], str] = {}
     for link in links:
@@ -115,17 +134,17 @@ def iter_dot(replayer: Replayer, *, graph_name: str | None = None) -> Iterator[s
     yield "  node [fontname=\"Helvetica\", fontsize=10, margin=\"0.12,0.04\"];\n"
     yield "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#666666\", arrowsize=0.7];\n"
 
-    yield from _nodes(tree, errors, stand_ins)
+    yield from _nodes(steps, errors, stand_ins)
     yield from _stand_ins(stand_ins, None, 1)
-    yield from _edges(tree)
+    yield from _edges(families)
     yield from _message_edges(links, stand_ins)
     yield "}\n"
 
 
-def _nodes(tree: SpanTree, errors: dict[int, str],
+def _nodes(steps: Iterable[tuple[str, Span | None, int]], errors: dict[int, str],
            stand_ins: dict[tuple[int | None, str], str]) -> Iterator[str]:
-    """Node statements, teams as nested clusters (`nested`)."""
-    for step, s, depth in nested(tree):
+    """Node statements, teams as nested clusters (``steps`` from `nested`)."""
+    for step, s, depth in steps:
         pad = "  " * depth
         if s is None:
             yield pad + "}\n"
@@ -148,20 +167,27 @@ def _stand_ins(stand_ins: dict[tuple[int | None, str], str], team: int | None,
                    "shape=box, style=\"dashed\", color=\"#1565c0\", fontcolor=\"#1565c0\"];\n")
 
 
-def _edges(tree: SpanTree) -> Iterator[str]:
-    """Parent -> child edges, then each span to the next sibling that ran on its lane."""
+def _families(tree: SpanTree) -> Iterator[tuple[int, Iterable[tuple[int, str | None]]]]:
+    """Each span with children: its start seq, and its children's with their lanes."""
     for parent, kids in tree.children.items():
-        for c in kids:
+        yield parent, ((c, tree.by_seq[c].lane) for c in kids)
+
+
+def _edges(families: Callable[[], Iterable[tuple[int, Iterable[tuple[int, str | None]]]]]
+           ) -> Iterator[str]:
+    """Parent -> child edges, then each span to the next sibling that ran on its lane
+    (``families()`` as `_families` gives them, read twice)."""
+    for parent, kids in families():
+        for c, _ in kids:
             yield f"  s{parent} -> s{c};\n"
-    for kids in tree.children.values():
+    for _, kids in families():
         last_on_lane: dict[str | None, int] = {}
-        for c in kids:
-            child = tree.by_seq[c]
-            prev = last_on_lane.get(child.lane)
+        for c, lane in kids:
+            prev = last_on_lane.get(lane)
             if prev is not None:
                 yield (f"  s{prev} -> s{c} [style=dotted, color=\"#9e9e9e\", "
                        "constraint=false, arrowhead=open];\n")
-            last_on_lane[child.lane] = c
+            last_on_lane[lane] = c
 
 
 def _message_edges(links: list[Link], stand_ins: dict[tuple[int | None, str], str]

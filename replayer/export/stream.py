@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import msgspec
 
@@ -35,7 +35,7 @@ from storage.analysis.outcomes import OUTCOME_KINDS, end_status
 from .._replayer import Replayer
 from .scan import MARK_KINDS, Collector, Scan, run_status
 
-__all__ = ["SpanEnds", "first_pass", "spans_in_start_order"]
+__all__ = ["SpanEnds", "finish", "first_pass", "spans_in_start_order"]
 
 #: Stands in the arrays for "not ended".
 _NONE = -1
@@ -63,9 +63,11 @@ class SpanEnds(msgspec.Struct, kw_only=True):
     """False when an instant names a span that had ended (damage): fall back to `walk`."""
 
 
-def first_pass(replayer: Replayer, *, marks: bool) -> SpanEnds:
+def first_pass(replayer: Replayer, *, marks: bool,
+               columns: Callable[[Span, int], None] | None = None) -> SpanEnds:
     """Read the views once: each span's end, the instants and the spans they name (the
-    marks' too, with ``marks``)."""
+    marks' too, with ``marks``); ``columns`` is called with each span at its start and
+    its parent's place in start order (-1 for none)."""
     found = Scan(status=run_status(replayer))
     collect = Collector(found, True, 1 << 62, False)
     out = SpanEnds(found=found, end_seq=array("q"), end_ns=array("q"), status=bytearray(),
@@ -93,6 +95,10 @@ def first_pass(replayer: Replayer, *, marks: bool) -> SpanEnds:
 
     for ended, s in fold.steps(tap()):
         if not ended:
+            if columns is not None:
+                up = s.parent
+                columns(s, -1 if up is None else placed[up] if up in placed
+                        else fold.ordinal(up))
             placed[s.start_seq] = len(out.status)
             out.end_seq.append(_NONE)
             out.end_ns.append(_NONE)
@@ -128,19 +134,25 @@ def _keep(out: SpanEnds, fold: SpanFold, seq: int | None, *, chain: bool) -> Non
 def spans_in_start_order(replayer: Replayer, ends: SpanEnds) -> Iterator[Span]:
     """Each span at its start, with its end, duration and status from ``ends``: those
     `walk(full=True)` gives, in the same order, made one at a time."""
-    running = ends.found.status == "running"
     i = 0
     for ended, s in SpanFold().steps(replayer.event_views()):
         if ended:
             continue
-        end_seq = ends.end_seq[i]
-        if end_seq == _NONE:
-            s.status = "running" if running else "incomplete"
-        else:
-            end = ends.end_ns[i]
-            s.end_seq, s.end_ns, s.duration_ns = end_seq, end, end - s.start_ns
-            said = ends.outcomes.get(s.start_seq)
-            s.status = said[1] if said is not None and said[0] == end_seq \
-                else ends.statuses[ends.status[i]]
+        finish(ends, i, s)
         i += 1
         yield s
+
+
+def finish(ends: SpanEnds, i: int, s: Span) -> None:
+    """Fill in the end, duration and status of ``s``, the ``i``-th span to start, from
+    ``ends`` (`walk`'s rules: an outcome event that ended it has the last word; a span
+    never ended is ``running`` while the writer lives, else ``incomplete``)."""
+    end_seq = ends.end_seq[i]
+    if end_seq == _NONE:
+        s.status = "running" if ends.found.status == "running" else "incomplete"
+        return
+    end = ends.end_ns[i]
+    s.end_seq, s.end_ns, s.duration_ns = end_seq, end, end - s.start_ns
+    said = ends.outcomes.get(s.start_seq)
+    s.status = said[1] if said is not None and said[0] == end_seq \
+        else ends.statuses[ends.status[i]]

@@ -19,8 +19,10 @@ import pytest
 from recorder import node, record_workflow
 from replayer import Replayer
 from replayer.export import export
+from replayer.export.columns import SpanColumns
 from replayer.export.scan import walk
 from replayer.export.stream import first_pass, spans_in_start_order
+from replayer.export.tree import nested, span_tree
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FORMAT_GOLDEN = GOLDEN.parent.parent / "golden"
@@ -68,3 +70,20 @@ def test_the_first_pass_keeps_only_what_the_instants_name(tmp_path: Path) -> Non
         assert ends.end_ns.itemsize == ends.end_seq.itemsize == 8
         trace = json.loads(export(r, "chrome"))["traceEvents"]
     assert sum(e["ph"] == "X" for e in trace) == 3001
+
+
+@pytest.mark.parametrize("name", sorted(set(RECORDINGS) - {"dangling"}))
+def test_columns_walk_the_tree_as_the_span_tree_does(name: str) -> None:
+    """`SpanColumns.nested` and `families` give what `nested` and `span_tree` give over the
+    spans of the full walk: the same steps, spans, depths and families in the same order."""
+    columns = SpanColumns()
+    with Replayer.open(RECORDINGS[name]) as r:
+        ends = first_pass(r, marks=False, columns=columns.add)
+        columns.link()
+        tree = span_tree(walk(r, full=True).spans)
+    bare = [(step, s and msgspec.structs.replace(s, children=[]), d) for step, s, d in
+            nested(tree)]
+    assert list(columns.nested(ends)) == bare
+    assert [(p, list(kids)) for p, kids in columns.families()] == \
+        [(p, [(c, tree.by_seq[c].lane) for c in kids]) for p, kids in tree.children.items()]
+    assert len(columns) == len(tree.by_seq)
