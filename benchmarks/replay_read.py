@@ -9,7 +9,8 @@ printed beside it:
 * **iter_spans** — every span of the recording through ``Replayer.iter_spans``,
   against ``Replayer.spans()`` (the list with ``children``) as the baseline;
 * **export chrome** — ``export --format chrome`` written to a file as the
-  command writes it (`replayer.export.write_export`);
+  command writes it (`replayer.export.write_export`); ``dot`` and ``json`` beside
+  it, for the record (no budget: the DOT tree is held in columns, ~100 bytes a span);
 * **state without state events** — ``get_state_at_event`` at random positions
   of a recording of the same workload without snapshots (the state is the
   folded ``node_complete`` outputs), on one open `Replayer`: first at the last
@@ -39,7 +40,8 @@ BUDGET_CHROME_MB = 100.0
 BUDGET_FOLD_MS = 20.0
 FOLD_QUERIES = 100
 NAIVE_FOLDS = 5
-CASES = ("iter-spans", "spans", "chrome", "fold")
+EXPORTS = ("chrome", "dot", "json")
+CASES = ("iter-spans", "spans", *EXPORTS, "fold")
 
 
 def reset_peak_rss() -> bool:
@@ -98,10 +100,10 @@ def child(case: str, path: str, argv: list[str]) -> dict[str, Any]:
             with Replayer.open(path) as r:
                 return len(r.spans())
         return _measured(build)
-    if case == "chrome":
+    if case in EXPORTS:
         def write() -> int:
             with Replayer.open(path) as r, open(argv[0], "w", encoding="utf-8") as f:
-                write_export(r, "chrome", f)
+                write_export(r, case, f)
             return os.path.getsize(argv[0])
         return _measured(write)
     if case == "fold":
@@ -149,12 +151,15 @@ def report(run: Any, path: str, stateless: str, seed: int, row: Any) -> list[tup
     """Run the cases (``run(case, path, *args)`` starts a child), add their rows with
     ``row(what, figure, wall, baseline, ratio, budget)`` and give the budget checks."""
     spans, iterated = run("spans", path), run("iter-spans", path)
-    out = path + ".chrome.json"
+    exports: dict[str, dict[str, Any]] = {}
+    out = path + ".export"
     try:
-        chrome = run("chrome", path, out)
+        for fmt in EXPORTS:
+            exports[fmt] = run(fmt, path, out)
     finally:
         if os.path.exists(out):
             os.unlink(out)
+    chrome = exports["chrome"]
     fold = run("fold", stateless, str(seed))
 
     def mb(case: dict[str, Any]) -> str:
@@ -165,10 +170,11 @@ def report(run: Any, path: str, stateless: str, seed: int, row: Any) -> list[tup
         f"{spans['cpu_s'] / iterated['cpu_s']:.1f}x", "")
     row("  peak RSS growth (whole process)", mb(iterated), "", mb(spans), "",
         f"≤ {BUDGET_SPANS_MB:.0f} MB")
-    row(f"export --format chrome: {chrome['result'] / 1e6:.0f} MB written",
-        f"{chrome['cpu_s']:.2f} s", f"{chrome['wall_s']:.2f} s")
-    row("  peak RSS growth (whole process)", mb(chrome), "", "", "",
-        f"≤ {BUDGET_CHROME_MB:.0f} MB")
+    for fmt, case in exports.items():
+        row(f"export --format {fmt}: {case['result'] / 1e6:.0f} MB written",
+            f"{case['cpu_s']:.2f} s", f"{case['wall_s']:.2f} s")
+        row("  peak RSS growth (whole process)", mb(case), "", "", "",
+            f"≤ {BUDGET_CHROME_MB:.0f} MB" if fmt == "chrome" else "")
     rest, naive = fold["rest_ms"], fold["naive_ms"]
     row(f"state, no state events: {len(rest)} random seqs, median", f"{statistics.median(rest):.2f}"
         " ms", "", f"{statistics.median(naive):.0f} ms",
