@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterator
 
 import msgspec
 
-from storage import EventView, Span
+from storage import START_KINDS, EventView, Span
 from storage.analysis import SpanFold
 from storage.analysis.outcomes import OUTCOME_KINDS, end_status
+from storage.analysis.spans import start_span
 
 from .._replayer import Replayer
 from .scan import MARK_KINDS, Collector, Scan, run_status
@@ -53,6 +54,8 @@ class SpanEnds(msgspec.Struct, kw_only=True):
     status: bytearray
     """An index into ``statuses`` per span."""
     statuses: list[str]
+    starts: array[int]
+    """`SpanFold.starts`: every span's start seq, rising."""
     outcomes: dict[int, tuple[int, str]]
     """Span start -> (seq, status) of the last outcome event naming it (`walk`'s rule)."""
     kept: dict[int, Span]
@@ -71,8 +74,9 @@ def first_pass(replayer: Replayer, *, marks: bool,
     found = Scan(status=run_status(replayer))
     collect = Collector(found, True, 1 << 62, False)
     out = SpanEnds(found=found, end_seq=array("q"), end_ns=array("q"), status=bytearray(),
-                   statuses=[], outcomes={}, kept={})
+                   statuses=[], starts=array("q"), outcomes={}, kept={})
     fold = SpanFold()
+    out.starts = fold.starts
     codes: dict[str, int] = {}
     placed: dict[int, int] = {}  # open span start -> its place in start order
     counted = [0, 0]  # errors, messages already checked
@@ -133,11 +137,26 @@ def _keep(out: SpanEnds, fold: SpanFold, seq: int | None, *, chain: bool) -> Non
 
 def spans_in_start_order(replayer: Replayer, ends: SpanEnds) -> Iterator[Span]:
     """Each span at its start, with its end, duration and status from ``ends``: those
-    `walk(full=True)` gives, in the same order, made one at a time."""
-    i = 0
-    for ended, s in SpanFold().steps(replayer.event_views()):
-        if ended:
+    `walk(full=True)` gives, in the same order, made one at a time.
+
+    The ends are known, so only the starts are read, under `SpanFold`'s rules: an
+    event whose seq does not rise is left out, and a parent must be an earlier start
+    (``ends.starts`` lists them all)."""
+    starts = ends.starts
+    last, i = -1, 0
+    for e in replayer.event_views():
+        seq = e.seq
+        if seq <= last:
             continue
+        last = seq
+        if e.kind not in START_KINDS:
+            continue
+        up = e.parent
+        if up is not None:
+            k = bisect.bisect_left(starts, up)
+            if up >= seq or k == len(starts) or starts[k] != up:
+                up = None
+        s = start_span(e, up)
         finish(ends, i, s)
         i += 1
         yield s

@@ -21,7 +21,7 @@ from ..format.reader import LogReader
 from .outcomes import OUTCOME_KINDS, end_status
 
 __all__ = ["SPAN_KIND", "EventView", "Span", "SpanFold", "build_spans", "end_outcome",
-           "iter_event_views", "iter_spans", "view_data"]
+           "iter_event_views", "iter_spans", "start_span", "view_data"]
 
 #: Span kind for each start event kind.
 SPAN_KIND = {
@@ -85,11 +85,12 @@ def end_outcome(view: EventView) -> tuple[str, dict[str, Any] | None]:
     The status follows `storage.analysis.outcomes.end_status`, the one rule every reader
     uses (docs/format.md §Spans); only the few keys it needs are decoded.
     """
+    if view.kind not in _OUTCOME_KINDS or not view.data:
+        return end_status(view.kind), None  # the kind alone decides (most ends: fast)
     outcome = _Outcome()
-    if view.kind in _OUTCOME_KINDS and view.data:
-        # data that is not an object: the kind alone decides
-        with contextlib.suppress(msgspec.DecodeError, RecursionError):
-            outcome = _outcome.decode(view.data)
+    # data that is not an object: the kind alone decides
+    with contextlib.suppress(msgspec.DecodeError, RecursionError):
+        outcome = _outcome.decode(view.data)
     error = outcome.error if isinstance(outcome.error, dict) else None
     said = {"status": outcome.status, "error": error, "success": outcome.success}
     return end_status(view.kind, said), error
@@ -180,8 +181,7 @@ class SpanFold:
                     i = bisect.bisect_left(starts, up)
                     if i == len(starts) or starts[i] != up:
                         up = None
-                s = Span(kind=SPAN_KIND[kind], node=e.node or "", start_seq=seq, start_ns=e.ts,
-                         parent=up, attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
+                s = start_span(e, up)
                 open_[seq] = s
                 starts.append(seq)
                 yield False, s
@@ -199,6 +199,12 @@ class SpanFold:
         open_.clear()
         for s in rest:
             yield True, s
+
+
+def start_span(e: EventView, parent: int | None) -> Span:
+    """The span the start event ``e`` opens (not ended yet), under ``parent``."""
+    return Span(kind=SPAN_KIND[e.kind], node=e.node or "", start_seq=e.seq, start_ns=e.ts,
+                parent=parent, attempt=e.attempt or 1, lane=e.lane, depth=e.depth)
 
 
 def iter_spans(events: Iterable[EventView]) -> Iterator[Span]:
