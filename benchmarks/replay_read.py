@@ -34,6 +34,7 @@ from rich.table import Table
 
 from replayer import Replayer
 from replayer.export import write_export
+from storage.analysis.fold import fold_output
 
 BUDGET_SPANS_MB = 100.0
 BUDGET_CHROME_MB = 100.0
@@ -117,9 +118,7 @@ def _naive_fold(r: Replayer, seq: int) -> dict[str, Any]:
     for e in r.iter_events():
         if e.seq > seq:
             break
-        if e.kind == "node_complete" and e.node is not None and isinstance(e.data, dict) \
-                and "outputs" in e.data:
-            folded[e.node] = e.data["outputs"]
+        fold_output(folded, e)
     return folded
 
 

@@ -3,6 +3,10 @@
 The outputs were written by the exporters as they were before they streamed
 (the chrome, dot and json text of each recording, byte for byte), so the
 streaming exporters are held to exactly what the materialising ones wrote.
+The failing and completed runs are `test_export.py`'s (teams whose members
+message each other, one to a member that never runs, two lanes, recursion,
+errors, checkpoints and custom events). Made again, the outputs are those of the
+exporters of the day: check them against the exporters they replace first.
 Run it again only to change the recordings on purpose (all, or those named)::
 
     .venv/bin/python tests/export/golden/make_export_golden.py [failing overlap …]
@@ -12,56 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 from pathlib import Path
 
-from recorder import ExecutionRecorder, node, record_workflow
-from replayer import Replayer
-from replayer.export import export
-from storage import Event, Footer, Header, LogWriter
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2]))  # run as a script: the repository's tests package
+
+from recorder import ExecutionRecorder, record_workflow  # noqa: E402
+from replayer import Replayer  # noqa: E402
+from replayer.export import export  # noqa: E402
+from tests.analysis.test_spans import _write  # noqa: E402
+from tests.export.test_export import _record_completed, _record_failing, fetch, flaky  # noqa: E402
+
 FORMATS = ("chrome", "dot", "json")
-#: Quotes, a backslash, newlines, markup and unicode, to keep escaping honest.
-HOSTILE = 'say "hi" <b>x</b>\nline 2 \\ ``` | é ☃ {x}'
-
-
-@node("fetch", node_type="tool")
-def fetch(url: str) -> dict[str, object]:
-    return {"body": HOSTILE, "n": len(url)}
-
-
-@node("flaky")
-def flaky(n: int) -> None:
-    raise TimeoutError(f"attempt {n} timed out")
-
-
-@node("parse")
-def parse(doc: dict[str, object]) -> object:
-    return doc["missing"]
-
-
-def failing(path: Path) -> None:
-    """Teams with messages (one to a member that never runs), two lanes, recursion, errors."""
-    with contextlib.suppress(KeyError), record_workflow("pipeline", path=str(path)) as rec:
-        fetch("http://a")
-        with contextlib.suppress(TimeoutError):
-            flaky(1)
-        worker = threading.Thread(target=fetch, args=("http://thread",), name="worker-1")
-        worker.start()
-        worker.join()
-        with rec.team("research", formation="pair", members=["alice", "bob"]) as team:
-            with team.member("alice"):
-                team.message("alice", "bob", HOSTILE)
-                fetch("http://b")
-            with team.member("bob"):
-                team.message("bob", "alice", {"ok": True})
-                team.message("bob", "carol", "anyone there?")
-        with rec.recursion("solve", "level-1"), rec.recursion("solve", "level-2"):
-            fetch("deep")
-        rec.checkpoint("halfway", {"done": 1})
-        rec.event("note", HOSTILE)
-        parse({"name": "doc-7"})
 
 
 def overlap(path: Path) -> None:
@@ -87,24 +53,15 @@ def many(path: Path) -> None:
 
 def dangling(path: Path) -> None:
     """Damage-like links: an error, a message and a custom event name a span already ended."""
-    header = Header(recording_id="01m83j2fk3764czz4dt3vdk6bp", workflow="dangling",
-                    started_at="2026-01-01T00:00:00.000000Z")
-    writer = LogWriter(path, header, codec="zstd")
-    events: list[tuple[str, str, int | None, int | None, object]] = [
-        ("workflow_start", "dangling", None, None, None),
+    _write(path, [
+        ("workflow_start", "w", None, None, None),
         ("node_start", "a", None, 0, None),
         ("node_complete", "a", 1, 0, {"outputs": 1}),
         ("node_error", "a", 1, 0, {"error": {"type": "E", "message": "late"}}),
         ("team_message", "crew", None, 1, {"from": "x", "to": "y", "message": "hi"}),
         ("custom", "note", None, 1, {"name": "note", "value": 2}),
-        ("workflow_complete", "dangling", 0, None, None),
-    ]
-    with writer.lock:
-        for seq, (kind, name, span, parent, data) in enumerate(events):
-            writer.append(Event(seq=seq, ts=seq * 1000, kind=kind, node=name, span=span,
-                                parent=parent, data=data))
-        writer.close(Footer(status="completed", event_count=len(events),
-                            duration_ns=len(events) * 1000))
+        ("workflow_complete", "w", 0, None, None),
+    ])
 
 
 def cut(source: Path, path: Path) -> None:
@@ -116,7 +73,8 @@ def cut(source: Path, path: Path) -> None:
 
 def main(names: list[str]) -> int:
     """Make the recordings named (default: all) and write their expected exports."""
-    makers = {"failing": failing, "overlap": overlap, "many": many, "dangling": dangling}
+    makers = {"failing": _record_failing, "completed": _record_completed, "overlap": overlap,
+              "many": many, "dangling": dangling}
     made = {name: HERE / f"{name}.jsonl.zst" for name in [*makers, "cut"]}
     for name, make in makers.items():
         if not names or name in names:
