@@ -141,8 +141,9 @@ def spans_in_start_order(replayer: Replayer, ends: SpanEnds) -> Iterator[Span]:
 
     The ends are known, so only the starts are read, under `SpanFold`'s rules: an
     event whose seq does not rise is left out, and a parent must be an earlier start
-    (``ends.starts`` lists them all)."""
-    starts = ends.starts
+    (``ends.starts`` lists them all). Spans past those the first pass saw (a growing
+    file refreshed in between) are left out."""
+    starts, n = ends.starts, len(ends.end_seq)
     last, i = -1, 0
     for e in replayer.event_views():
         seq = e.seq
@@ -151,6 +152,8 @@ def spans_in_start_order(replayer: Replayer, ends: SpanEnds) -> Iterator[Span]:
         last = seq
         if e.kind not in START_KINDS:
             continue
+        if i == n:
+            return
         up = e.parent
         if up is not None:
             k = bisect.bisect_left(starts, up)

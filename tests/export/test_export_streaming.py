@@ -23,6 +23,7 @@ from replayer.export.columns import SpanColumns
 from replayer.export.scan import walk
 from replayer.export.stream import first_pass, spans_in_start_order
 from replayer.export.tree import nested, span_tree
+from storage import Event, Header, LogWriter
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FORMAT_GOLDEN = GOLDEN.parent.parent / "golden"
@@ -87,3 +88,34 @@ def test_columns_walk_the_tree_as_the_span_tree_does(name: str) -> None:
     assert [(p, list(kids)) for p, kids in columns.families()] == \
         [(p, [(c, tree.by_seq[c].lane) for c in kids]) for p, kids in tree.children.items()]
     assert len(columns) == len(tree.by_seq)
+
+
+def test_spans_appended_between_the_passes_are_left_out(tmp_path: Path) -> None:
+    """A growing file refreshed between the two passes: the second hands on only the spans
+    the first saw, ended as the first saw them (the later ones wait for the next export)."""
+    header = Header(recording_id="01m83j2fk3764czz4dt3vdk6bp", workflow="w",
+                    started_at="2026-01-01T00:00:00.000000Z")
+    writer = LogWriter(tmp_path / "live.jsonl.zst", header, codec="zstd")
+    seq = iter(range(100))
+
+    def write(kind: str, span: int | None = None, parent: int | None = None) -> int:
+        n = next(seq)
+        with writer.lock:
+            writer.append(Event(seq=n, ts=n, kind=kind, node="n", span=span, parent=parent))
+            writer.flush()
+        return n
+
+    root = write("workflow_start")
+    write("node_complete", span=write("node_start", parent=root), parent=root)
+    try:
+        with Replayer.open(writer.path) as r:
+            ends = first_pass(r, marks=False)
+            more = write("node_start", parent=root)
+            write("node_complete", span=more, parent=root)
+            assert len(r.reader.refresh()) == 2
+            spans = list(spans_in_start_order(r, ends))
+            assert [(s.start_seq, s.status) for s in spans] == [(0, "running"), (1, "completed")]
+            assert len(list(r.iter_spans())) == 3
+    finally:
+        with writer.lock:
+            writer.close(None)
