@@ -33,6 +33,8 @@ __all__ = ["FOLD_LIMIT", "FOLD_STRIDE", "OutputFold", "fold_output"]
 FOLD_STRIDE = 16
 #: Most checkpoints kept; past it they thin to every other one and the stride doubles.
 FOLD_LIMIT = 512
+#: Most entries (nodes) in all checkpoints together (≈ 40 bytes each): past it they thin too.
+FOLD_ENTRIES = 1 << 20
 
 
 def fold_output(folded: dict[str, Any], event: Event) -> None:
@@ -46,12 +48,15 @@ class OutputFold:
     """``{node: outputs}`` after any event of one recording, from lazily made checkpoints."""
 
     def __init__(self, reader: LogReader, *, stride: int = FOLD_STRIDE,
-                 limit: int = FOLD_LIMIT) -> None:
+                 limit: int = FOLD_LIMIT, entries: int = FOLD_ENTRIES) -> None:
         if stride < 1 or limit < 2:
             raise ValueError(f"a fold needs stride >= 1 and limit >= 2, not {stride}, {limit}")
         self.reader = reader
         self.stride = stride
         self.limit = limit
+        self.max_entries = entries
+        self.entries = 0
+        """The entries in all checkpoints together."""
         self.checkpoints: list[dict[str, Any]] = [{}]
         """``checkpoints[k]``: the fold over every frame before frame ``k * stride``."""
         self._last: tuple[int, int, dict[str, Any]] | None = None
@@ -86,7 +91,8 @@ class OutputFold:
         return folded
 
     def _reach(self, k: int) -> None:
-        """Make the checkpoints up to ``checkpoints[k]`` (thinning them past ``limit``)."""
+        """Make the checkpoints up to ``checkpoints[k]`` (thinning them past ``limit``
+        checkpoints or ``max_entries`` entries)."""
         marks = self.checkpoints
         if k < len(marks):
             return
@@ -98,8 +104,10 @@ class OutputFold:
                     fold_output(folded, e)
                 frame += 1
             marks.append(dict(folded))
-            if len(marks) > self.limit:
+            self.entries += len(folded)
+            if len(marks) > self.limit or (self.entries > self.max_entries and len(marks) > 2):
                 del marks[1::2]  # keep 0, 2, 4, …: the fold before every 2*stride frames
+                self.entries = sum(map(len, marks))
                 self.stride *= 2
                 k //= 2
                 folded = dict(marks[-1])
@@ -108,4 +116,5 @@ class OutputFold:
     def forget(self) -> None:
         """Drop the checkpoints and the last answer (they are made again on demand)."""
         self.checkpoints = [{}]
+        self.entries = 0
         self._last = None

@@ -69,18 +69,21 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(max_examples=40, deadline=None)
-@given(stride=st.integers(1, 6), limit=st.integers(2, 9),
+@given(stride=st.integers(1, 6), limit=st.integers(2, 9), entries=st.integers(1, 40),
        order=st.lists(st.integers(0, 10_000), min_size=1, max_size=60))
 def test_answers_equal_the_naive_fold_in_any_order(recording: Path, stride: int, limit: int,
-                                                  order: list[int]) -> None:
+                                                  entries: int, order: list[int]) -> None:
     """Random positions in random order, small strides and limits (so checkpoints thin):
-    each answer is the naive fold's, and the checkpoints stay within the limit."""
+    each answer is the naive fold's, and the checkpoints stay within the limits (entries:
+    within one checkpoint's worth, three nodes, of the limit)."""
     with LogReader.open(recording) as reader:
-        fold = OutputFold(reader, stride=stride, limit=limit)
+        fold = OutputFold(reader, stride=stride, limit=limit, entries=entries)
         for k in order:
             seq = reader.seq_at(k % reader.event_count)
             assert strict_equal(fold.at(seq), _naive(reader, seq)), seq
             assert len(fold.checkpoints) <= limit
+            assert fold.entries == sum(map(len, fold.checkpoints))
+            assert len(fold.checkpoints) <= 2 or fold.entries <= entries + 3
         assert fold.stride >= stride
 
 
