@@ -37,7 +37,7 @@ from storage.analysis import iter_spans
 from storage.analysis.paths import Part
 
 from . import _queries
-from ._queries import ValueChange
+from ._queries import Stepping, ValueChange
 from ._text import plural
 from .errors import EventNotFoundError, StateUnknownError
 
@@ -92,7 +92,7 @@ class _Events(Sequence[Event]):
         return f"<events of {self._r.path}: {len(self)}>"
 
 
-class Replayer:
+class Replayer(Stepping):
     """A recording opened for reading, with a cursor.
 
     ::

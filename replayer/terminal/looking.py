@@ -1,9 +1,10 @@
-"""The stepper's commands that look at the cursor: state, delta, data, where, list, why.
+"""The stepper's commands that look at the cursor: state, delta, data, why, list, longlist.
 
 They ask the `Replayer` (the state after an event, what an event changed,
-the spans open at it, the event that last set a value) and only print the
-answers. `Looking` is the base of `replayer.terminal.stepper.Stepper`, which
-adds moving, breakpoints and watches.
+the event that last set a value, the depth of an event) and only print the
+answers. `Looking` is the base of the frame commands (`replayer.terminal.frames`),
+the moves (`replayer.terminal.moving`) and the breakpoints
+(`replayer.terminal.stepper.Stepper`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .._text import show_value as _show
 from ..errors import StateUnknownError
 from .console import json_renderable
 from .shell import Refused, Shell, UsageError
-from .timeline import Nesting, describe, event_line
+from .timeline import describe, event_line, lane_width
 
 __all__ = ["Looking"]
 
@@ -44,8 +45,9 @@ class Looking(Shell):
                  interactive: bool | None = None) -> None:
         super().__init__(console, stdin=stdin, interactive=interactive)
         self.r = replayer
-        self._nesting: Nesting | None = None
         self._seq_width = max(3, len(str(max(0, len(replayer) - 1))))
+        self._lanes: int | None = None
+        self._list_next: int | None = None  # where a repeated `l` goes on (None: around the cursor)
 
     # --- helpers --------------------------------------------------------------------
     def _need_events(self) -> None:
@@ -57,10 +59,11 @@ class Looking(Shell):
         assert event is not None  # the stepper keeps the cursor on an event
         return event.seq
 
-    def _depths(self) -> Nesting:
-        if self._nesting is None:
-            self._nesting = Nesting.from_spans(self.r.spans())
-        return self._nesting
+    def _lane_width(self) -> int:
+        """The lane column's width: 0 unless the run has more than one lane."""
+        if self._lanes is None:
+            self._lanes = lane_width(self.r.catalog().lanes)
+        return self._lanes
 
     def _value(self, parts: list[str | int], seq: int | None) -> Any:
         """The value at ``parts`` after event ``seq`` (None: before the first event)."""
@@ -73,12 +76,14 @@ class Looking(Shell):
                 duration = event.ts - self.r.get_event(event.span).ts
             except FlowtapeError:
                 duration = None
-        depth = self._depths().depth(event) if indent else 0
+        depth = self.r.depth_of(event) if indent else 0
+        lanes = self._lane_width()
         bare = event_line(event, depth=depth, duration=duration, marker=marker,
-                          seq_width=self._seq_width)
-        width = max(20, self.console.width - bare.cell_len - 3)  # the detail fills the line
-        return event_line(event, depth=depth, duration=duration, detail=describe(event, width),
-                          marker=marker, seq_width=self._seq_width)
+                          seq_width=self._seq_width, lane_width=lanes)
+        width = self.console.width - bare.cell_len - 3  # the detail fills the line
+        detail = describe(event, width) if width >= 8 else ""
+        return event_line(event, depth=depth, duration=duration, detail=detail,
+                          marker=marker, seq_width=self._seq_width, lane_width=lanes)
 
     def _parse_path(self, arg: str) -> list[str | int]:
         try:
@@ -92,8 +97,8 @@ class Looking(Shell):
 
     # --- looking -----------------------------------------------------------------------
     def do_state(self, arg: str) -> bool:
-        """s(tate) [PATH]
-        Show the state after the event at the cursor, or one value in it.
+        """state [PATH]
+        Show the state after the cursor's event, or one value in it.
         PATH is a state path: cart.items[0], with or without a leading state."""
         self._need_events()
         seq = self._cursor_seq()
@@ -109,8 +114,6 @@ class Looking(Shell):
         self._print_value(label, value)
         return False
 
-    do_s = do_state
-
     def _print_value(self, label: str, value: Any) -> None:
         text = _show(value)
         if len(label) + 3 + len(text) <= self.console.width:
@@ -120,14 +123,22 @@ class Looking(Shell):
             self.message(json_renderable(value))
 
     def do_delta(self, arg: str) -> bool:
-        """d(elta)
-        Show what the event at the cursor changed in the state."""
+        """delta
+        Show what the latest state event at or before the cursor changed.
+        In a run without state events: the latest node_complete (its outputs)."""
         self._need_events()
         r = self.r
-        event = r.current
-        assert event is not None
+        at = self._cursor_seq()
+        event = r.last_state_event(at)
+        if event is None:
+            self.message(f"No state event at or before seq {at}.")
+            return False
+        if event.seq != at:
+            self.message(f"seq {at} is not a state event; the latest one before it is:")
+            self.message(self._line(event, " "))
         head = f"seq {event.seq} ({event.kind})"
-        prev = r[r.position - 1].seq if r.position > 0 else None
+        position = r.position_of(event.seq)
+        prev = r[position - 1].seq if position > 0 else None
         try:
             ops = r.state_delta(event.seq)
         except StateUnknownError as exc:
@@ -146,8 +157,14 @@ class Looking(Shell):
         if not ops:
             self.message(f"{head} did not change the state.")
             return False
+        self._print_ops(head, ops, prev, event.seq)
+        return False
+
+    def _print_ops(self, head: str, ops: list[dict[str, Any]], prev: int | None,
+                   seq: int) -> None:
+        r = self.r
         before = r.get_state_at_event(prev) if prev is not None else None
-        after = r.get_state_at_event(event.seq)
+        after = r.get_state_at_event(seq)
         self.message(f"{head} changed:")
         shown: set[tuple[str | int, ...]] = set()
         for op in ops:
@@ -168,9 +185,6 @@ class Looking(Shell):
                 self.message(f"  {path}: added {_show(now)}")
             else:
                 self.message(f"  {path}: {_show(was)} -> {_show(now)}")
-        return False
-
-    do_d = do_delta
 
     def do_data(self, arg: str) -> bool:
         """data
@@ -180,8 +194,8 @@ class Looking(Shell):
         event = self.r.current
         assert event is not None
         if event.kind == "state":
-            self.message(f"seq {event.seq} is a state event: s shows the state after it, "
-                         "d what it changed.")
+            self.message(f"seq {event.seq} is a state event: state shows the state after it, "
+                         "delta what it changed.")
             return False
         if event.data is None:
             self.message(f"seq {event.seq} ({event.kind}) carries no data.")
@@ -197,37 +211,10 @@ class Looking(Shell):
             self.message(Text(printable(traceback.rstrip("\n")), style="dim"))
         return False
 
-    def do_where(self, arg: str) -> bool:
-        """w(here)
-        Show the stack of spans open at the cursor, the workflow first."""
-        self._need_events()
-        event = self.r.current
-        assert event is not None
-        chain = self.r.open_spans_at(event.seq)
-        if not chain:
-            self.message(f"No span is open at seq {event.seq}.")
-            return False
-        for depth, s in enumerate(chain):
-            innermost = depth == len(chain) - 1
-            line = Text("> " if innermost else "  ")
-            line.append("  " * depth + printable(s.kind, one_line=True) + " ")
-            line.append(printable(s.node, one_line=True), style="bold")
-            line.append(f"  (seq {s.start_seq}", style="dim")
-            if s.attempt > 1:
-                line.append(f", attempt {s.attempt}", style="dim")
-            if innermost and event.seq == s.start_seq:
-                line.append(", starts here", style="dim")
-            elif innermost and event.seq == s.end_seq:
-                line.append(f", {'fails' if s.status == 'failed' else 'ends'} here", style="dim")
-            line.append(")", style="dim")
-            self.message(line)
-        return False
-
-    do_w = do_where
-
     def do_list(self, arg: str) -> bool:
         """l(ist) [SEQ]
-        List the events around the cursor, or around SEQ.
+        List 11 events around the cursor, or around SEQ.
+        l again lists the next 11 (as in pdb).
         -> marks the cursor, B an event a breakpoint stops at."""
         self._need_events()
         r = self.r
@@ -236,19 +223,54 @@ class Looking(Shell):
                 center = r.position_of(int(arg))
             except ValueError:
                 raise UsageError(f"{arg!r} is not an event seq") from None
+            lo = max(0, center - 5)
+        elif self._list_next is not None:
+            lo = self._list_next
+            if lo >= len(r):
+                self.error(f"no events after seq {r[-1].seq}")
+                return False
         else:
-            center = r.position
-        lo = max(0, center - 5)
+            lo = max(0, r.position - 5)
         hi = min(len(r), lo + 11)
-        lo = max(0, hi - 11)
-        for i in range(lo, hi):
-            event = r[i]
-            mark = ("B" if self._stops_at(event) else "") + \
-                ("->" if i == r.position else "")
-            self.message(self._line(event, mark, indent=True))
+        if arg or self._list_next is None:
+            lo = max(0, hi - 11)
+        self._list_rows(range(lo, hi))
+        self._list_next = hi
         return False
 
     do_l = do_list
+
+    def do_longlist(self, arg: str) -> bool:
+        """ll | longlist
+        List the innermost span open at the cursor.
+        From its start event to its end event (at most 200 events)."""
+        self._need_events()
+        r = self.r
+        frames = r.frames_at(self._cursor_seq())
+        if not frames:
+            self.message(f"No span is open at seq {self._cursor_seq()}.")
+            return False
+        start = frames[-1]
+        end = r.span_end(start)
+        lo = r.position_of(start)
+        hi = r.position_of(end) + 1 if end is not None else len(r)
+        shown = min(hi, lo + self.longlist_limit)
+        self._list_rows(range(lo, shown))
+        if shown < hi:
+            self.message(f"… {hi - shown} more events to seq {r[hi - 1].seq} "
+                         f"(l {r[shown].seq} lists on from there)")
+        return False
+
+    do_ll = do_longlist
+    #: The most events `ll` lists.
+    longlist_limit = 200
+
+    def _list_rows(self, positions: range) -> None:
+        r = self.r
+        for i in positions:
+            event = r[i]
+            mark = ("B" if self._stops_at(event) else "") + ("->" if i == r.position else "")
+            self.message(self._line(event, mark, indent=True))
 
     def do_why(self, arg: str) -> bool:
         """why PATH

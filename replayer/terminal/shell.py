@@ -11,8 +11,9 @@ mistake prints — it never raises out of the loop (`UsageError`, `Refused`).
 Commands come from ``cmdqueue`` first, then from the input stream: on a
 terminal with ``input()`` (readline editing and history); otherwise line by
 line with each command echoed after the prompt, so piped commands give the
-same screen a terminal would. `h` lists the commands of the most derived
-class first, each in the order its class defines them.
+same screen a terminal would. On a terminal Tab completes (`Shell.completions`:
+command names, then what a subclass offers for each argument). `h` lists the
+commands of the most derived class first, each in the order its class defines them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class Shell:
     """
 
     prompt = "(flowtape) "
+    #: Commands written as one character glued to their argument (``/TEXT``): char -> name.
+    prefix_commands: dict[str, str] = {}
     #: The last line of the command list (`do_help`).
     help_footer = "h COMMAND tells more."
 
@@ -60,6 +63,7 @@ class Shell:
         self.cmdqueue: list[str] = []
         self._line_editing = False  # readline draws the input line (and does not echo ^C)
         self.lastcmd = ""
+        self._matches: list[str] = []
 
     # --- output --------------------------------------------------------------------
     def message(self, text: RenderableType = "") -> None:
@@ -83,7 +87,10 @@ class Shell:
         """Read and run commands until ``q`` or the end of input; returns the exit code (0)."""
         if self.interactive:
             with contextlib.suppress(ImportError):  # line editing and history for input()
-                import readline  # noqa: F401, PLC0415 (only a terminal session wants it)
+                import readline  # noqa: PLC0415 (only a terminal session wants it)
+                readline.set_completer(self._complete)
+                readline.set_completer_delims(" \t\n,")
+                readline.parse_and_bind("tab: complete")
                 self._line_editing = True
         if intro:
             self.preloop()
@@ -145,12 +152,18 @@ class Shell:
         if not line:
             return self.emptyline()
         self.lastcmd = line
+        if line[0] in self.prefix_commands:  # `/TEXT`: the command is one character
+            name, arg = self.prefix_commands[line[0]], line[1:]
+            return self._run(getattr(self, "do_" + name), arg)
         name, _, arg = line.partition(" ")
         name = name.replace("-", "_")
         func: Callable[[str], bool | None] | None = \
             getattr(self, "do_" + name, None) if name.isidentifier() else None
         if func is None:
             return self.default(line)
+        return self._run(func, arg)
+
+    def _run(self, func: Callable[[str], bool | None], arg: str) -> bool:
         try:
             return bool(func(arg.strip()))
         except UsageError as exc:
@@ -182,6 +195,35 @@ class Shell:
             raise UsageError(f"the count must be at least 1, not {n}")
         return n
 
+    # --- completion (readline, on a terminal) -----------------------------------------------
+    def _complete(self, text: str, state: int) -> str | None:
+        """readline's completer: the ``state``-th way to complete ``text`` on the line."""
+        if state == 0:
+            import readline  # noqa: PLC0415 (only called by readline)
+
+            line = readline.get_line_buffer()[:readline.get_begidx()]
+            try:
+                self._matches = self.completions(line, text)
+            except Exception:
+                self._matches = []
+        return self._matches[state] if state < len(self._matches) else None
+
+    def completions(self, before: str, text: str) -> list[str]:
+        """What ``text`` can become, after ``before`` on the line: command names for the
+        first word, else `complete_argument`'s answers."""
+        if not before.strip():
+            return sorted(n[3:] for n in dir(self)
+                          if n.startswith("do_") and n[3:].startswith(text))
+        name = before.split(maxsplit=1)[0].replace("-", "_")
+        return sorted({c for c in self.complete_argument(name, before, text)
+                       if c.startswith(text)})
+
+    def complete_argument(self, command: str, before: str, text: str) -> list[str]:
+        """Candidates for an argument of ``command`` (subclasses know their arguments)."""
+        if command in ("h", "help"):
+            return [n[3:] for n in dir(self) if n.startswith("do_")]
+        return []
+
     # --- help and leaving ---------------------------------------------------------------
     def _commands(self) -> list[Callable[[str], bool]]:
         """Each command once (aliases left out): the most derived class's first, each class's
@@ -212,7 +254,11 @@ class Shell:
         for func in self._commands():
             usage, _, rest = (func.__doc__ or "").partition("\n")
             summary = rest.strip().splitlines()[0] if rest.strip() else ""
-            self.message(Text.assemble(f"  {usage.strip():<24}", summary))
+            usage = usage.strip()
+            if len(usage) > 26:  # a long usage gets its own line
+                self.message(Text(f"  {usage}"))
+                usage = ""
+            self.message(Text.assemble(f"  {usage:<27}", summary))
         self.message(self.help_footer)
         return False
 

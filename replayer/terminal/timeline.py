@@ -1,6 +1,7 @@
 """How one event reads on a terminal: the lines of `flowtape replay` and of the stepper.
 
-An event line is ``seq  +offset  <indent>kind node  [took d]  [detail]``: the
+An event line is ``seq  +offset  [lane]  <indent>kind node  [attempt n]  [(start s)]
+[took d]  [detail]``: the lane column only when the run has more than one lane; the
 indentation is the event's depth in the span tree (one level per enclosing
 span, from the ``parent`` links), end events carry the span's duration, and
 colour follows the outcome (errors red, completes green, starts cyan). The
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from storage import START_KINDS, Event, Span
+from storage import END_KINDS, START_KINDS, Event, Span
 from storage.analysis.paths import format_path, pointer_parts
 
 from .._text import error_summary, fmt_ns, fmt_offset, preview, printable
 
-__all__ = ["Nesting", "describe", "event_line", "kind_style", "status_style"]
-
+__all__ = ["MAX_LANE_WIDTH", "Nesting", "describe", "event_line", "kind_style", "lane_width",
+           "status_style"]
 
 
 def kind_style(event: Event) -> str:
@@ -118,22 +119,41 @@ class Nesting:
 
 
 def event_line(event: Event, *, depth: int = 0, duration: int | None = None,
-               detail: str = "", marker: str | None = None, seq_width: int = 5) -> Text:
-    """One timeline line: seq, offset, indented kind and node, duration, detail."""
+               detail: str = "", marker: str | None = None, seq_width: int = 5,
+               lane_width: int = 0) -> Text:
+    """One timeline line: seq, offset, the lane column (``lane_width`` > 0: a run with more
+    than one lane), indented kind and node, the attempt when above 1, the start seq of an
+    end event, the duration and a detail."""
     style = kind_style(event)
     line = Text()
     if marker is not None:
         line.append(f"{marker:<3}", style="bold" if marker.strip() else "")
     line.append(f"{event.seq:>{seq_width}}", style="dim")
     line.append(f" {fmt_offset(event.ts):>10}  ", style="dim")
+    if lane_width:
+        lane = printable(event.lane or "-", one_line=True)
+        line.append(f"{lane[:lane_width]:<{lane_width}}  ", style="blue")
     line.append("  " * depth)
     line.append(printable(event.kind, one_line=True), style=style)
     if event.node is not None:
         line.append(" ")
         line.append(printable(event.node, one_line=True), style="bold")
+    if event.attempt is not None and event.attempt > 1:
+        line.append(f"  attempt {event.attempt}", style="yellow")
+    if event.kind in END_KINDS and event.span is not None:
+        line.append(f"  (start {event.span})", style="dim")
     if duration is not None:
         line.append(f"  {fmt_ns(duration)}", style="dim" if "red" not in style else style)
     if detail:
         line.append("  ")
         line.append(detail, style="red" if "red" in style else "")
     return line
+
+
+#: The widest lane column; longer lane names are cut.
+MAX_LANE_WIDTH = 16
+
+
+def lane_width(lanes: list[str]) -> int:
+    """The lane column's width for a run with these lanes: 0 (no column) for one lane."""
+    return 0 if len(lanes) < 2 else min(MAX_LANE_WIDTH, max(len(n) for n in lanes))

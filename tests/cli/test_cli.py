@@ -645,7 +645,7 @@ def test_subprocess_step_with_piped_stdin(recs: Recordings) -> None:
     """replay --step reads piped commands and exits 0 at the end of input."""
     proc = subprocess.run(
         [sys.executable, "-m", "replayer", "replay", recs.failed, "--step"],
-        input="n\nn\ns\nq\n", capture_output=True, text=True, timeout=60, cwd=ROOT,
+        input="s\ns\nstate\nq\n", capture_output=True, text=True, timeout=60, cwd=ROOT,
         env={**os.environ, "FLOWTAPE_STORE": str(recs.store)}, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("(flowtape) ") == 4

@@ -212,7 +212,7 @@ def test_delta_after_the_gap_says_the_change_is_not_known(tmp_path: Path) -> Non
         seq = next(e.seq for e in r.find(kind="state") if e.seq > lost)
         out = io.StringIO()
         stepper = Stepper(r, Console(file=out, width=200, color_system=None),
-                          stdin=io.StringIO(f"j {seq}\nd\n"), interactive=False)
+                          stdin=io.StringIO(f"j {seq}\ndelta\n"), interactive=False)
         assert stepper.cmdloop() == 0
     assert f"seq {seq} (state): what it changed is not known (state unknown: events from " \
         f"seq {lost} on were lost to damage" in out.getvalue()

@@ -25,12 +25,21 @@ from pathlib import Path
 
 import pytest
 from _tools import require_tool
-from stepper_recordings import record_shop
+from stepper_recordings import record_debugger, record_shop
 
 pytestmark = [pytest.mark.slow, pytest.mark.tools]
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["n", "b", "j 10", "s", "break node_error", "c", "w", "q"]
+#: What is typed into the terminal, one line each (a tab is the Tab key) …
+TYPED = ["s", "n", "rn", "j 19", "w", "r", "rr", "r", "u", "a", "rv", "d", "rv",
+         "b research, data['outputs']['score'] < 0.5", "b pub\t", "c", "p data.outputs.score",
+         "w", "tbreak node_error", "b", "rc", "c", "c", "c", "disable 2", "lane alice", "j 28",
+         "s", "s", "rs", "lane -", "s", "j 2", "unt", "display x", "rc", "undisplay",
+         "/publish", "?fetch", "state pa\t", "p state.x", "pp inputs", "delta", "l", "", "ll",
+         "why x", "h n", "q"]
+#: … and the commands they are (Tab completed them), as a pipe gives them.
+COMMANDS = [line.replace("b pub\t", "b publish").replace("state pa\t", "state pages")
+            for line in TYPED]
 PROMPT = "(flowtape) "
 #: Generous: only a hung stepper gets near it; nothing is timed.
 WAIT_SECONDS = 30.0
@@ -108,21 +117,22 @@ def prompt_ready(tmux: Tmux, count: int) -> Callable[[], bool]:
     return ready
 
 
-def answers(transcript: str) -> dict[str, str]:
-    """What the stepper printed after each command, keyed by the command."""
-    parts = transcript.split("\n" + PROMPT)
-    out = {}
+def answers(transcript: str) -> list[tuple[str, str]]:
+    """Each command with what the stepper printed after it, in order."""
+    parts = transcript.replace("\n" + PROMPT.rstrip() + "\n", "\n" + PROMPT + "\n") \
+        .split("\n" + PROMPT)
+    out = []
     for part in parts[1:]:
         cmd, _, rest = part.partition("\n")
-        out[cmd.strip()] = rest.rstrip("\n")
+        out.append((cmd.strip(), rest.rstrip("\n")))
     return out
 
 
 def session(tmux: Tmux, path: str, env: dict[str, str]) -> str:
-    """Type COMMANDS into the stepper one by one, each after its prompt; the final screen."""
+    """Type TYPED into the stepper one by one, each after its prompt; the final screen."""
     tmux.start(command(path), env)
     tmux.wait(prompt_ready(tmux, 1))
-    for i, line in enumerate(COMMANDS[:-1], start=2):
+    for i, line in enumerate(TYPED[:-1], start=2):
         tmux.type(line)
         tmux.wait(prompt_ready(tmux, i))
     tmux.type("q")
@@ -139,24 +149,33 @@ def environment(store: Path) -> dict[str, str]:
 
 
 def test_step_in_a_real_terminal(tmux: Tmux, store: Path) -> None:
-    """Keys typed into tmux move the cursor, show state, stop at a breakpoint, and quit."""
-    got = answers(session(tmux, record_shop(store), environment(store)))
-    assert list(got) == COMMANDS
-    assert "node_start load_cart" in got["n"]
-    assert "workflow_start shop" in got["b"]
-    assert ">   10 " in got["j 10"] and "team_member_complete a" in got["j 10"]
-    assert got["s"] == 'state = {"cart": {"items": ["apple", "pear"]}, "total": 0}'
-    assert got["break node_error"] == "Breakpoint 1 at kind node_error"
-    assert "breakpoint 1 (node_error) at seq 15" in got["c"]
-    assert "node_error checkout" in got["c"] and "ValueError: card declined" in got["c"]
-    assert got["w"] == ("  workflow shop  (seq 0)\n"
-                        ">   node checkout  (seq 14, fails here)")
-    assert got["q"] == ""
+    """Keys typed into tmux step into, over and out of spans and back, read frames, stop at
+    conditional breakpoints, follow a lane, complete names with Tab, and quit."""
+    got = answers(session(tmux, record_debugger(store), environment(store)))
+    assert [cmd for cmd, _ in got] == COMMANDS  # Tab completed `b pub` and `state pa`
+    said = [answer for _, answer in got]
+    at = {cmd: i for i, cmd in reversed(list(enumerate(COMMANDS)))}  # a command's first use
+    assert "node_start fetch" in said[at["n"]] and ">    1 " in said[at["rn"]]
+    assert said[at["w"]].endswith("node inner  (seq 19, lane MainThread, starts here)")
+    assert "node_complete inner  (start 19)" in said[at["r"]]
+    assert said[at["u"]] == ">     node middle  (seq 18, lane MainThread)"
+    assert said[at["a"]] == "n = 2"
+    assert said[at["rv"]] == "node middle (seq 18) has not ended at seq 20 (it ends at seq 21)."
+    assert said[at["rv"] + 2] == 'node inner ended at seq 20:\noutputs = {"y": 14}'
+    assert said[at["b publish"]] == "Breakpoint 2 at node publish"
+    assert said[at["c"]].startswith("breakpoint 1 (research) at seq 34\n>   34 ")
+    assert said[at["p data.outputs.score"]] == "data.outputs.score = 0.4"
+    assert said[at["rc"]].startswith("breakpoint 3 (node_error) at seq 24\n"
+                                     "Deleted temporary breakpoint 3.")
+    # Following lane alice, s from her member's start skips bob's and carol's (seq 29, 30).
+    assert said[at["j 28"] + 1].startswith(">   31 ") and "alice" in said[at["j 28"] + 1]
+    assert said[at["state pages"]] == "pages = 2"
+    assert said[-1] == ""
 
 
 def test_piped_commands_give_the_same_screen(tmux: Tmux, store: Path) -> None:
     """The command list piped on stdin prints exactly what the terminal session showed."""
-    path = record_shop(store)
+    path = record_debugger(store)
     env = environment(store)
     on_terminal = session(tmux, path, env)
 
@@ -172,13 +191,13 @@ def test_ctrl_c_in_a_real_terminal_discards_the_line(tmux: Tmux, store: Path) ->
     """Ctrl-C drops the half-typed line and gives a fresh prompt; it never repeats a command."""
     tmux.start(command(record_shop(store)), environment(store))
     tmux.wait(prompt_ready(tmux, 1))
-    tmux.type("n")
+    tmux.type("s")
     tmux.wait(prompt_ready(tmux, 2))
     tmux.type("j 10", enter=False)  # typed, not entered
     tmux.wait(lambda: tmux.screen().endswith(PROMPT + "j 10\n"))  # on screen, as a user sees it
     tmux.ctrl_c()
     tmux.wait(prompt_ready(tmux, 3))
-    tmux.type("")  # an empty line still repeats the last command run: n
+    tmux.type("")  # an empty line still repeats the last command run: s
     tmux.wait(prompt_ready(tmux, 4))
     tmux.type("q")
     tmux.wait(lambda: "\nexit=" in tmux.screen())
@@ -188,7 +207,7 @@ def test_ctrl_c_in_a_real_terminal_discards_the_line(tmux: Tmux, store: Path) ->
     at = next(i for i, line in enumerate(lines) if line.startswith(PROMPT + "j 10"))
     assert lines[at] == PROMPT + "j 10^C"  # shown as discarded, as a shell does
     assert lines[at + 1] == PROMPT.rstrip()  # the fresh prompt, with nothing run in between
-    assert "node_complete load_cart" in lines[at + 2]  # the empty line ran n: seq 1 -> 2
+    assert "node_complete load_cart" in lines[at + 2]  # the empty line ran s: seq 1 -> 2
     assert ">   10 " not in screen
 
 
@@ -222,7 +241,7 @@ def test_ctrl_c_with_piped_commands_discards_the_line(store: Path) -> None:
                             cwd=ROOT, env=env)
     assert proc.stdin is not None
     try:
-        proc.stdin.write("n\n")
+        proc.stdin.write("s\n")
         proc.stdin.flush()
         out = _read_until(proc, "node_start load_cart")
         proc.stdin.write("j 10")  # a partial line, then Ctrl-C
@@ -233,7 +252,7 @@ def test_ctrl_c_with_piped_commands_discards_the_line(store: Path) -> None:
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
         out += _read_until(proc, PROMPT + "^C")
-        # The empty line repeats n, not the discarded `j 10`.
+        # The empty line repeats s, not the discarded `j 10`.
         rest, err = proc.communicate("\nq\n", timeout=WAIT_SECONDS)
     finally:
         if proc.poll() is None:

@@ -121,12 +121,14 @@ def stepper_script(events: int) -> list[str]:
     """Every looking command at every event, then the searching and tracing ones."""
     script = []
     for seq in range(events):
-        script += [f"j {seq}", "data", "w", "s", "d", "l"]
+        script += [f"j {seq}", "data", "w", "state", "delta", "l", "ll", "a", "rv", "p data",
+                   "pp data", "u"]
     quoted_key = json.dumps(HOSTILE, ensure_ascii=True)
     script += [
-        "j 0", "break *pwned*", "break", "c", "c", "watch plain", "c", "rc", "watch",
-        "j -1", "why plain", f"s [{quoted_key}]", f"why [{quoted_key}]", "unwatch plain",
-        "j 0", "find pwned", "find pwned", "l 0", "h",
+        "j 0", "break *pwned*", "break", "c", "c", "display plain", "c", "rc", "display",
+        "j -1", "why plain", f"state [{quoted_key}]", f"why [{quoted_key}]",
+        f"p state[{quoted_key}]", "undisplay plain", "b node_start, data['nope']", "c", "b",
+        "j 0", "/pwned", "/pwned", "?pwned", "l 0", "lane", "h",
     ]
     return script
 

@@ -20,7 +20,7 @@ from storage import END_KINDS, START_KINDS, Event, Span
 from storage.analysis.paths import Part, node_matches, parse_state_path, same
 
 if TYPE_CHECKING:
-    from ._replayer import Replayer
+    from .._replayer import Replayer
 
 __all__ = ["POLL_SECONDS", "ValueChange", "follow", "last_change", "matcher", "open_spans_at",
            "state_path", "value_change"]
