@@ -4,17 +4,27 @@
 failing checkout; `record_truncated`: states where one snapshot was over
 ``max_payload_bytes``; `record_debugger`: a loop, nesting 3 deep, a retry, a team of
 three concurrent members and a failure.
+
+`screen` runs commands through a stepper as a pipe would give them and
+returns the screen, times normalised (``+T`` for offsets, ``D`` for
+durations, ``<ID>`` for the id); `expect` dedents a transcript.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
+import textwrap
 import threading
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 
+from rich.console import Console
+
 from recorder import node, record_workflow
+from replayer import Replayer, Stepper
 
 
 @node
@@ -150,9 +160,10 @@ def record_debugger(store: Path) -> str:
             tidy(page)
             rec.snapshot({"x": 10 * (page + 1), "pages": page + 1})
         outer(2)
+        _FLAKY_CALLS.clear()
         for _ in range(2):
             with contextlib.suppress(TimeoutError):
-                flaky(str(store))
+                flaky("citations")
         turns = _Turns()
         team = rec.team("panel", formation="parallel", members=list(SCORES))
 
@@ -178,3 +189,34 @@ def record_debugger(store: Path) -> str:
             publish(min(SCORES.values()))
     assert rec.path is not None
     return rec.path
+
+
+# --- transcripts -------------------------------------------------------------------------------
+_OFFSET = re.compile(r" *\+(\d+(\.\d+)?(ns|µs|ms|s)|\d+m\d\ds|\d+h\d\dm\d\ds)(?=  )")
+_DURATION = re.compile(r"(?<=  )\d+(\.\d+)?(ns|µs|ms|s)(?=  |$)", re.MULTILINE)
+
+
+def screen(r: Replayer, commands: list[str], *, width: int = 100,
+           stepper: Stepper | None = None, cut: int | None = None) -> str:
+    """Run ``commands`` through a stepper on ``r``; the screen with times normalised.
+
+    ``cut``: render wide (200 columns) and cut each line to ``cut`` characters after the
+    times are normalised, so a line's end does not depend on how long a duration was."""
+    if cut is not None:
+        width = 200
+    out = StringIO()
+    console = Console(file=out, width=width, color_system=None)
+    stdin = StringIO("".join(c + "\n" for c in commands))
+    if stepper is None:
+        stepper = Stepper(r, console, stdin=stdin, interactive=False)
+    else:
+        stepper.console, stepper.stdin = console, stdin
+    assert stepper.cmdloop() == 0
+    text = _OFFSET.sub(" +T", out.getvalue())
+    text = _DURATION.sub("D", text)
+    return "\n".join(line[:cut].rstrip() for line in text.replace(r.recording_id, "<ID>")
+                     .splitlines()) + "\n"
+
+
+def expect(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")

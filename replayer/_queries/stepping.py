@@ -103,13 +103,15 @@ class Stepping:
     def until_target(self: _Recording, position: int, seq: int | None = None, *,
                      lane: str | None = None) -> int | None:
         """``unt``: the first event past ``seq``, or (None) the first event of the current
-        frame past the loop the cursor is in (see `until_target`)."""
+        frame past the loop the cursor is in: the nodes that ran before the cursor and run
+        again after it (see `until_target`)."""
         return until_target(self, position, seq, lane)
 
     def search(self: _Recording, position: int, text: str, *, forward: bool = True,
                lane: str | None = None) -> Found | None:
         """``/`` / ``?``: the next (previous) event whose kind, node or data contains
-        ``text`` (smart case: case-blind unless ``text`` has a capital), wrapping round."""
+        ``text`` (smart case: case-blind unless ``text`` has a capital), wrapping round
+        (back to the cursor's own event when it is the only one)."""
         return search(self, position, text, forward, lane)
 
     def last_state_event(self: _Recording, seq: int) -> Event | None:
@@ -240,10 +242,11 @@ def return_target(r: _Recording, position: int, forward: bool,
 def until_target(r: _Recording, position: int, seq: int | None,
                  lane: str | None) -> int | None:
     """With ``seq``, the first event past it. Without, like pdb's ``until`` at a loop's last
-    line: the events of the cursor's frame are followed to the frame's end, and the loop is
-    the stretch from the cursor to the last event of a node run again in it (a node of the
-    loop is one seen between the cursor and a later run of a node already in the loop);
-    the answer is the first event after it, else the event that leaves the frame."""
+    line: the loop is made of the nodes of the cursor's frame that ran at or before the
+    cursor and run again after it (a retry, the next page), and of every node run between
+    their runs; the answer is the first event of the frame after the loop's last run, else
+    the event that leaves the frame. Where nothing repeats, it is the event after the
+    cursor's own span, as ``n`` then ``s`` would go."""
     if seq is not None:
         for i, e in _scan(r, position, True):
             if e.seq > seq and _in_lane(e, lane):
@@ -251,6 +254,7 @@ def until_target(r: _Recording, position: int, seq: int | None,
         return None
     event = r[position]
     allowed = _same_frame(r, event)
+    ran = _ran_before(r, position, event, lane)
     positions = array("q", [position])
     first: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -267,13 +271,24 @@ def until_target(r: _Recording, position: int, seq: int | None,
             first.setdefault(e.node, len(positions))
             last[e.node] = len(positions)
         positions.append(i)
-    reach = last.get(event.node, 0) if event.node is not None else 0
+    reach = max([0, *(at for n, at in last.items() if n in ran or n == event.node)])
     while True:  # grow the loop by every node run inside it until it holds still
         wider = max([reach, *(last[n] for n, at in first.items() if at <= reach)])
         if wider == reach:
             break
         reach = wider
     return positions[reach + 1] if reach + 1 < len(positions) else leaving
+
+
+def _ran_before(r: _Recording, position: int, event: Event, lane: str | None) -> set[str]:
+    """The nodes run in ``event``'s frame before it (back to the frame's start)."""
+    ran: set[str] = set()
+    for _, e in _scan(r, position, False):
+        if e.seq == event.parent:
+            break
+        if e.parent == event.parent and e.node is not None and _in_lane(e, lane):
+            ran.add(e.node)
+    return ran
 
 
 def _contains(event: Event, text: str, fold: bool) -> bool:
@@ -293,7 +308,7 @@ def search(r: _Recording, position: int, text: str, forward: bool,
     for i, e in _scan(r, position, forward):
         if _in_lane(e, lane) and _contains(e, text, fold):
             return Found(i, wrapped=False)
-    around = range(position) if forward else range(len(r) - 1, position, -1)
+    around = range(position + 1) if forward else range(len(r) - 1, position - 1, -1)
     for i in around:
         e = r[i]
         if _in_lane(e, lane) and _contains(e, text, fold):

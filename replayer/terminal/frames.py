@@ -200,8 +200,8 @@ class Frames(Looking):
         head, rest = m.group(1), arg[m.end():].removeprefix(".")
         try:
             parts = parse_path(rest) if rest else []
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        except ValueError:
+            raise UsageError(f"{arg!r} is not a path (write it like {head}.items[0])") from None
         label = head + ("." + format_path(parts) if parts and isinstance(parts[0], str)
                         else format_path(parts))
         if head == "data":

@@ -160,8 +160,8 @@ class Moving(Frames):
     def do_until(self, arg: str) -> bool:
         """unt(il) [SEQ]
         Go forward to the first event past SEQ, or out of the loop.
-        Without SEQ: the first event of this frame after the last run of the
-        loop's nodes (the cursor's node and those run between its runs)."""
+        Without SEQ: the first event of this frame after the loop, whose nodes
+        are those that ran before the cursor and run again after it."""
         self._need_events()
         at = self._cursor_seq()
         seq = None
@@ -235,10 +235,10 @@ class Moving(Frames):
     def _continue(self, forward: bool) -> None:
         self._need_events()
         r = self.r
-        end = len(r) - 1 if forward else 0
-        if r.position == end:
-            self.error(f"already at the {'last' if forward else 'first'} event "
-                       f"(seq {self._cursor_seq()})")
+        end = r.step_target(r.position, len(r), forward=forward, lane=self.lane)
+        if end is None:  # the last (first) event, of the lane followed
+            self.error(f"already at the {'last' if forward else 'first'} event"
+                       f"{self._lane_note()} (seq {self._cursor_seq()})")
             return
         before = self._cursor_seq()
         hit, reasons, hits = self._hit()
@@ -248,7 +248,7 @@ class Moving(Frames):
                 else "breakpoint set"
             r.jump_to_position(end)
             self.message(f"No {what} {'after' if forward else 'before'} seq {before}; "
-                         f"at the {'last' if forward else 'first'} event.")
+                         f"at the {'last' if forward else 'first'} event{self._lane_note()}.")
         else:
             self.breakpoints.stopped(hits)
             self.message(Text(printable("; ".join(reasons), one_line=True) +

@@ -24,15 +24,21 @@ The recording (`shop`, 17 events)::
 
 from __future__ import annotations
 
-import re
-import textwrap
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from rich.console import Console
-from stepper_recordings import big_list, load_cart, price, record_shop, record_truncated
+from stepper_recordings import (
+    big_list,
+    expect,
+    load_cart,
+    price,
+    record_shop,
+    record_truncated,
+    screen,
+)
 
 from recorder import record_workflow
 from replayer import Replayer, Stepper
@@ -43,31 +49,6 @@ from storage.analysis.paths import parse_state_path
 def shop(store: Path) -> Iterator[Replayer]:
     with Replayer.open(record_shop(store)) as r:
         yield r
-
-
-_OFFSET = re.compile(r" *\+(\d+(\.\d+)?(ns|µs|ms|s)|\d+m\d\ds|\d+h\d\dm\d\ds)(?=  )")
-_DURATION = re.compile(r"(?<=  )\d+(\.\d+)?(ns|µs|ms|s)(?=  |$)", re.MULTILINE)
-
-
-def screen(r: Replayer, commands: list[str], *, width: int = 100,
-           stepper: Stepper | None = None) -> str:
-    """Run ``commands`` through a stepper on ``r``; the screen with times normalised."""
-    out = StringIO()
-    console = Console(file=out, width=width, color_system=None)
-    stdin = StringIO("".join(c + "\n" for c in commands))
-    if stepper is None:
-        stepper = Stepper(r, console, stdin=stdin, interactive=False)
-    else:
-        stepper.console, stepper.stdin = console, stdin
-    assert stepper.cmdloop() == 0
-    text = _OFFSET.sub(" +T", out.getvalue())
-    text = _DURATION.sub("D", text)
-    return "\n".join(line.rstrip() for line in text.replace(r.recording_id, "<ID>")
-                     .splitlines()) + "\n"
-
-
-def expect(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 def test_moving_forward_and_back(shop: Replayer) -> None:
