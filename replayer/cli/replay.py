@@ -1,6 +1,7 @@
 """`flowtape replay`: a recording as a timeline, step by step (``--step``), or live (``--follow``).
 
-The timeline prints one line per event (`replayer.terminal.timeline`); ``--step`` hands
+The timeline prints one line per event (`replayer.terminal.timeline`), with the lane column
+when the run has more than one lane (``--lane NAME`` keeps one); ``--step`` hands
 the recording to the interactive `Stepper`; ``--follow`` prints events as
 another process appends them (`Replayer.follow`) until the footer arrives.
 """
@@ -23,7 +24,7 @@ from .._replayer import Replayer
 from .._text import fmt_ns, json_text, plural, printable, show_value
 from ..terminal.console import progress
 from ..terminal.stepper import Stepper
-from ..terminal.timeline import Nesting, describe, event_line, status_style
+from ..terminal.timeline import Nesting, describe, event_line, lane_width, status_style
 
 NAME = "replay"
 HELP = "show a recording's events as a timeline (--step: step through it; --follow: tail it)"
@@ -56,6 +57,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="only events of this kind (repeatable; with --step: breakpoints)")
     parser.add_argument("--node", metavar="GLOB",
                         help="only events about matching nodes (with --step: a breakpoint)")
+    parser.add_argument("--lane", metavar="NAME",
+                        help="only the events of one lane, a thread or task (with --step: "
+                             "follow it)")
     parser.add_argument("--limit", type=int, metavar="N", help="print at most N events")
     parser.add_argument("--recover", action="store_true",
                         help="skip damaged frames instead of stopping at the first")
@@ -72,8 +76,25 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--from must be an event seq (0 or more), not {args.from_seq}")
 
 
+def _lane(args: argparse.Namespace) -> str | None:
+    """``--lane`` (a namespace built by another command, as `demo` does, may not have it)."""
+    return getattr(args, "lane", None)
+
+
 def _matcher(args: argparse.Namespace) -> Callable[[Event], bool]:
-    return matcher(kind=args.kind or None, node=args.node)
+    lane = _lane(args)
+    return matcher(kind=args.kind or None, node=args.node,
+                   where=None if lane is None else lambda e: e.lane == lane)
+
+
+def check_lane(r: Replayer, lane: str | None) -> None:
+    """A ``--lane`` the recording does not have is an error naming the lanes it has."""
+    if lane is None:
+        return
+    lanes = r.catalog().lanes
+    if lane not in lanes:
+        raise ValueError(f"no lane {lane!r} in {r.recording_id}; its lanes are "
+                         f"{', '.join(lanes) or '(none)'}")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -81,6 +102,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.follow:
         return follow(args, console)
     with Replayer.open(args.recording, args.store, recover=args.recover) as r:
+        check_lane(r, _lane(args))
         if args.step:
             return step(r, args, console)
         return timeline(r, args, console)
@@ -121,7 +143,7 @@ class _Printer:
     """Renders events one by one for the timeline and --follow."""
 
     def __init__(self, r: Replayer, args: argparse.Namespace, console: Console,
-                 nesting: Nesting) -> None:
+                 nesting: Nesting, lanes: int = 0) -> None:
         self.r = r
         self.args = args
         self.console = console
@@ -129,6 +151,7 @@ class _Printer:
         self.match = _matcher(args)
         self.shown = 0
         self.seq_width = max(3, len(str(max(0, len(r) - 1))))
+        self.lanes = lanes  # the lane column's width (0: none)
         self.changing = "state" if r.has_state_events else "node_complete"
 
     @property
@@ -153,8 +176,9 @@ class _Printer:
         plain = e.kind in _PLAIN_KINDS and not e.kind.endswith("_error")
         detail = "" if plain else describe(e, 80)
         self.console.print(event_line(e, depth=depth, duration=self.nesting.duration(e),
-                                      detail=detail, seq_width=self.seq_width))
-        pad = " " * (self.seq_width + 13 + 2 * depth)
+                                      detail=detail, seq_width=self.seq_width,
+                                      lane_width=self.lanes))
+        pad = " " * (self.seq_width + 13 + (self.lanes + 2 if self.lanes else 0) + 2 * depth)
         if self.args.show_data and e.data is not None:
             self.console.print(Text(pad + "data " + json_text(e.data), style="dim"))
         if self.args.show_state and e.kind == self.changing:
@@ -166,7 +190,7 @@ def timeline(r: Replayer, args: argparse.Namespace, console: Console) -> int:
     """Print the events (filtered) as an indented, coloured timeline."""
     start = r.position_of(args.from_seq) if args.from_seq else 0
     nesting = Nesting.from_spans(r.spans()) if start > 0 else Nesting()
-    printer = _Printer(r, args, console, nesting)
+    printer = _Printer(r, args, console, nesting, lane_width(r.catalog().lanes))
     console.print(headline(r))
     # On a terminal the lines themselves show progress; into a pipe, a bar on stderr does.
     bar = progress(len(r) - start, "replaying") if not console.is_terminal \
@@ -187,17 +211,19 @@ def timeline(r: Replayer, args: argparse.Namespace, console: Console) -> int:
     if left_out is not None:
         console.print(Text(f"… stopped after {plural(printer.shown, 'event')} (--limit); "
                            f"continue with --from {left_out.seq}", style="dim"))
-    elif printer.shown == 0 and (args.kind or args.node or args.from_seq):
+    elif printer.shown == 0 and (args.kind or args.node or args.from_seq or _lane(args)):
         console.print(Text("no events match", style="dim"))
     console.print(endline(r))
     return 0
 
 
 def step(r: Replayer, args: argparse.Namespace, console: Console) -> int:
-    """Run the interactive stepper (--kind / --node become breakpoints)."""
+    """Run the interactive stepper (--kind / --node become breakpoints, --lane is followed)."""
     if args.from_seq is not None:
         r.jump_to_event(args.from_seq)
     stepper = Stepper(r, console)
+    if _lane(args) is not None:
+        stepper.cmdqueue.append(f"lane {_lane(args)}")
     for target in (*args.kind, *([args.node] if args.node else [])):
         stepper.cmdqueue.append(f"break {target}")
     return stepper.cmdloop()
