@@ -211,9 +211,9 @@ class Shell:
     def completions(self, before: str, text: str) -> list[str]:
         """What ``text`` can become, after ``before`` on the line: command names for the
         first word, else `complete_argument`'s answers."""
-        if not before.strip():
-            return sorted(n[3:] for n in dir(self)
-                          if n.startswith("do_") and n[3:].startswith(text))
+        if not before.strip():  # as typed: reverse-next runs do_reverse_next
+            return sorted(n[3:].replace("_", "-") for n in dir(self)
+                          if n.startswith("do_") and n[3:].replace("_", "-").startswith(text))
         name = before.split(maxsplit=1)[0].replace("-", "_")
         return sorted({c for c in self.complete_argument(name, before, text)
                        if c.startswith(text)})
@@ -221,7 +221,7 @@ class Shell:
     def complete_argument(self, command: str, before: str, text: str) -> list[str]:
         """Candidates for an argument of ``command`` (subclasses know their arguments)."""
         if command in ("h", "help"):
-            return [n[3:] for n in dir(self) if n.startswith("do_")]
+            return [n[3:].replace("_", "-") for n in dir(self) if n.startswith("do_")]
         return []
 
     # --- help and leaving ---------------------------------------------------------------

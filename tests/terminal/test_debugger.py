@@ -10,12 +10,14 @@ line carries the lane column.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from stepper_recordings import expect, record_debugger, screen
 
-from replayer import Replayer
+from replayer import Replayer, Stepper
 
 
 @pytest.fixture
@@ -586,3 +588,24 @@ def test_state_delta_why_and_data(debug: Replayer) -> None:
             41 +T  MainThread  state  keyframe {"pages":3,"scores":{"alice":0.9,"bob":0.4,"carol":
         j 41 takes you there.
         """)
+
+
+def test_tab_completion_answers(debug: Replayer) -> None:
+    """What Tab offers (readline asks `completions`): commands first, then node names and
+    kinds after b, lanes after lane, state paths (with or without state.) after the path
+    commands, data./inputs./outputs. heads after p."""
+    stepper = Stepper(debug, Console(file=StringIO()), stdin=StringIO(""), interactive=False)
+    assert stepper.completions("", "unt") == ["unt", "until"]
+    assert stepper.completions("", "reverse-r") == ["reverse-return"]  # as typed: dashes
+    assert stepper.completions("b ", "re") == ["recursion_enter", "recursion_exit", "research"]
+    assert stepper.completions("tbreak ", "pub") == ["publish"]
+    assert stepper.completions("b research, ", "da") == []  # a condition is not a name
+    assert stepper.completions("lane ", "") == ["-", "MainThread", "alice", "bob", "carol"]
+    debug.jump_to_event(41)
+    assert stepper.completions("state ", "sc") == ["scores", "scores.alice", "scores.bob",
+                                                   "scores.carol"]
+    assert stepper.completions("why ", "state.p") == ["state.pages"]
+    assert stepper.completions("p ", "") == ["data.", "inputs.", "outputs.", "pages",
+                                             "scores", "scores.alice", "scores.bob",
+                                             "scores.carol", "state.", "x"]
+    assert stepper.completions("h ", "unw") == ["unwatch"]
