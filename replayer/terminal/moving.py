@@ -136,12 +136,16 @@ class Moving(Frames):
 
     do_rn = do_reverse_next
 
+    def _return(self, forward: bool) -> None:
+        self._need_events()
+        target = self.r.return_target(self.r.position, forward=forward, lane=self.lane)
+        self._go(target, f"no open span {'ends after' if forward else 'starts before'} seq "
+                         f"{self._cursor_seq()}{self._lane_note()}")
+
     def do_return(self, arg: str) -> bool:
         """r(eturn)
         Go forward to the end event of the innermost span open at the cursor."""
-        self._need_events()
-        target = self.r.return_target(self.r.position, forward=True, lane=self.lane)
-        self._go(target, f"no open span ends after seq {self._cursor_seq()}{self._lane_note()}")
+        self._return(forward=True)
         return False
 
     do_r = do_return
@@ -149,10 +153,7 @@ class Moving(Frames):
     def do_reverse_return(self, arg: str) -> bool:
         """rr | reverse-return
         Go back to the start event of the innermost span open at the cursor."""
-        self._need_events()
-        target = self.r.return_target(self.r.position, forward=False, lane=self.lane)
-        self._go(target, f"no open span starts before seq {self._cursor_seq()}"
-                         f"{self._lane_note()}")
+        self._return(forward=False)
         return False
 
     do_rr = do_reverse_return

@@ -22,6 +22,7 @@ from typing import Any
 from rich.text import Text
 
 from storage import EVENT_KINDS, Event
+from storage.analysis.paths import node_matches
 
 from .._text import plural, printable
 from .breakpoints import Breakpoint
@@ -80,7 +81,9 @@ class Stepper(Moving):
             except ConditionError as exc:
                 raise UsageError(str(exc)) from None
         bp = self.breakpoints.add(where, condition, temporary=temporary)
-        matched = any(bp.at(e) for e in self.r.iter_events()) if len(self.r) else False
+        names = self.r.catalog()  # what the run holds by name: no pass over its events
+        matched = where in names.kinds if bp.by_kind else \
+            any(node_matches(n, where) for n in names.nodes)
         note = "" if matched else " (no event in this recording matches it)"
         self.message(f"{'Temporary breakpoint' if temporary else 'Breakpoint'} {bp.number} at "
                      f"{'kind' if bp.by_kind else 'node'} {where}"
