@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from stepper_recordings import expect, record_debugger, screen
+from stepper_recordings import expect, outer, record_debugger, screen
 
+from recorder import record_workflow
 from replayer import Replayer, Stepper
 
 
@@ -609,3 +610,42 @@ def test_tab_completion_answers(debug: Replayer) -> None:
                                              "scores", "scores.alice", "scores.bob",
                                              "scores.carol", "state.", "x"]
     assert stepper.completions("h ", "unw") == ["unwatch"]
+
+
+def test_spans_that_never_ended(store: Path, tmp_path: Path) -> None:
+    """A run cut off inside three open nodes: n, r and retval say the span never ended."""
+    path = tmp_path / "cut.jsonl.zst"
+    with record_workflow("cut", path=str(path), flush_every=4):
+        outer(1)  # 0 workflow_start, 1-3 the starts, 4-6 the ends, 7 workflow_complete
+    with Replayer.open(path) as r:
+        frame = r.reader.frames[0]
+        assert [e.seq for e in r.reader.read_frame(0)] == [0, 1, 2, 3]
+    cut = tmp_path / "cut-short.jsonl.zst"
+    cut.write_bytes(path.read_bytes()[:frame.offset + frame.length])
+    with Replayer.open(cut) as r:
+        assert screen(r, ["j 2", "n", "r", "w", "rv", "u", "rv", "rr", "ll"]) == expect("""
+            cut <ID> · 4 events · incomplete · h for help, q to quit
+            >    0 +T  workflow_start cut
+            (flowtape) j 2
+            >    2 +T  node_start middle  inputs={"n":1}
+            (flowtape) n
+            *** the span that starts at seq 2 never ended
+            (flowtape) r
+            *** no open span ends after seq 2
+            (flowtape) w
+              workflow cut  (seq 0)
+                node outer  (seq 1)
+            >     node middle  (seq 2, starts here)
+            (flowtape) rv
+            node middle (seq 2) never ended.
+            (flowtape) u
+            >   node outer  (seq 1)
+            (flowtape) rv
+            node outer (seq 1) never ended.
+            (flowtape) rr
+            >    1 +T  node_start outer  inputs={"n":1}
+            (flowtape) ll
+            ->   1 +T    node_start outer  inputs={"n":1}
+                 2 +T      node_start middle  inputs={"n":1}
+                 3 +T        node_start inner  inputs={"n":1}
+            """)
