@@ -32,7 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from replay_bench import _maxrss_kb, _reset_peak_rss, _rss_kb, ensure_recording
+from replay_bench import ensure_recording
+from replay_read import peak_kb, reset_peak_rss, rss_kb
 
 from replayer import Replayer, Stepper
 
@@ -52,8 +53,8 @@ def script(n: int) -> list[str]:
 
 def child_stepper(path: str) -> dict[str, Any]:
     gc.collect()
-    reset = _reset_peak_rss()
-    base_peak, base_now = _maxrss_kb(), _rss_kb()
+    reset = reset_peak_rss()
+    base_peak, base_now = peak_kb(), rss_kb()
     times: list[tuple[str, float]] = []
     with open(os.devnull, "w") as sink, Replayer.open(path) as r:
         stepper = Stepper(r, Console(file=sink, width=120, color_system=None),
@@ -64,20 +65,20 @@ def child_stepper(path: str) -> dict[str, Any]:
             stepper.onecmd(command)
             times.append((command, time.perf_counter() - start))
     return {"times": times, "peak_reset": reset, "base_mb": base_now / 1024,
-            "rss_delta_mb": (_maxrss_kb() - base_peak) / 1024,
-            "rss_now_delta_mb": (_rss_kb() - base_now) / 1024}
+            "rss_delta_mb": (peak_kb() - base_peak) / 1024,
+            "rss_now_delta_mb": (rss_kb() - base_now) / 1024}
 
 
 def child_spans(path: str) -> dict[str, Any]:
     gc.collect()
-    reset = _reset_peak_rss()
-    base_peak = _maxrss_kb()
+    reset = reset_peak_rss()
+    base_peak = peak_kb()
     start = time.perf_counter()
     with Replayer.open(path) as r:
         spans = r.spans()
         count = len(spans)
         seconds = time.perf_counter() - start
-        grown = (_maxrss_kb() - base_peak) / 1024
+        grown = (peak_kb() - base_peak) / 1024
     return {"spans": count, "seconds": seconds, "rss_delta_mb": grown, "peak_reset": reset}
 
 
