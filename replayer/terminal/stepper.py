@@ -22,7 +22,7 @@ from typing import Any
 from rich.text import Text
 
 from storage import EVENT_KINDS, Event
-from storage.analysis.paths import node_matches
+from storage.analysis.paths import child_path, node_matches
 
 from .._text import plural, printable
 from .breakpoints import Breakpoint
@@ -202,7 +202,7 @@ class Stepper(Moving):
 
 
 def _paths(value: Any, prefix: str = "", depth: int = 3, limit: int = 500) -> list[str]:
-    """The paths into ``value`` (dict keys, ``depth`` levels down), at most ``limit``."""
+    """The §6 paths into ``value`` (dict keys, ``depth`` levels down), at most ``limit``."""
     out: list[str] = []
     if depth == 0 or not isinstance(value, dict):
         return out
@@ -211,7 +211,7 @@ def _paths(value: Any, prefix: str = "", depth: int = 3, limit: int = 500) -> li
             break
         if not isinstance(key, str):
             continue
-        path = f"{prefix}.{key}" if prefix else key
+        path = child_path(prefix, key)
         out.append(path)
         out.extend(_paths(inner, path, depth - 1, limit - len(out)))
     return out

@@ -612,6 +612,18 @@ def test_tab_completion_answers(debug: Replayer) -> None:
     assert stepper.completions("h ", "unw") == ["unwatch"]
 
 
+def test_odd_keys_complete_to_paths_that_parse(store: Path) -> None:
+    """A key with a dot or a space completes bracketed (§6), so the path it offers reads."""
+    with record_workflow("odd", store=str(store)) as rec:
+        rec.snapshot({"a.b": {"c d": 1}, "ok": 2})
+    with Replayer.open(rec.path) as r:
+        stepper = Stepper(r, Console(file=StringIO()), stdin=StringIO(""), interactive=False)
+        r.jump_to_event(1)
+        offered = stepper.completions("state ", "")
+        assert offered == ['["a.b"]', '["a.b"]["c d"]', "ok"]
+        assert all(r.value_at(path, 1) in ({"c d": 1}, 1, 2) for path in offered)
+
+
 def test_spans_that_never_ended(store: Path, tmp_path: Path) -> None:
     """A run cut off inside three open nodes: n, r and retval say the span never ended."""
     path = tmp_path / "cut.jsonl.zst"
