@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from storage import END_KINDS, START_KINDS, Event, Span
+from storage import Event, Span
 from storage.analysis.paths import Part, node_matches, parse_state_path, same
+
+from .stepping import own_span
 
 if TYPE_CHECKING:
     from .._replayer import Replayer
@@ -69,14 +71,8 @@ def open_spans_at(r: Replayer, seq: int) -> list[Span]:
     A start event opens its own span and an end event still belongs to the span it
     ends; any other event is inside the span its ``parent`` names.
     """
-    event = r.get_event(seq)
     spans = r._span_index()
-    if event.kind in START_KINDS:
-        start: int | None = event.seq
-    elif event.kind in END_KINDS and event.span is not None:
-        start = event.span
-    else:
-        start = event.parent
+    start = own_span(r.get_event(seq))
     chain: list[Span] = []
     while start is not None and start in spans and len(chain) <= len(spans):
         chain.append(spans[start])

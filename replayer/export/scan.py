@@ -17,7 +17,7 @@ a message went between, are in `replayer.export.tree`; how things are worded, in
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -29,8 +29,8 @@ from storage.analysis.spans import SPAN_KIND, view_data
 from .._replayer import Replayer
 from .._text import headline
 
-__all__ = ["MARK_KINDS", "Collector", "ErrorMark", "Mark", "Message", "Scan", "iter_marks",
-           "mark_of", "run_status", "walk"]
+__all__ = ["MARK_KINDS", "Collector", "ErrorMark", "Mark", "Message", "Scan", "collecting",
+           "iter_marks", "mark_of", "run_status", "walk"]
 
 
 #: Kinds whose payload a scan decodes (everything else stays undecoded bytes).
@@ -167,6 +167,17 @@ def iter_marks(replayer: Replayer) -> Iterator[Mark]:
             yield mark_of(v)
 
 
+def collecting(views: Iterable[EventView], collect: Collector,
+               outcomes: dict[int, tuple[int, str]]) -> Iterator[EventView]:
+    """``views`` as they go by, each one seen by ``collect``, and in ``outcomes`` the last
+    outcome event naming each span: span start -> (its seq, the status it says)."""
+    for v in views:
+        data = collect.see(v)
+        if v.kind in OUTCOME_KINDS and v.span is not None:
+            outcomes[v.span] = (v.seq, end_status(v.kind, data))
+        yield v
+
+
 def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = True,
          marks: bool = False, max_errors: int = 1 << 62, slowest: int = 5) -> Scan:
     """One pass over ``replayer``'s events: spans, what the flags ask for, and totals.
@@ -187,15 +198,7 @@ def walk(replayer: Replayer, *, full: bool, first: int = 0, messages: bool = Tru
     views = replayer.event_views()
     if full:
         outcomes: dict[int, tuple[int, str]] = {}  # span start -> (end seq, status)
-
-        def tap() -> Iterator[EventView]:
-            for v in views:
-                data = collect.see(v)
-                if v.kind in OUTCOME_KINDS and v.span is not None:
-                    outcomes[v.span] = (v.seq, end_status(v.kind, data))
-                yield v
-
-        out.spans = build_spans(tap())
+        out.spans = build_spans(collecting(views, collect, outcomes))
         for s in out.spans:
             end = outcomes.get(s.start_seq)
             if end is not None and end[0] == s.end_seq:

@@ -30,11 +30,10 @@ import msgspec
 
 from storage import START_KINDS, EventView, Span
 from storage.analysis import SpanFold
-from storage.analysis.outcomes import OUTCOME_KINDS, end_status
 from storage.analysis.spans import start_span
 
 from .._replayer import Replayer
-from .scan import MARK_KINDS, Collector, Scan, run_status
+from .scan import MARK_KINDS, Collector, Scan, collecting, run_status
 
 __all__ = ["SpanEnds", "finish", "first_pass", "spans_in_start_order"]
 
@@ -82,10 +81,7 @@ def first_pass(replayer: Replayer, *, marks: bool,
     counted = [0, 0]  # errors, messages already checked
 
     def tap() -> Iterator[EventView]:
-        for v in replayer.event_views():
-            data = collect.see(v)
-            if v.kind in OUTCOME_KINDS and v.span is not None:
-                out.outcomes[v.span] = (v.seq, end_status(v.kind, data))
+        for v in collecting(replayer.event_views(), collect, out.outcomes):
             if len(found.errors) > counted[0]:
                 counted[0] = len(found.errors)
                 _keep(out, fold, found.errors[-1].span, chain=False)

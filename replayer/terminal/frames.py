@@ -19,6 +19,7 @@ from rich.text import Text
 
 from storage import Event
 from storage.analysis.paths import MISSING, format_path, lookup, parse_path
+from storage.analysis.spans import SPAN_KIND
 
 from .._replayer import Replayer
 from .._text import printable
@@ -29,15 +30,12 @@ from .shell import UsageError
 
 __all__ = ["Frames", "span_word"]
 
-#: What span a start event opens.
-_SPANS = {"workflow_start": "workflow", "node_start": "node", "team_start": "team",
-          "team_member_start": "member", "recursion_enter": "recursion"}
 _HEAD = re.compile(r"(state|data|inputs|outputs)(?=$|[.\[])")
 
 
 def span_word(start: Event) -> str:
     """``node``, ``team``, ``member``, ``recursion`` or ``workflow`` for a start event."""
-    return _SPANS.get(start.kind, start.kind)
+    return SPAN_KIND.get(start.kind, start.kind)
 
 
 class Frames(Looking):
